@@ -1,0 +1,20 @@
+"""API permission classes, each named for what it allows."""
+
+from rest_framework import permissions
+
+from accounts.models import ApiToken
+
+
+class TokenHasScope(permissions.BasePermission):
+    """Allows a token request only if the token has the scope the view names for the method."""
+
+    message = "This token lacks the scope this request needs."
+
+    def has_permission(self, request, view):
+        if not isinstance(request.auth, ApiToken):
+            return True
+        required = view.required_scopes.get(request.method)
+        if required is None:
+            return False
+        self.message = f"This token lacks the {required!r} scope."
+        return request.auth.has_scope(required)

@@ -1,0 +1,12 @@
+"""API token scopes: what a token may do, on top of what its owner may do."""
+
+from django.db import models
+
+
+class Scope(models.TextChoices):
+    INCIDENTS_READ = "incidents:read", "Read incidents"
+    INCIDENTS_WRITE = "incidents:write", "File and change incidents"
+    EVIDENCE_READ = "evidence:read", "Read and download evidence"
+    EVIDENCE_WRITE = "evidence:write", "Push evidence"
+    DISCLOSURES_READ = "disclosures:read", "Read disclosures"
+    DISCLOSURES_WRITE = "disclosures:write", "Draft disclosures"

@@ -1,0 +1,55 @@
+"""Who is acting and on which request: set by middleware, read by audit.record.
+
+A context variable rather than a thread-local so the value follows the request
+through async code as well; Celery tasks simply have none (the actor is "system").
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+import re
+import uuid
+from dataclasses import dataclass, field
+
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@dataclass
+class RequestContext:
+    request_id: str
+    ip: str | None = None
+    user_agent: str = ""
+    request: object | None = field(default=None, repr=False)
+
+    @property
+    def user(self):
+        """The authenticated user of the request, resolved lazily (DRF sets it late)."""
+        user = getattr(self.request, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            return user
+        return None
+
+
+current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "cordon_request_context", default=None
+)
+
+
+def clean_request_id(value: str | None) -> str:
+    """Keep a caller's X-Request-ID only when it is short and harmless."""
+    if value and _REQUEST_ID_PATTERN.match(value):
+        return value
+    return uuid.uuid4().hex
+
+
+def clean_ip(value: str | None) -> str | None:
+    """The canonical text of an address (the database would normalise it anyway)."""
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+def get() -> RequestContext | None:
+    return current.get()

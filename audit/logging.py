@@ -1,0 +1,27 @@
+"""Structured JSON log lines on stdout, carrying the request id of the current request."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from audit import context
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; json.dumps escapes CR/LF and control characters."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ctx = context.get()
+        line = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": ctx.request_id if ctx else None,
+        }
+        for key in ("action", "actor", "ip", "outcome", "object"):
+            if hasattr(record, key):
+                line[key] = getattr(record, key)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)

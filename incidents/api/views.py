@@ -1,0 +1,86 @@
+"""Incident endpoints: file, list, read, change (CONTRACT.md, REST API)."""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.api.errors import Conflict
+from accounts.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from accounts.api.idempotency import IdempotentCreateMixin
+from accounts.api.permissions import TokenHasScope
+from accounts.scopes import Scope
+from incidents import services
+from incidents.api.filters import IncidentFilter
+from incidents.api.serializers import IncidentSerializer, IncidentUpdateSerializer
+from incidents.lifecycle import IllegalTransition, ReasonRequired
+from incidents.selectors import visible_incidents
+
+
+@extend_schema_view(
+    create=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A retry with the same key returns the first answer.",
+            )
+        ]
+    ),
+    partial_update=extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer),
+)
+class IncidentViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+    permission_classes = [IsAuthenticated, TokenHasScope]
+    required_scopes = {
+        "GET": Scope.INCIDENTS_READ,
+        "HEAD": Scope.INCIDENTS_READ,
+        "OPTIONS": Scope.INCIDENTS_READ,
+        "POST": Scope.INCIDENTS_WRITE,
+        "PATCH": Scope.INCIDENTS_WRITE,
+    }
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return visible_incidents(self.request.user).select_related("reporter")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.incident_file(
+            reporter=self.request.user, **serializer.validated_data
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        incident = self.get_object()
+        serializer = IncidentUpdateSerializer(incident, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        status = fields.pop("status", None)
+        reason = fields.pop("reason", "")
+        with transaction.atomic():
+            if fields:
+                incident = services.incident_update(incident=incident, actor=request.user, **fields)
+            if status is not None and status != incident.status:
+                try:
+                    incident = services.incident_change_status(
+                        incident=incident, actor=request.user, status=status, reason=reason
+                    )
+                except ReasonRequired as error:
+                    raise exceptions.ValidationError({"reason": [str(error)]}) from error
+                except IllegalTransition as error:
+                    raise Conflict(str(error)) from error
+        return Response(IncidentSerializer(incident).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed(request.method)
+        return self.partial_update(request, *args, **kwargs)

@@ -1,0 +1,47 @@
+"""The incident lifecycle: one table of allowed status changes, checked in one place."""
+
+import itertools
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    TRIAGE = "triage", "Triage"
+    CONTAINMENT = "containment", "Containment"
+    ERADICATION = "eradication", "Eradication"
+    RECOVERY = "recovery", "Recovery"
+    REVIEW = "review", "Review"
+    CLOSED = "closed", "Closed"
+
+
+ORDER = list(Status)
+
+# Forward one step at a time; back one step only with a written reason.
+FORWARD = dict(itertools.pairwise(ORDER))
+BACKWARD = {following: current for current, following in FORWARD.items()}
+
+
+class IllegalTransition(Exception):
+    """A status change the lifecycle does not allow."""
+
+
+class ReasonRequired(Exception):
+    """Moving back a step needs a reason."""
+
+
+def check_transition(current: str, target: str, reason: str) -> None:
+    if FORWARD.get(current) == target:
+        return
+    if BACKWARD.get(current) == target:
+        if not reason.strip():
+            raise ReasonRequired(f"Moving back from {current} to {target} needs a reason.")
+        return
+    allowed = [s for s in (FORWARD.get(current), BACKWARD.get(current)) if s]
+    raise IllegalTransition(
+        f"An incident in {current} can move to {' or '.join(allowed) or 'nothing'}, not {target}."
+    )
+
+
+def next_statuses(current: str) -> list[str]:
+    return [s for s in (FORWARD.get(current), BACKWARD.get(current)) if s]
