@@ -183,6 +183,9 @@ STORAGES = {
 # --- E-mail ----------------------------------------------------------------
 
 vars().update(env.email("EMAIL_URL", default="consolemail://"))
+if env.str("EMAIL_FILE_PATH", default=""):
+    # For the file backend: django-environ reads a filemail:// path as relative.
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cordon@localhost")
 
 # --- Evidence --------------------------------------------------------------

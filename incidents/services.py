@@ -8,6 +8,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 import audit
+from accounts.models import User
+from accounts.roles import Role
 from incidents.lifecycle import Status, check_transition
 from incidents.models import (
     ALLOWED_CLOCK_SKEW,
@@ -22,6 +24,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
+from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
 EDITABLE_FIELDS = (
@@ -88,7 +91,24 @@ def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
         target=incident,
         data={"reference": incident.reference, "severity": severity},
     )
+    _notify_leads_of_filing(incident)
     return incident
+
+
+def _notify_leads_of_filing(incident: Incident) -> None:
+    leads = User.objects.filter(groups__name=Role.LEAD, is_active=True).exclude(
+        pk=incident.reporter_id
+    )
+    notification_queue(
+        recipients=leads,
+        subject=f"[Cordon] {incident.reference} filed ({incident.get_severity_display()})",
+        body=(
+            f"{incident.reporter.get_username()} filed {incident.reference}: {incident.title}\n"
+            f"Severity: {incident.get_severity_display()}\n"
+            f"Aware at: {incident.aware_at:%Y-%m-%d %H:%M} UTC\n"
+            f"Open it in Cordon: /incidents/{incident.pk}/\n"
+        ),
+    )
 
 
 @transaction.atomic

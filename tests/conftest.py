@@ -75,3 +75,84 @@ def token_client(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """A real Celery worker process on the configured broker, sharing the test database.
+
+    Needs CELERY_BROKER_URL and PostgreSQL (the worker is another process, so the
+    test database must be a server, not SQLite in memory); skipped otherwise.
+    The worker writes e-mail to files in `worker.mail_dir`.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.db import connection
+
+    from config.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("needs CELERY_BROKER_URL (a real broker) for a real worker")
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs the test database on PostgreSQL")
+    db = connection.settings_dict
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "EMAIL_URL": "filemail://",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    process.mail_dir = mail_dir
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        # The worker's own connections must be gone before the test database is flushed.
+        connection.close()
+
+
+def wait_for(predicate, *, timeout=30.0, interval=0.1):
+    """Poll until predicate() is truthy; return its value or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")

@@ -1,0 +1,65 @@
+"""Notifications: queued in the outbox, delivered by a real Celery worker, never twice."""
+
+import pytest
+from django.core import mail
+
+from accounts.roles import Role
+from notifications.models import DeliveryStatus, Notification
+from notifications.services import notification_deliver, notification_queue
+from tests.conftest import wait_for
+
+
+@pytest.mark.django_db
+def test_delivering_twice_sends_one_message(make_member, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    lead = make_member(Role.LEAD, email="lead@example.org")
+    (notification,) = notification_queue(recipients=[lead], subject="Hello", body="Body")
+
+    notification_deliver(notification_id=notification.pk)
+    notification_deliver(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.status == DeliveryStatus.SENT
+    assert notification.attempts == 1
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["lead@example.org"]
+
+
+@pytest.mark.django_db
+def test_recipient_without_address_fails_without_retry(make_member):
+    person = make_member(Role.LEAD, email="")
+    (notification,) = notification_queue(recipients=[person], subject="Hello", body="Body")
+
+    notification_deliver(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.status == DeliveryStatus.FAILED
+    assert "no e-mail address" in notification.last_error
+
+
+@pytest.mark.django_db
+def test_delivering_a_vanished_notification_is_harmless():
+    assert notification_deliver(notification_id=987654321) is None
+
+
+@pytest.mark.worker
+def test_filing_an_incident_mails_the_leads_through_a_real_worker(
+    celery_worker, make_member, token_client
+):
+    lead = make_member(Role.LEAD, username="duty-lead", email="duty-lead@example.org")
+    responder = make_member(Role.RESPONDER, username="first-responder")
+    client = token_client(responder, "incidents:write")
+
+    response = client.post("/api/v1/incidents/", {"title": "Ransom note", "severity": "critical"})
+    assert response.status_code == 201, response.content
+    reference = response.json()["reference"]
+
+    notification = wait_for(
+        lambda: Notification.objects.filter(recipient=lead, status=DeliveryStatus.SENT).first()
+    )
+    assert reference in notification.subject
+    messages = wait_for(lambda: list(celery_worker.mail_dir.iterdir()))
+    text = messages[0].read_text()
+    assert "duty-lead@example.org" in text
+    assert reference in text
+    assert not Notification.objects.filter(recipient=responder).exists()
