@@ -1,0 +1,76 @@
+"""The production profile's security settings, read from a fresh interpreter per case."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json
+from django.conf import settings
+import django
+django.setup()
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
+    "SESSION_COOKIE_HTTPONLY": settings.SESSION_COOKIE_HTTPONLY,
+    "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
+    "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
+    "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
+    "SECURE_CONTENT_TYPE_NOSNIFF": settings.SECURE_CONTENT_TYPE_NOSNIFF,
+    "X_FRAME_OPTIONS": settings.X_FRAME_OPTIONS,
+    "first_hasher": settings.PASSWORD_HASHERS[0],
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "db_engine": settings.DATABASES["default"]["ENGINE"],
+}))
+"""
+
+
+def _settings(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "CORDON_ENV"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", **env})
+    return subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", PROBE], env=clean, cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _settings(CORDON_ENV="production")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_profile_turns_every_transport_protection_on():
+    result = _settings(CORDON_ENV="production", SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["DEBUG"] is False
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SECURE_CONTENT_TYPE_NOSNIFF"] is True
+    assert values["X_FRAME_OPTIONS"] == "DENY"
+    assert values["first_hasher"].endswith("Argon2PasswordHasher")
+
+
+@pytest.mark.parametrize(("broker", "eager"), [("", True), ("redis://127.0.0.1:6379/15", False)])
+def test_tasks_run_in_process_only_without_a_broker(broker, eager):
+    result = _settings(CELERY_BROKER_URL=broker, DATABASE_URL="sqlite:///:memory:")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["eager"] is eager
+
+
+def test_sqlite_is_the_embedded_default():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", PROBE], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["db_engine"] == "django.db.backends.sqlite3"
