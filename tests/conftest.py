@@ -10,6 +10,14 @@ from tests.factories import IncidentFactory, MemberFactory, issue_token
 ALL_SCOPES = tuple(Scope.values)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache (Redis in CI): every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_member(db):
     def make(role=Role.RESPONDER, **kwargs):
