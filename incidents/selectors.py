@@ -3,7 +3,14 @@
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 
-from incidents.models import AffectedSystem, CrewMember, Incident, Task, TimelineEntry
+from incidents.models import (
+    AffectedSystem,
+    CrewMember,
+    CrewRole,
+    Incident,
+    Task,
+    TimelineEntry,
+)
 
 
 def visible_incidents(user):
@@ -62,3 +69,16 @@ def task_get(*, user, incident_pk, pk) -> Task:
 def crew_member_get(*, user, incident_pk, pk) -> CrewMember:
     incident = incident_get(user=user, pk=incident_pk)
     return get_object_or_404(incident.crew.select_related("incident", "user"), pk=pk)
+
+
+def crew_manageable_by(*, user, incident: Incident) -> bool:
+    """Whether the page offers `user` the crew forms: leads (manage_crew) and the
+    incident's commander. incidents.services enforces the same rule on every write."""
+    if user is None or not user.is_active:
+        return False
+    if user.has_perm("incidents.manage_crew"):
+        return True
+    return any(
+        member.user_id == user.pk and member.role == CrewRole.COMMANDER
+        for member in incident.crew.all()
+    )

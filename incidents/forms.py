@@ -1,0 +1,350 @@
+"""Browser forms for incidents. They translate HTTP input into service arguments;
+the services in incidents/services.py decide what is allowed and valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.lifecycle import BACKWARD, Status, next_statuses
+from incidents.models import (
+    MAX_LIST_ITEM_LENGTH,
+    MAX_LIST_ITEMS,
+    ContainmentState,
+    CrewRole,
+    DataCategory,
+    EntryKind,
+    Incident,
+    Severity,
+    SystemKind,
+)
+
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_QUERY_LENGTH = 200
+MAX_REASON_LENGTH = 2000
+MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError, *, rename=None) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has one.
+
+    `rename` maps a service argument to the form field that supplies it.
+    """
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    rename = rename or {}
+    for name, messages in error.message_dict.items():
+        field = rename.get(name, name)
+        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class Form(forms.Form):
+    """A form whose labels carry no colon (the stylesheet sets labels apart)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """A datetime-local input read and shown in UTC, whatever time zone is active."""
+
+    widget = DateTimeLocalInput
+
+    def to_python(self, value):
+        with timezone.override(dt.UTC):
+            return super().to_python(value)
+
+    def prepare_value(self, value):
+        with timezone.override(dt.UTC):
+            return super().prepare_value(value)
+
+
+def now_to_the_minute() -> dt.datetime:
+    return timezone.now().astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+# --- Incidents -----------------------------------------------------------------
+
+
+class IncidentFilterForm(Form):
+    """The list's GET filters. An invalid value is reported and that filter ignored."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Status.choices], required=False, label="Status"
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Any severity"), *Severity.choices], required=False, label="Severity"
+    )
+    q = forms.CharField(
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        label="Search",
+        help_text="Words in the title or description, or a reference such as INC-2025-0001.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+    def valid_filters(self) -> dict[str, str]:
+        """The filters whose values are valid, ready for incidents.selectors.incident_list."""
+        self.is_valid()
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.errors and value
+        }
+
+
+class IncidentFileForm(Form):
+    """Everything a person knows when filing an incident (incidents.services.incident_file)."""
+
+    title = forms.CharField(max_length=Incident._meta.get_field("title").max_length)
+    severity = forms.ChoiceField(choices=[("", "Choose a severity"), *Severity.choices])
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What happened, as far as you know now.",
+    )
+    occurred_at = UTCDateTimeField(
+        required=False, label="Occurred at (UTC)", help_text="Estimated start of the incident."
+    )
+    discovered_at = UTCDateTimeField(required=False, label="Discovered at (UTC)")
+    aware_at = UTCDateTimeField(
+        required=False,
+        initial=now_to_the_minute,
+        label="Aware at (UTC)",
+        help_text="When the organisation became aware: every regulatory deadline counts from it.",
+    )
+    discovery_method = forms.CharField(
+        required=False,
+        label="How was it discovered?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attack_vectors = forms.CharField(
+        required=False,
+        max_length=MAX_ATTACK_VECTORS_INPUT,
+        label="Suspected attack vectors",
+        help_text="Separate them with commas, e.g. phishing, stolen credentials.",
+    )
+    data_categories = forms.MultipleChoiceField(
+        required=False,
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Data that may have been accessed",
+    )
+    estimated_affected_people = forms.IntegerField(
+        required=False, min_value=0, label="Estimated number of affected people"
+    )
+    restricted = forms.BooleanField(
+        required=False,
+        label="Restricted (need-to-know)",
+        help_text="Only the incident's crew and the leads will see it.",
+    )
+
+    def clean_attack_vectors(self) -> list[str]:
+        raw = self.cleaned_data["attack_vectors"]
+        vectors = [part.strip() for part in raw.split(",") if part.strip()]
+        vectors = list(dict.fromkeys(vectors))
+        if len(vectors) > MAX_LIST_ITEMS:
+            raise ValidationError(f"At most {MAX_LIST_ITEMS} attack vectors.")
+        if any(len(vector) > MAX_LIST_ITEM_LENGTH for vector in vectors):
+            raise ValidationError(
+                f"Each attack vector is at most {MAX_LIST_ITEM_LENGTH} characters."
+            )
+        return vectors
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # The incident's own rules about its times (none in the future, in order),
+        # checked now so that every error shows at once.
+        times = {
+            name: cleaned_data[name]
+            for name in ("occurred_at", "discovered_at", "aware_at")
+            if cleaned_data.get(name)
+        }
+        try:
+            Incident(**times).clean()
+        except ValidationError as error:
+            apply_service_errors(self, error)
+        return cleaned_data
+
+    def service_fields(self) -> dict:
+        """Keyword arguments for incident_file, besides reporter, title and severity."""
+        fields = dict(self.cleaned_data)
+        del fields["title"], fields["severity"]
+        if fields["aware_at"] is None:
+            del fields["aware_at"]
+        return fields
+
+
+class StatusChangeForm(Form):
+    """Move the incident along its lifecycle. Only the allowed next statuses are offered;
+    anything else posted is still passed to the service, which refuses it clearly."""
+
+    status = forms.ChoiceField(choices=Status.choices, label="New status")
+    reason = forms.CharField(
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when moving back a step.",
+    )
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        kwargs.setdefault("auto_id", "id_status_%s")
+        super().__init__(*args, **kwargs)
+        backward = BACKWARD.get(incident.status)
+        self.fields["status"].widget.choices = [
+            (
+                status,
+                f"Back to {Status(status).label}"
+                if status == backward
+                else f"Forward to {Status(status).label}",
+            )
+            for status in next_statuses(incident.status)
+        ]
+
+
+class TimelineEntryForm(Form):
+    kind = forms.ChoiceField(
+        choices=[choice for choice in EntryKind.choices if choice[0] != EntryKind.STATUS_CHANGE],
+        initial=EntryKind.NOTE,
+    )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What happened")
+    occurred_at = UTCDateTimeField(
+        required=False, label="When (UTC)", help_text="Leave empty for now."
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_timeline_%s")
+        super().__init__(*args, **kwargs)
+
+
+# --- Affected systems ----------------------------------------------------------
+
+
+class SystemAddForm(Form):
+    name = forms.CharField(max_length=200, label="System name")
+    kind = forms.ChoiceField(choices=SystemKind.choices, initial=SystemKind.SERVER)
+    owner = forms.CharField(max_length=200, required=False, help_text="Team or person.")
+    impact_start = UTCDateTimeField(required=False, label="Impact started (UTC)")
+    impact_end = UTCDateTimeField(
+        required=False, label="Impact ended (UTC)", help_text="Leave empty while it lasts."
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_system_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ContainmentForm(Form):
+    state = forms.ChoiceField(choices=ContainmentState.choices, label="Containment")
+    note = forms.CharField(max_length=MAX_REASON_LENGTH, required=False)
+
+    def __init__(self, *args, system, **kwargs):
+        kwargs.setdefault("auto_id", f"id_containment{system.pk}_%s")
+        kwargs.setdefault("initial", {"state": system.containment_state})
+        super().__init__(*args, **kwargs)
+
+
+# --- Crew and tasks ------------------------------------------------------------
+
+
+def holds_permission(codename: str) -> Q:
+    """A filter for people holding an incidents permission, through a role or directly."""
+    permission = Permission.objects.filter(
+        content_type__app_label="incidents", codename=codename
+    ).first()
+    if permission is None:
+        return Q(is_superuser=True)
+    return Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission)
+
+
+def active_people(condition: Q):
+    return get_user_model().objects.filter(condition, is_active=True).distinct()
+
+
+class CrewAddForm(Form):
+    username = forms.CharField(
+        max_length=150,
+        label="Person (user name)",
+        widget=forms.TextInput(attrs={"list": "crew-candidates", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(choices=CrewRole.choices, initial=CrewRole.RESPONDER)
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        kwargs.setdefault("auto_id", "id_crew_%s")
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+
+    def candidates(self):
+        """CSIRT members not on the crew yet, offered as suggestions."""
+        return (
+            active_people(holds_permission("view_incident"))
+            .exclude(crew_memberships__incident=self.incident)
+            .order_by("username")
+        )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise ValidationError("No active person has this user name.")
+        return user
+
+
+class AssigneeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        full_name = obj.get_full_name()
+        return f"{full_name} ({obj.get_username()})" if full_name else obj.get_username()
+
+
+class TaskAddForm(Form):
+    title = forms.CharField(max_length=200, label="Task")
+    assignee = AssigneeChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        to_field_name="username",
+        empty_label="Nobody yet",
+        help_text="Someone who can see this incident.",
+    )
+    due_date = forms.DateField(required=False, widget=DateInput, label="Due date")
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        kwargs.setdefault("auto_id", "id_task_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = self.assignable(incident)
+
+    @staticmethod
+    def assignable(incident: Incident):
+        """People who can see the incident: its crew, and the CSIRT members who see it anyway."""
+        sees_it = holds_permission("view_all_incidents" if incident.restricted else "view_incident")
+        on_crew = Q(crew_memberships__incident=incident)
+        return active_people(on_crew | sees_it).order_by("username")
+
+
+class TaskDoneForm(Form):
+    done = forms.TypedChoiceField(
+        choices=[("true", "Done"), ("false", "Not done")], coerce=lambda value: value == "true"
+    )

@@ -1,0 +1,188 @@
+"""The detail page's writes. Each is a POST to its own URL that calls one service.
+
+Objects are looked up through the selectors, so an id from an incident the person
+cannot see, or from another incident, is 404. With htmx (the HX-Request header) the
+answer is the changed section; without it, a redirect back to the detail page, or
+the page again with the form's errors.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from incidents import forms, selectors, services
+from incidents.lifecycle import IllegalTransition, ReasonRequired
+from incidents.views.common import (
+    UNPROCESSABLE,
+    Abilities,
+    detail_context,
+    detail_url,
+    is_htmx,
+    login_required,
+    render_sections,
+    require,
+)
+
+
+def _succeeded(request, incident_pk, section: str, notice: str, *, extra=()):
+    try:
+        incident = selectors.incident_detail(user=request.user, pk=incident_pk)
+    except Http404:
+        # The change took the incident out of the person's sight (they left its crew).
+        messages.info(request, f"{notice} You can no longer see this incident.")
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("incidents:list")
+            return response
+        return redirect("incidents:list")
+    if is_htmx(request):
+        context = detail_context(request, incident, notices={section: notice})
+        return render_sections(request, context, section, extra=extra)
+    messages.success(request, notice)
+    return redirect(detail_url(incident, section))
+
+
+def _failed(request, incident_pk, section: str, bound: dict):
+    incident = selectors.incident_detail(user=request.user, pk=incident_pk)
+    context = detail_context(request, incident, bound=bound)
+    if is_htmx(request):
+        return render_sections(request, context, section, status=UNPROCESSABLE)
+    return render(request, "incidents/detail.html", context, status=UNPROCESSABLE)
+
+
+@login_required
+@require_POST
+def status_change(request, pk):
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    require(Abilities.of(request.user, incident).change_status)
+    form = forms.StatusChangeForm(request.POST, incident=incident)
+    if form.is_valid():
+        try:
+            incident = services.incident_change_status(
+                incident=incident,
+                actor=request.user,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ReasonRequired as error:
+            form.add_error("reason", str(error))
+        except IllegalTransition as error:
+            form.add_error("status", str(error))
+        else:
+            notice = f"Status changed to {incident.get_status_display()}."
+            return _succeeded(request, pk, "status", notice, extra=("summary", "timeline"))
+    return _failed(request, pk, "status", {"status": form})
+
+
+@login_required
+@require_POST
+def timeline_add(request, pk):
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    require(Abilities.of(request.user, incident).add_timeline_entry)
+    form = forms.TimelineEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.timeline_entry_add(incident=incident, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            return _succeeded(request, pk, "timeline", "Timeline entry added.")
+    return _failed(request, pk, "timeline", {"timeline": form})
+
+
+@login_required
+@require_POST
+def system_add(request, pk):
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    require(Abilities.of(request.user, incident).edit_systems)
+    form = forms.SystemAddForm(request.POST)
+    if form.is_valid():
+        try:
+            system = services.system_add(incident=incident, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            return _succeeded(request, pk, "systems", f"{system.name} added.")
+    return _failed(request, pk, "systems", {"systems": form})
+
+
+@login_required
+@require_POST
+def system_containment(request, pk, system_pk):
+    system = selectors.system_get(user=request.user, incident_pk=pk, pk=system_pk)
+    require(Abilities.of(request.user, system.incident).edit_systems)
+    form = forms.ContainmentForm(request.POST, system=system)
+    if form.is_valid():
+        try:
+            system = services.system_change_containment(
+                system=system, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            notice = f"{system.name} is now {system.get_containment_state_display().lower()}."
+            return _succeeded(request, pk, "systems", notice)
+    return _failed(request, pk, "systems", {("containment", system.pk): form})
+
+
+@login_required
+@require_POST
+def crew_add(request, pk):
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    require(Abilities.of(request.user, incident).manage_crew)
+    form = forms.CrewAddForm(request.POST, incident=incident)
+    if form.is_valid():
+        person = form.cleaned_data["username"]
+        try:
+            services.crew_add(
+                incident=incident, actor=request.user, user=person, role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error, rename={"user": "username"})
+        else:
+            notice = f"{person.get_username()} joined the crew."
+            return _succeeded(request, pk, "crew", notice, extra=("tasks",))
+    return _failed(request, pk, "crew", {"crew": form})
+
+
+@login_required
+@require_POST
+def crew_remove(request, pk, member_pk):
+    member = selectors.crew_member_get(user=request.user, incident_pk=pk, pk=member_pk)
+    require(Abilities.of(request.user, member.incident).manage_crew)
+    username = member.user.get_username()
+    services.crew_remove(member=member, actor=request.user)
+    return _succeeded(request, pk, "crew", f"{username} left the crew.", extra=("tasks",))
+
+
+@login_required
+@require_POST
+def task_add(request, pk):
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    require(Abilities.of(request.user, incident).manage_tasks)
+    form = forms.TaskAddForm(request.POST, incident=incident)
+    if form.is_valid():
+        try:
+            task = services.task_add(incident=incident, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            return _succeeded(request, pk, "tasks", f"Task “{task.title}” added.")
+    return _failed(request, pk, "tasks", {"tasks": form})
+
+
+@login_required
+@require_POST
+def task_done(request, pk, task_pk):
+    task = selectors.task_get(user=request.user, incident_pk=pk, pk=task_pk)
+    abilities = Abilities.of(request.user, task.incident)
+    require(abilities.manage_tasks or task.assignee_id == request.user.pk)
+    form = forms.TaskDoneForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Send done=true or done=false.")
+    task = services.task_set_done(task=task, actor=request.user, done=form.cleaned_data["done"])
+    notice = f"Task “{task.title}” is {'done' if task.done else 'open again'}."
+    return _succeeded(request, pk, "tasks", notice)

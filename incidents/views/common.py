@@ -1,0 +1,144 @@
+"""What the incident pages share: htmx handling, who may do what, the detail page's context."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+
+from incidents import forms
+from incidents.models import DataCategory, Incident
+from incidents.selectors import crew_manageable_by
+
+HTMX_HEADER = "HX-Request"
+UNPROCESSABLE = 422  # a form the services refused; htmx is configured to swap it in
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get(HTMX_HEADER) == "true"
+
+
+def login_required(view):
+    """Django's login_required, except that htmx requests are sent to the login page whole
+    (a redirect followed inside htmx would put the login form into a page section)."""
+    protected = django_login_required(view)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated and is_htmx(request):
+            page = urlsplit(request.headers.get("HX-Current-URL", "")).path or request.path
+            login = redirect_to_login(page)
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = login["Location"]
+            return response
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """Which forms the detail page offers. The services enforce the same rules on write."""
+
+    change_status: bool
+    add_timeline_entry: bool
+    edit_systems: bool
+    manage_tasks: bool
+    manage_crew: bool
+
+    @classmethod
+    def of(cls, user, incident: Incident) -> Abilities:
+        changes = user.has_perm("incidents.change_incident")
+        return cls(
+            change_status=changes,
+            add_timeline_entry=user.has_perm("incidents.add_timelineentry"),
+            edit_systems=changes,
+            manage_tasks=changes,
+            manage_crew=crew_manageable_by(user=user, incident=incident),
+        )
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied("You are not allowed to do this on this incident.")
+
+
+def duration_text(duration: timedelta | None) -> str:
+    if duration is None:
+        return ""
+    minutes = max(int(duration.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(part for part in parts if part)
+
+
+# --- The detail page and its sections -------------------------------------------
+
+SECTIONS = ("summary", "status", "timeline", "systems", "crew", "tasks")
+
+
+def detail_context(request, incident: Incident, *, bound=None, notices=None) -> dict:
+    """Everything the detail page and its section partials show.
+
+    `bound` holds forms that failed validation, keyed by section (or by
+    ("containment", system id)), to show again with their errors.
+    """
+    user = request.user
+    bound = bound or {}
+    can = Abilities.of(user, incident)
+    systems = [
+        {
+            "system": system,
+            "duration": duration_text(system.impact_duration),
+            "form": bound.get(("containment", system.pk)) or forms.ContainmentForm(system=system),
+        }
+        for system in incident.systems.all()
+    ]
+    tasks = [
+        {"task": task, "may_toggle": can.manage_tasks or task.assignee_id == user.pk}
+        for task in incident.tasks.all()
+    ]
+    crew_form = bound.get("crew") or forms.CrewAddForm(incident=incident)
+    return {
+        "incident": incident,
+        "can": can,
+        "notices": notices or {},
+        "data_categories": [DataCategory(value).label for value in incident.data_categories],
+        "status_form": bound.get("status") or forms.StatusChangeForm(incident=incident),
+        "timeline_form": bound.get("timeline") or forms.TimelineEntryForm(),
+        "system_form": bound.get("systems") or forms.SystemAddForm(),
+        "systems": systems,
+        "crew_form": crew_form,
+        "crew_candidates": crew_form.candidates() if can.manage_crew else [],
+        "task_form": bound.get("tasks") or forms.TaskAddForm(incident=incident),
+        "tasks": tasks,
+    }
+
+
+def render_sections(request, context: dict, main: str, *, extra=(), status=200) -> HttpResponse:
+    """The htmx answer: the section that was posted, plus `extra` sections swapped out of band."""
+    html = [render_to_string(f"incidents/partials/{main}.html", context, request=request)]
+    for section in extra:
+        html.append(
+            render_to_string(
+                f"incidents/partials/{section}.html", {**context, "oob": True}, request=request
+            )
+        )
+    response = HttpResponse("".join(html), status=status)
+    patch_vary_headers(response, [HTMX_HEADER])
+    return response
+
+
+def detail_url(incident: Incident, section: str | None = None) -> str:
+    url = reverse("incidents:detail", args=[incident.pk])
+    return f"{url}#section-{section}" if section else url

@@ -1,0 +1,67 @@
+"""The incident pages: the list, the filing form and the detail page."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from incidents import selectors, services
+from incidents.forms import IncidentFileForm, IncidentFilterForm, apply_service_errors
+from incidents.views.common import UNPROCESSABLE, detail_context, login_required
+
+INCIDENTS_PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def incident_list(request):
+    """Incidents the person may see (the need-to-know gate), filtered and paginated."""
+    filter_form = IncidentFilterForm(request.GET)
+    filters = filter_form.valid_filters()
+    incidents = selectors.incident_list(user=request.user, **filters)
+    page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "filter_form": filter_form,
+        "filtered": bool(filters),
+        "page": page,
+        "may_file": request.user.has_perm("incidents.add_incident"),
+    }
+    status = 400 if filter_form.errors else 200
+    return render(request, "incidents/list.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request):
+    """File an incident (incidents.services.incident_file)."""
+    if not request.user.has_perm("incidents.add_incident"):
+        raise PermissionDenied("You are not allowed to file incidents.")
+    status = 200
+    if request.method == "POST":
+        form = IncidentFileForm(request.POST)
+        if form.is_valid():
+            try:
+                incident = services.incident_file(
+                    reporter=request.user,
+                    title=form.cleaned_data["title"],
+                    severity=form.cleaned_data["severity"],
+                    **form.service_fields(),
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, f"{incident.reference} was filed.")
+                return redirect("incidents:detail", pk=incident.pk)
+        status = UNPROCESSABLE
+    else:
+        form = IncidentFileForm()
+    return render(request, "incidents/new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def incident_detail(request, pk):
+    """Everything about one incident; 404 when the person may not see it (never 403)."""
+    incident = selectors.incident_detail(user=request.user, pk=pk)
+    return render(request, "incidents/detail.html", detail_context(request, incident))

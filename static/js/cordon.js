@@ -1,0 +1,56 @@
+/* Cordon's only script: tells people when an htmx request fails, and keeps keyboard
+   focus in the section that htmx just replaced. Loaded from a file (strict CSP). */
+(function () {
+  "use strict";
+
+  var MESSAGES = {
+    401: "Your session has ended. Please sign in again.",
+    403: "You are not allowed to do that.",
+    404: "Not found: it may have been removed, or it is out of your sight.",
+    405: "That action is not possible here.",
+    429: "Too many requests. Wait a moment and try again."
+  };
+
+  function errorBox() {
+    return document.getElementById("request-error");
+  }
+
+  function showError(text) {
+    var box = errorBox();
+    if (!box) { return; }
+    box.textContent = text;
+    box.hidden = false;
+    box.setAttribute("tabindex", "-1");
+    box.focus();
+  }
+
+  var swappedSectionId = null;
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = errorBox();
+    if (box) { box.hidden = true; box.textContent = ""; }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    showError(MESSAGES[status] || "Something went wrong (" + status + "). Reload the page and try again.");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showError("The server could not be reached. Check your connection and try again.");
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    swappedSectionId = target && target.id ? target.id : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!swappedSectionId) { return; }
+    var section = document.getElementById(swappedSectionId);
+    swappedSectionId = null;
+    if (!section) { return; }
+    var focusable = section.querySelector("[aria-invalid='true']") || section.querySelector(".notice");
+    if (focusable) { focusable.focus(); }
+  });
+})();
