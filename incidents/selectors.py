@@ -72,8 +72,8 @@ def crew_member_get(*, user, incident_pk, pk) -> CrewMember:
 
 
 def crew_manageable_by(*, user, incident: Incident) -> bool:
-    """Whether the page offers `user` the crew forms: leads (manage_crew) and the
-    incident's commander. incidents.services enforces the same rule on every write."""
+    """Whether `user` may add and remove crew: leads (manage_crew) and the incident's
+    commander. The one statement of this rule, for the page and for the services."""
     if user is None or not user.is_active:
         return False
     if user.has_perm("incidents.manage_crew"):

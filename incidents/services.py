@@ -24,6 +24,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
+from incidents.selectors import crew_manageable_by
 from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -278,16 +279,10 @@ def task_set_done(*, task: Task, actor, done: bool) -> Task:
     return task
 
 
-def _may_manage_crew(actor, incident: Incident) -> bool:
-    if actor.has_perm("incidents.manage_crew"):
-        return True
-    return incident.crew.filter(user=actor, role=CrewRole.COMMANDER).exists()
-
-
 @transaction.atomic
 def crew_add(*, incident: Incident, actor, user, role: str = CrewRole.RESPONDER) -> CrewMember:
     """Put someone on the crew (for a restricted incident, this is what grants them sight)."""
-    if actor is None or not actor.is_active or not _may_manage_crew(actor, incident):
+    if not crew_manageable_by(user=actor, incident=incident):
         raise PermissionDenied("Only leads and the incident commander manage the crew.")
     if not user.is_active:
         raise ValidationError({"user": ["This person is deactivated."]})
@@ -310,7 +305,7 @@ def crew_add(*, incident: Incident, actor, user, role: str = CrewRole.RESPONDER)
 @transaction.atomic
 def crew_remove(*, member: CrewMember, actor) -> None:
     incident = member.incident
-    if actor is None or not actor.is_active or not _may_manage_crew(actor, incident):
+    if not crew_manageable_by(user=actor, incident=incident):
         raise PermissionDenied("Only leads and the incident commander manage the crew.")
     username = member.user.get_username()
     member.delete()
