@@ -19,7 +19,10 @@ from incidents.selectors import visible_incidents
 
 
 @extend_schema_view(
+    list=extend_schema(description="The incidents the caller may see, newest first."),
+    retrieve=extend_schema(description="One incident; 404 when it is missing or out of sight."),
     create=extend_schema(
+        description="File an incident; it starts in `new`.",
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -27,9 +30,16 @@ from incidents.selectors import visible_incidents
                 required=False,
                 description="A retry with the same key returns the first answer.",
             )
-        ]
+        ],
     ),
-    partial_update=extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer),
+    partial_update=extend_schema(
+        description=(
+            "Change the facts, or the `status` one step along the lifecycle (a step back "
+            "needs a `reason`); any other status change is 409."
+        ),
+        request=IncidentUpdateSerializer,
+        responses=IncidentSerializer,
+    ),
 )
 class IncidentViewSet(
     IdempotentCreateMixin,
@@ -39,6 +49,8 @@ class IncidentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Incidents, through the need-to-know gate: file, list, read and change them."""
+
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
     permission_classes = [IsAuthenticated, TokenHasScope]
