@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from audit.context import clean_ip
+
 # The fields an event's hash covers, in order. Changing this list breaks every
 # existing chain; add a version field first if it must ever change.
 HASHED_FIELDS = (
@@ -47,6 +49,9 @@ def event_hash(values: dict) -> str:
     created_at = content["created_at"]
     if isinstance(created_at, datetime):
         content["created_at"] = created_at.isoformat(timespec="microseconds")
+    # PostgreSQL's inet spells some IPv6 addresses otherwise than Python does; text
+    # that is no address at all (only a tampered row holds it) is hashed as it is.
+    content["ip"] = clean_ip(content["ip"]) or content["ip"]
     canonical = json.dumps(
         [content[name] for name in HASHED_FIELDS],
         sort_keys=True,

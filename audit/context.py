@@ -44,11 +44,22 @@ def clean_request_id(value: str | None) -> str:
 
 
 def clean_ip(value: str | None) -> str | None:
-    """The canonical text of an address (the database would normalise it anyway)."""
+    """The canonical text of an address, the same however the database spells it back.
+
+    An IPv4 client seen through an IPv6 socket (::ffff:a.b.c.d) is that IPv4 address,
+    and a zone (%eth0) is dropped: the database would otherwise store another text
+    than the one the event was hashed with (see audit.chain.event_hash).
+    """
     try:
-        return str(ipaddress.ip_address(value)) if value else None
+        address = ipaddress.ip_address(value) if value else None
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address.scope_id is not None:
+            address = ipaddress.IPv6Address(address.packed)
+    return str(address) if address is not None else None
 
 
 def get() -> RequestContext | None:

@@ -58,6 +58,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Django's plain base manager would offer update() and delete() behind our back.
+        base_manager_name = "objects"
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_event_target_idx"),
             models.Index(fields=["actor", "created_at"], name="audit_event_actor_idx"),
