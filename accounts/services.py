@@ -76,9 +76,16 @@ def member_save(
 
 @transaction.atomic
 def first_lead_ensure(*, username: str = "lead") -> tuple[User, str] | None:
-    """Create the first lead with a one-time password, unless a lead already exists."""
+    """Create the first lead with a one-time password, unless a lead already exists.
+
+    Never promotes an existing account: that would hand its owner the lead role.
+    """
     if User.objects.filter(groups__name=Role.LEAD).exists():
         return None
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            {"username": [f"{username!r} already exists; choose another name for the lead."]}
+        )
     password = generate_one_time_password()
     user, _ = member_save(
         actor=None,

@@ -1,6 +1,7 @@
 """`manage.py ensure_first_lead`: on a fresh install, create the first lead (one-time password)."""
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import first_lead_ensure
 
@@ -12,7 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="lead")
 
     def handle(self, *args, username, **options):
-        result = first_lead_ensure(username=username)
+        try:
+            result = first_lead_ensure(username=username)
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from error
         if result is None:
             self.stdout.write("A lead account already exists; nothing to do.")
             return
