@@ -12,12 +12,18 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         ctx = context.get()
+        if ctx is not None:
+            request_id = ctx.request_id
+        else:
+            # django.request logs refused and failed requests after the request context
+            # has ended, but hands over the request itself.
+            request_id = getattr(getattr(record, "request", None), "request_id", None)
         line = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": ctx.request_id if ctx else None,
+            "request_id": request_id,
         }
         for key in ("action", "actor", "ip", "outcome", "object"):
             if hasattr(record, key):

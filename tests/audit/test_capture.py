@@ -222,3 +222,16 @@ def test_events_outside_a_request_have_no_actor_unless_given(incident, lead):
     by_lead = audit.record("test.lead", actor=lead, target=incident)
     assert (system.actor, system.actor_label, system.request_id, system.ip) == (None, "", "", None)
     assert (by_lead.actor_label, by_lead.target_id) == ("lea", str(incident.pk))
+
+
+def test_the_log_line_of_a_refused_request_carries_its_request_id(responder, token_client, caplog):
+    from audit.logging import JsonFormatter
+
+    client = token_client(responder, "incidents:write")
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = client.post(URL, {"title": "x"}, format="json", HTTP_X_REQUEST_ID="edr-12345678")
+    assert response.status_code == 400
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "edr-12345678"
+    assert line["level"] == "WARNING"
