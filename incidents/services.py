@@ -123,6 +123,9 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
     changed = {name: value for name, value in fields.items() if getattr(incident, name) != value}
     if not changed:
         return incident
+    if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
+        # Who may see an incident is decided by those who decide its crew.
+        raise PermissionDenied("Only leads and the incident commander change need-to-know.")
     for name, value in changed.items():
         setattr(incident, name, value)
     incident.full_clean()

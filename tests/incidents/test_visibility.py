@@ -192,3 +192,28 @@ def test_anonymous_sees_nothing(open_incident):
 
     assert not visible_incidents(AnonymousUser()).exists()
     assert not visible_incidents(None).exists()
+
+
+# --- Who may lift need-to-know -------------------------------------------------
+
+
+def test_a_crew_responder_cannot_lift_the_restriction(responder, lead, token_client, restricted):
+    services.crew_add(incident=restricted, actor=lead, user=responder, role=CrewRole.RESPONDER)
+    client = token_client(responder, "incidents:read", "incidents:write")
+
+    response = client.patch(detail_url(restricted), {"restricted": False}, format="json")
+
+    assert response.status_code == 403
+    restricted.refresh_from_db()
+    assert restricted.restricted is True
+
+
+def test_the_commander_can_lift_the_restriction(responder, lead, token_client, restricted):
+    services.crew_add(incident=restricted, actor=lead, user=responder, role=CrewRole.COMMANDER)
+    client = token_client(responder, "incidents:read", "incidents:write")
+
+    response = client.patch(detail_url(restricted), {"restricted": False}, format="json")
+
+    assert response.status_code == 200
+    restricted.refresh_from_db()
+    assert restricted.restricted is False
