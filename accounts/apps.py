@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from accounts import signals
         from accounts.api import schema  # noqa: F401 - registers the OpenAPI auth extension
+
+        signals.connect()

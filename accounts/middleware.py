@@ -1,21 +1,101 @@
-"""Send a person who signed in with a one-time password to change it before anything else."""
+"""What a signed-in browser session must have done before it may see anything:
+change a one-time password, give a second factor, stay within its lifetime."""
 
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
-ALLOWED_PATH_NAMES = ("accounts:password_change", "accounts:logout", "healthz")
+from accounts.sessions import SESSION_STARTED_KEY
+from accounts.twofactor import has_confirmed_device
+
+# Reachable without a second factor: signing in and out, the second-factor pages,
+# the links sent by e-mail, the token API (it has its own authentication), health
+# and static files.
+OPEN_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/verify/",
+    "/accounts/2fa/setup/",
+    "/accounts/password/reset/",
+    "/accounts/invitation/",
+    "/webauthn/",
+    "/api/",
+    "/healthz",
+    "/static/",
+)
+PASSWORD_CHANGE_PATH = "/accounts/password/"  # noqa: S105 - a URL path
+
+
+def _is_open(path: str) -> bool:
+    return path.startswith(OPEN_PREFIXES)
 
 
 class PasswordChangeRequiredMiddleware:
+    """A person who signed in with a one-time password changes it before anything else."""
+
     def __init__(self, get_response):
         self.get_response = get_response
-        self._allowed_paths = None
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.must_change_password:
-            if self._allowed_paths is None:
-                self._allowed_paths = {reverse(name) for name in ALLOWED_PATH_NAMES}
-            if request.path not in self._allowed_paths and not request.path.startswith("/static/"):
-                return redirect("accounts:password_change")
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.must_change_password
+            and request.path != PASSWORD_CHANGE_PATH
+            and not request.path.startswith(("/accounts/logout/", "/static/", "/healthz"))
+        ):
+            return redirect("accounts:password_change")
+        return self.get_response(request)
+
+
+class SecondFactorRequiredMiddleware:
+    """Every page but the open ones needs a session verified with a second factor.
+
+    Anonymous visitors go to the login page; a person with no confirmed device goes
+    to enrolment and can do nothing else; one with a device goes to /accounts/verify/.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        if _is_open(path):
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if user.must_change_password and path == PASSWORD_CHANGE_PATH:
+            return self.get_response(request)
+        if not user.is_verified():
+            if not has_confirmed_device(user):
+                return redirect("accounts:2fa_setup")
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('accounts:verify')}?{query}")
+        return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session that outlived SESSION_ABSOLUTE_LIFETIME, however busy it was.
+
+    The idle timeout is the session's own expiry (SESSION_COOKIE_AGE, renewed on
+    every request); this adds the absolute limit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            if started is None or time.time() - started > settings.SESSION_ABSOLUTE_LIFETIME:
+                logout(request)
+                messages.info(request, "Your session ended. Please sign in again.")
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return self.get_response(request)

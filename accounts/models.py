@@ -4,6 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -98,3 +99,87 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class UserSession(AbstractBaseSession):
+    """A signed-in browser session, kept server-side, with whose it is and where from.
+
+    Django's database session plus the owner, so a person can list their sessions and
+    end any of them, and deactivation can end them all (accounts.sessions).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expire_date"], name="accounts_session_user_idx")]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} from {self.ip}"
+
+
+class LoginAttempt(models.Model):
+    """One try to sign in with a password, kept by us (django-axes resets its counters)."""
+
+    username = models.CharField(max_length=150, help_text="As typed, cut to length.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="login_attempts",
+    )
+    succeeded = models.BooleanField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    attempted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "succeeded", "-attempted_at"], name="accounts_attempt_idx")
+        ]
+
+    def __str__(self) -> str:
+        outcome = "succeeded" if self.succeeded else "failed"
+        return f"{self.username} {outcome} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A one-time link a lead sends to a new member: set a password, enrol a device."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation for {self.user_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
-from accounts.models import TOKEN_PREFIX, ApiToken, User, hash_token
+from accounts.models import TOKEN_PREFIX, ApiToken, LoginAttempt, User, UserSession, hash_token
 from accounts.roles import ROLE_NAMES, Role
 from accounts.scopes import Scope
 
@@ -160,3 +164,130 @@ def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit.record("api_token.revoked", actor=actor, target=token)
     return token
+
+
+# --- Sign-in record ---------------------------------------------------------
+
+MAX_TYPED_USERNAME = 150
+
+
+@transaction.atomic
+def login_attempt_record(
+    *, username: str, user: User | None, succeeded: bool, request
+) -> LoginAttempt:
+    """Keep our own record of every password sign-in try (django-axes resets its counters)."""
+    from audit.context import client_ip_of
+
+    attempt = LoginAttempt.objects.create(
+        username=(username or "")[:MAX_TYPED_USERNAME],
+        user=user,
+        succeeded=succeeded,
+        ip=client_ip_of(request) if request is not None else None,
+        user_agent=(request.headers.get("User-Agent", "")[:300] if request is not None else ""),
+    )
+    audit.record(
+        "login.succeeded" if succeeded else "login.failed",
+        actor=user if succeeded else None,
+        target=user,
+        data={"username": attempt.username},
+        outcome="success" if succeeded else "failure",
+        request=request,
+    )
+    return attempt
+
+
+def failed_attempts_since_previous_login(user: User) -> list[LoginAttempt]:
+    """Failed tries on this person's account since the sign-in before the current one."""
+    successes = list(
+        LoginAttempt.objects.filter(user=user, succeeded=True).values_list(
+            "attempted_at", flat=True
+        )[:2]
+    )
+    failures = LoginAttempt.objects.filter(user=user, succeeded=False)
+    if len(successes) == 2:
+        failures = failures.filter(attempted_at__gt=successes[1])
+    if successes:
+        failures = failures.filter(attempted_at__lte=successes[0])
+    return list(failures)
+
+
+# --- Second-factor devices ---------------------------------------------------
+
+
+@transaction.atomic
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The person's not-yet-confirmed authenticator (made once, reused until confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the pending authenticator with a code from it.
+
+    Returns the new backup codes when this is the person's first device (shown
+    once), [] when they already had codes, None when the code was wrong.
+    """
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
+    if not device.verify_token((token or "").strip()):
+        audit.record("otp.enrolment_failed", actor=user, target=user, outcome="failure")
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit.record(
+        "otp.device_added", actor=user, target=user, data={"kind": "totp", "name": device.name}
+    )
+    if StaticDevice.objects.filter(user=user, confirmed=True).exists():
+        return []
+    return backup_codes_regenerate(user=user, actor=user)
+
+
+@transaction.atomic
+def backup_codes_regenerate(*, user: User, actor: User) -> list[str]:
+    """Replace the person's single-use backup codes with new ones (shown only now)."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Backup codes", defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit.record("otp.backup_codes_generated", actor=actor, target=user, data={"count": len(codes)})
+    return codes
+
+
+@transaction.atomic
+def device_remove(*, user: User, device, actor: User) -> None:
+    """Remove one of the person's second-factor devices."""
+    if device.user_id != user.pk:
+        raise PermissionDenied("Not your device.")
+    kind = type(device).__name__
+    name = device.name
+    device.delete()
+    audit.record("otp.device_removed", actor=actor, target=user, data={"kind": kind, "name": name})
+
+
+# --- Sessions ---------------------------------------------------------------
+
+
+def session_public_id(session_key: str) -> str:
+    """What pages show and send back to name a session; the key itself never leaves the server."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:20]
+
+
+@transaction.atomic
+def sessions_end(
+    *, user: User, actor: User | None, keep: str | None = None, public_id: str | None = None
+) -> int:
+    """End the person's sessions on the server: all, all but `keep`, or the one named."""
+    sessions = UserSession.objects.filter(user=user)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    keys = list(sessions.values_list("session_key", flat=True))
+    if public_id is not None:
+        keys = [key for key in keys if session_public_id(key) == public_id]
+    ended = UserSession.objects.filter(session_key__in=keys).delete()[0]
+    if ended:
+        audit.record("session.ended", actor=actor, target=user, data={"count": ended})
+    return ended

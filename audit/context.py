@@ -62,5 +62,27 @@ def clean_ip(value: str | None) -> str | None:
     return str(address) if address is not None else None
 
 
+def client_ip_of(request) -> str | None:
+    """The client's address: REMOTE_ADDR, unless that is a trusted proxy (TRUSTED_PROXIES),
+    in which case the nearest X-Forwarded-For hop that is not itself a trusted proxy.
+
+    Anyone can send X-Forwarded-For, so it is believed only from our own proxies.
+    """
+    from django.conf import settings
+
+    remote = clean_ip(request.META.get("REMOTE_ADDR"))
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", []))
+    if remote is None or remote not in trusted:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        address = clean_ip(hop)
+        if address is None:
+            return remote
+        if address not in trusted:
+            return address
+    return remote
+
+
 def get() -> RequestContext | None:
     return current.get()

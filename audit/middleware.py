@@ -14,7 +14,7 @@ class RequestContextMiddleware:
     def __call__(self, request):
         ctx = context.RequestContext(
             request_id=context.clean_request_id(request.headers.get("X-Request-ID")),
-            ip=context.clean_ip(request.META.get("REMOTE_ADDR")),
+            ip=context.client_ip_of(request),
             user_agent=request.headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH],
             request=request,
         )

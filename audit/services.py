@@ -47,7 +47,7 @@ def record(
     if request is not None and (ctx is None or ctx.request is not request):
         ctx = context.RequestContext(
             request_id=getattr(request, "request_id", None) or context.clean_request_id(None),
-            ip=context.clean_ip(request.META.get("REMOTE_ADDR")),
+            ip=context.client_ip_of(request),
             user_agent=request.headers.get("User-Agent", "")[:300],
             request=request,
         )

@@ -6,6 +6,7 @@ DEBUG; production-only requirements raise ImproperlyConfigured.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -76,10 +78,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,6 +132,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/incidents/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out user name and address before the password.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -143,15 +154,43 @@ AUTH_PASSWORD_VALIDATORS = [
 
 STEP_UP_MAX_AGE = env.int("STEP_UP_MAX_AGE", default=300)
 
+# Second factor (django-otp). Wrong codes back off exponentially per device.
+OTP_TOTP_ISSUER = "Cordon"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+BACKUP_CODE_COUNT = 10
+
+# Login defences (django-axes): lockout per user name and address, finite cool-off.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_ip_of"
+AXES_VERBOSE = False
+# Addresses of reverse proxies whose X-Forwarded-For we believe; nobody else's.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 # --- Sessions, cookies and HTTP security headers ---------------------------
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=IS_PRODUCTION)
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
+SESSION_ENGINE = "accounts.sessions"
+# Idle timeout: the cookie and the server-side session expire this long after the
+# last request. Absolute lifetime: a session ends this long after sign-in, busy or not.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+SESSION_SAVE_EVERY_REQUEST = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    # __Host- cookies are refused by browsers unless Secure, host-only and Path=/.
+    SESSION_COOKIE_NAME = "__Host-cordon_session"
+    CSRF_COOKIE_NAME = "__Host-cordon_csrf"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -249,7 +288,12 @@ SPECTACULAR_SETTINGS = {
 # Model writes in these apps are captured into the audit log with their changes.
 AUDIT_CAPTURED_APPS = ["accounts", "incidents", "evidence", "disclosures", "notifications"]
 # Bookkeeping tables whose rows are not domain facts (captured nowhere).
-AUDIT_CAPTURE_EXCLUDED_MODELS = ["accounts.idempotencyrecord", "incidents.referencecounter"]
+AUDIT_CAPTURE_EXCLUDED_MODELS = [
+    "accounts.idempotencyrecord",
+    "accounts.usersession",
+    "accounts.loginattempt",
+    "incidents.referencecounter",
+]
 # Never written to the audit log in clear, whatever the model.
 AUDIT_REDACTED_FIELDS = ["password", "token_hash", "key", "secret", "session_key", "token"]
 

@@ -18,6 +18,31 @@ def _fresh_cache():
     cache.clear()
 
 
+def sign_in(client, user, *, step_up: bool = True):
+    """Sign `user` in on a test client as after password and second factor.
+
+    With step_up, the session also holds a fresh step-up (as right after a code).
+    The real pages that do this are tested in tests/accounts.
+    """
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.twofactor import STEP_UP_SESSION_KEY
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if step_up:
+        session[STEP_UP_SESSION_KEY] = time.time()
+    session.save()
+    return device
+
+
 @pytest.fixture
 def make_member(db):
     def make(role=Role.RESPONDER, **kwargs):

@@ -20,6 +20,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.views import pages
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -98,13 +99,13 @@ def detail(incident) -> str:
 
 @pytest.fixture
 def lead_client(client, lead):
-    client.force_login(lead)
+    sign_in(client, lead)
     return client
 
 
 @pytest.fixture
 def responder_client(client, responder):
-    client.force_login(responder)
+    sign_in(client, responder)
     return client
 
 
@@ -153,13 +154,13 @@ def test_list_hides_a_restricted_incident_from_a_responder_not_on_its_crew(
     secret = make_incident(reporter=lead, restricted=True, title="Board member mailbox")
     open_case = make_incident(reporter=lead, title="Defaced status page")
 
-    client.force_login(responder)
+    sign_in(client, responder)
     body = text(client.get("/incidents/"))
     assert open_case.reference in body
     assert secret.reference not in body
     assert "Board member mailbox" not in body
 
-    client.force_login(lead)
+    sign_in(client, lead)
     body = text(client.get("/incidents/"))
     assert secret.reference in body
     assert "Board member mailbox" in body
@@ -168,7 +169,7 @@ def test_list_hides_a_restricted_incident_from_a_responder_not_on_its_crew(
 def test_list_shows_a_restricted_incident_to_its_crew(client, lead, responder, make_incident):
     secret = make_incident(reporter=lead, restricted=True)
     services.crew_add(incident=secret, actor=lead, user=responder)
-    client.force_login(responder)
+    sign_in(client, responder)
     assert secret.reference in text(client.get("/incidents/"))
 
 
@@ -176,7 +177,7 @@ def test_reporter_lists_only_what_they_filed(client, reporter, make_member, make
     other_reporter = make_member(Role.REPORTER)
     own = make_incident(reporter=reporter, title="My laptop was stolen")
     other = make_incident(reporter=other_reporter, title="Someone else's phishing mail")
-    client.force_login(reporter)
+    sign_in(client, reporter)
     body = text(client.get("/incidents/"))
     assert own.reference in body
     assert other.reference not in body
@@ -256,7 +257,7 @@ def test_list_has_an_empty_state(lead_client):
 
 
 def test_new_incident_page_is_403_without_add_incident(client, manager):
-    client.force_login(manager)
+    sign_in(client, manager)
     assert client.get("/incidents/new/").status_code == 403
     response = client.post("/incidents/new/", {"title": "Mine", "severity": "low"})
     assert response.status_code == 403
@@ -264,9 +265,9 @@ def test_new_incident_page_is_403_without_add_incident(client, manager):
 
 
 def test_navigation_offers_new_incident_only_to_those_who_may_file(client, manager, reporter):
-    client.force_login(manager)
+    sign_in(client, manager)
     assert 'href="/incidents/new/"' not in text(client.get("/incidents/"))
-    client.force_login(reporter)
+    sign_in(client, reporter)
     assert 'href="/incidents/new/"' in text(client.get("/incidents/"))
 
 
@@ -307,7 +308,7 @@ def test_filing_creates_one_incident_and_redirects_to_it(responder_client, respo
 
 
 def test_filing_without_aware_at_starts_the_clock_now(client, reporter):
-    client.force_login(reporter)
+    sign_in(client, reporter)
     before = dt.datetime.now(dt.UTC)
     client.post("/incidents/new/", {"title": "Lost badge", "severity": "low", "aware_at": ""})
     incident = Incident.objects.get()
@@ -382,7 +383,7 @@ def test_reporter_cannot_open_another_reporters_incident(
 ):
     theirs = make_incident(reporter=make_member(Role.REPORTER))
     mine = make_incident(reporter=reporter)
-    client.force_login(reporter)
+    sign_in(client, reporter)
     assert client.get(detail(theirs)).status_code == 404
     assert client.get(detail(mine)).status_code == 200
 
@@ -390,7 +391,7 @@ def test_reporter_cannot_open_another_reporters_incident(
 @pytest.mark.parametrize("who", ["responder", "manager"])
 def test_restricted_incident_is_404_for_non_crew(client, request, lead, make_incident, who):
     secret = make_incident(reporter=lead, restricted=True)
-    client.force_login(request.getfixturevalue(who))
+    sign_in(client, request.getfixturevalue(who))
     assert client.get(detail(secret)).status_code == 404
     # Its sections' URLs give nothing away either.
     assert client.post(f"{detail(secret)}status/", {"status": "triage"}).status_code == 404
@@ -399,10 +400,10 @@ def test_restricted_incident_is_404_for_non_crew(client, request, lead, make_inc
 
 def test_restricted_incident_opens_for_lead_and_crew(client, lead, responder, make_incident):
     secret = make_incident(reporter=lead, restricted=True)
-    client.force_login(lead)
+    sign_in(client, lead)
     assert client.get(detail(secret)).status_code == 200
     services.crew_add(incident=secret, actor=lead, user=responder)
-    client.force_login(responder)
+    sign_in(client, responder)
     assert client.get(detail(secret)).status_code == 200
 
 
@@ -447,7 +448,7 @@ def test_detail_shows_every_fact(lead_client, lead):
 
 
 def test_manager_sees_no_forms_and_a_status_post_is_403(client, manager, incident):
-    client.force_login(manager)
+    sign_in(client, manager)
     page = client.get(detail(incident))
     assert page.status_code == 200
     body = text(page)
@@ -599,7 +600,7 @@ def test_timeline_refuses_status_change_entries_and_empty_bodies(lead_client, in
 
 
 def test_legal_may_add_to_the_timeline_but_not_change_the_status(client, legal, incident):
-    client.force_login(legal)
+    sign_in(client, legal)
     body = text(client.get(detail(incident)))
     assert f'action="{detail(incident)}timeline/"' in body
     assert f'action="{detail(incident)}status/"' not in body
@@ -763,7 +764,7 @@ def test_responder_who_is_not_commander_cannot_manage_crew(
 ):
     other = make_member(Role.RESPONDER, username="rita")
     member = services.crew_add(incident=incident, actor=lead, user=other)
-    client.force_login(responder)
+    sign_in(client, responder)
     body = text(client.get(detail(incident)))
     assert f'action="{detail(incident)}crew/"' not in body
     assert client.post(f"{detail(incident)}crew/", {"username": "rita"}).status_code == 403
@@ -774,7 +775,7 @@ def test_responder_who_is_not_commander_cannot_manage_crew(
 def test_the_incident_commander_manages_the_crew(client, lead, responder, make_member, incident):
     services.crew_add(incident=incident, actor=lead, user=responder, role=CrewRole.COMMANDER)
     make_member(Role.LEGAL, username="linda")
-    client.force_login(responder)
+    sign_in(client, responder)
     assert f'action="{detail(incident)}crew/"' in text(client.get(detail(incident)))
     response = client.post(f"{detail(incident)}crew/", {"username": "linda", "role": "legal"})
     assert response.status_code == 302
@@ -786,7 +787,7 @@ def test_leaving_a_restricted_incidents_crew_leads_back_to_the_list(
 ):
     secret = make_incident(reporter=lead, restricted=True)
     member = services.crew_add(incident=secret, actor=lead, user=responder, role="commander")
-    client.force_login(responder)
+    sign_in(client, responder)
     response = client.post(f"{detail(secret)}crew/{member.pk}/remove/")
     assert response.status_code == 302
     assert response["Location"] == "/incidents/"
@@ -843,7 +844,7 @@ def test_the_assignee_may_toggle_their_task_without_change_rights(
     services.crew_add(incident=incident, actor=lead, user=legal, role="legal")
     task = services.task_add(incident=incident, actor=lead, title="Draft notice", assignee=legal)
     other_task = services.task_add(incident=incident, actor=lead, title="Not yours")
-    client.force_login(legal)
+    sign_in(client, legal)
     body = text(client.get(detail(incident)))
     assert f'action="{detail(incident)}tasks/{task.pk}/done/"' in body
     assert f'action="{detail(incident)}tasks/{other_task.pk}/done/"' not in body
@@ -881,7 +882,7 @@ def test_every_page_is_free_of_inline_script_and_handlers(client, lead, make_inc
     services.system_change_containment(system=system, actor=lead, state="isolated", note="x")
     services.crew_add(incident=incident, actor=lead, user=lead, role="commander")
     services.task_add(incident=incident, actor=lead, title="Check", assignee=lead)
-    client.force_login(lead)
+    sign_in(client, lead)
     responses = [
         client.get("/incidents/"),
         client.get("/incidents/", {"severity": "bogus"}),

@@ -1,0 +1,147 @@
+"""Second factors and step-up: which devices a person has, checking a code, and
+keeping the time of the last check server-side in the session.
+
+A code is checked against each of the person's confirmed devices through the
+device's own verify_token, so django-otp's rules hold: a TOTP code is accepted
+once (last_t), a backup code is used up, and wrong codes back off per device.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+from urllib.parse import urlencode, urlsplit
+
+import django_otp
+from django.conf import settings
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+
+STEP_UP_SESSION_KEY = "cordon_step_up_at"
+BACKUP_DEVICE_NAME = "backup codes"
+
+
+def confirmed_devices(user) -> list:
+    return list(django_otp.devices_for_user(user, confirmed=True))
+
+
+def has_confirmed_device(user) -> bool:
+    """True when the person has a way to give a second factor (backup codes alone don't count)."""
+    return any(not isinstance(device, StaticDevice) for device in confirmed_devices(user))
+
+
+def check_code(user, token: str):
+    """The device that accepts `token`, or None. Every wrong try counts towards throttling."""
+    token = (token or "").strip().replace(" ", "")
+    if not token or len(token) > 64:
+        return None
+    with transaction.atomic():
+        for device in django_otp.devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_token(token):
+                return device
+    return None
+
+
+def throttled(user) -> bool:
+    """Whether every device that could check a code is backing off after wrong codes."""
+    devices = [d for d in confirmed_devices(user) if isinstance(d, TOTPDevice | StaticDevice)]
+    return bool(devices) and all(not device.verify_is_allowed()[0] for device in devices)
+
+
+def mark_verified(request, device) -> None:
+    """The person just gave a good code: bind the device, rotate the session key, start
+    the step-up clock. django-otp does not rotate the key on its own."""
+    django_otp.login(request, device)
+    request.session.cycle_key()
+    request.session[STEP_UP_SESSION_KEY] = time.time()
+
+
+def step_up_age(request) -> float | None:
+    verified_at = request.session.get(STEP_UP_SESSION_KEY)
+    if verified_at is None:
+        return None
+    return time.time() - float(verified_at)
+
+
+def step_up_is_fresh(request) -> bool:
+    age = step_up_age(request)
+    return age is not None and 0 <= age < settings.STEP_UP_MAX_AGE
+
+
+def safe_next(request, candidate: str | None, default: str = "/") -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _return_path(request) -> str:
+    """Where to come back to after a step-up. After a POST, the page the form was on:
+    the person sees it again and confirms, nothing is replayed silently."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.netloc == request.get_host():
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+def _wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return request.headers.get("HX-Request") == "true" or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def step_up_response(request):
+    """The answer to a sensitive request without a fresh second factor."""
+    url = f"{reverse('accounts:step_up')}?{urlencode({'next': _return_path(request)})}"
+    if _wants_json(request):
+        response = JsonResponse(
+            {
+                "detail": "This action needs a fresh one-time code (step-up).",
+                "step_up_url": url,
+            },
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'OTP realm="step-up"'
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def step_up_required(view):
+    """Decorator for a view function of a sensitive action: it runs only within
+    STEP_UP_MAX_AGE seconds of the last good code; otherwise step_up_response."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not step_up_is_fresh(request):
+            audit.record(
+                "step_up.required",
+                actor=request.user if request.user.is_authenticated else None,
+                data={"path": request.path, "method": request.method},
+                outcome="denied",
+            )
+            return step_up_response(request)
+        return view(request, *args, **kwargs)
+
+    wrapped.requires_step_up = True
+    return wrapped
+
+
+class StepUpRequiredMixin:
+    """The same rule for class-based views."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return step_up_required(super().dispatch)(request, *args, **kwargs)

@@ -1,0 +1,173 @@
+"""Signing in: password, second factor, enrolment, step-up, sign-out, password change."""
+
+from base64 import b32encode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+import audit
+from accounts import services, twofactor
+from accounts.forms import ChangePasswordForm, OtpTokenForm
+
+WRONG_CODE = "That code is not valid, or it was used already."
+THROTTLED = "Too many wrong codes. Wait a little before you try again."
+
+
+class LoginView(auth_views.LoginView):
+    """Password first. Unknown user, wrong password and deactivated account read alike."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # logs in: new session key, attempt recorded
+        user = self.request.user
+        failures = services.failed_attempts_since_previous_login(user)
+        if failures:
+            messages.warning(
+                self.request,
+                f"There have been {len(failures)} failed login attempts since your last login. "
+                "Their times and addresses are on your security page.",
+            )
+        return response
+
+    def get_success_url(self):
+        wanted = super().get_success_url()
+        user = self.request.user
+        if user.must_change_password:
+            return reverse("accounts:password_change")
+        if not twofactor.has_confirmed_device(user):
+            return reverse("accounts:2fa_setup")
+        return f"{reverse('accounts:verify')}?{urlencode({'next': wanted})}"
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's LogoutView refuses GET): the session ends on the server."""
+
+
+def _code_page(request, template, form, status=200, **context):
+    return render(request, template, {"form": form, **context}, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """/accounts/verify/: the second factor after the password (field otp_token)."""
+    next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.user.is_verified():
+        return redirect(next_url)
+    if not twofactor.has_confirmed_device(request.user):
+        return redirect("accounts:2fa_setup")
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = twofactor.check_code(request.user, form.cleaned_data["otp_token"])
+        if device is not None:
+            twofactor.mark_verified(request, device)
+            audit.record("otp.verified", actor=request.user, data={"device": type(device).__name__})
+            return redirect(next_url)
+        audit.record("otp.failed", actor=request.user, outcome="failure")
+        throttled = twofactor.throttled(request.user)
+        form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
+        return _code_page(
+            request, "accounts/verify.html", form, status=429 if throttled else 200, next=next_url
+        )
+    return _code_page(request, "accounts/verify.html", form, next=next_url)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_up(request):
+    """/accounts/step-up/?next=…: a fresh code before a sensitive action."""
+    next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = twofactor.check_code(request.user, form.cleaned_data["otp_token"])
+        if device is not None:
+            twofactor.mark_verified(request, device)
+            audit.record("step_up.granted", actor=request.user, data={"next": next_url})
+            return redirect(next_url)
+        audit.record("step_up.refused", actor=request.user, outcome="failure")
+        throttled = twofactor.throttled(request.user)
+        form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
+        return _code_page(
+            request, "accounts/step_up.html", form, status=429 if throttled else 200, next=next_url
+        )
+    return _code_page(request, "accounts/step_up.html", form, next=next_url)
+
+
+def _qr_svg(config_url: str) -> str:
+    # segno writes plain SVG markup (no script), safe to embed under a strict CSP.
+    return segno.make(config_url, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+
+
+def _grouped_key(device) -> str:
+    key = b32encode(device.bin_key).decode()
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def totp_setup(request):
+    """/accounts/2fa/setup/: enrol an authenticator app (QR code and key as text).
+
+    A first device needs only the signed-in password session; a further one is
+    adding a device to a protected account, so it needs a fresh step-up.
+    """
+    user = request.user
+    if twofactor.has_confirmed_device(user):
+        if not user.is_verified():
+            return redirect("accounts:verify")
+        if not twofactor.step_up_is_fresh(request):
+            return twofactor.step_up_response(request)
+    device = services.totp_device_pending(user=user)
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.totp_device_confirm(
+            user=user, device=device, token=form.cleaned_data["otp_token"]
+        )
+        if codes is not None:
+            device.refresh_from_db()
+            twofactor.mark_verified(request, device)
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
+        form.add_error("otp_token", WRONG_CODE)
+    return render(
+        request,
+        "accounts/totp_setup.html",
+        {"form": form, "qr_svg": _qr_svg(device.config_url), "key": _grouped_key(device)},
+    )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Needs the current password, and a step-up unless this replaces a one-time password."""
+
+    template_name = "accounts/password_change.html"
+    form_class = ChangePasswordForm
+    success_url = reverse_lazy("incidents:list")
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not user.must_change_password:
+            if not twofactor.step_up_is_fresh(request):
+                return twofactor.step_up_response(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.save()
+        update_session_auth_hash(self.request, user)
+        self.request.session.cycle_key()
+        if form.cleaned_data.get("end_other_sessions"):
+            services.sessions_end(user=user, actor=user, keep=self.request.session.session_key)
+        messages.success(self.request, "Your password was changed.")
+        return HttpResponseRedirect(self.get_success_url())
