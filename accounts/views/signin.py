@@ -158,9 +158,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        if user.is_authenticated and not user.must_change_password:
-            if not twofactor.step_up_is_fresh(request):
-                return twofactor.step_up_response(request)
+        forced = user.is_authenticated and user.must_change_password
+        if user.is_authenticated and not forced and not twofactor.step_up_is_fresh(request):
+            return twofactor.step_up_response(request)
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
