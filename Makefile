@@ -40,6 +40,9 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/api_filing.py
+
 worker: $(VENV)/.installed
 	$(BIN)/celery --app config worker --loglevel INFO --concurrency 2
 
