@@ -28,7 +28,7 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record(
     action: str,
     *,
@@ -38,7 +38,8 @@ def record(
     request=None,
     outcome: str = Outcome.SUCCESS,
 ) -> AuditEvent:
-    """Append one event. Joins the caller's transaction, so it commits or rolls back with it.
+    """Append one event. Joins the caller's transaction, so it commits or rolls back with it
+    (no savepoint of its own: an audit write that fails fails the whole write).
 
     `actor` defaults to the authenticated user of the current request; `request`
     may be passed where the request context middleware has not run.

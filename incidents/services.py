@@ -76,7 +76,7 @@ def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
     if fields.get("aware_at") is None:
         fields.pop("aware_at", None)
     incident = Incident(reporter=reporter, title=title, severity=severity, **fields)
-    incident.full_clean(exclude=["reference"])
+    incident.full_clean(exclude=["reference", "reporter"])  # reporter: the caller
     incident.reference = _next_reference(incident.created_at.year)
     incident.save()
     TimelineEntry.objects.create(
