@@ -75,3 +75,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+
+class AuditCheckpoint(models.Model):
+    """The result of one verification of the chain: verified through event N at time T,
+    or broken at event N. Periodic verification continues from the last good one."""
+
+    ok = models.BooleanField()
+    verified_through_id = models.BigIntegerField(help_text="Last good event, or the first bad one.")
+    verified_through_hash = models.CharField(max_length=64, blank=True)
+    events_checked = models.BigIntegerField(default=0)
+    reason = models.CharField(max_length=200, blank=True)
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        state = "intact" if self.ok else "BROKEN"
+        return f"{state} through #{self.verified_through_id} at {self.verified_at:%Y-%m-%d %H:%M}"

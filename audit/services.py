@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit import context
 from audit.chain import HASHED_FIELDS, event_hash, normalise
-from audit.models import GENESIS_HASH, AuditEvent, Outcome
+from audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, Outcome
 
 # Any constant works; it only has to be the same in every process.
 CHAIN_LOCK_KEY = 0x436F72646F6E  # "Cordon"
@@ -91,16 +91,24 @@ class ChainReport:
     checked: int
     first_bad_id: int | None = None
     reason: str = ""
+    last_id: int = 0
+    last_hash: str = GENESIS_HASH
 
 
 VERIFY_CHUNK_SIZE = 10_000
 
 
-def verify_chain() -> ChainReport:
-    """Walk every event in id order: each must hash to its `hash` and link to the one before."""
-    expected_prev = GENESIS_HASH
+def verify_chain(*, after_id: int = 0, prev_hash: str = GENESIS_HASH) -> ChainReport:
+    """Walk the events after `after_id` in id order: each must hash to its `hash` and link
+    to the one before (the first to `prev_hash`). From the start by default."""
+    expected_prev = prev_hash
     checked = 0
-    rows = AuditEvent.objects.order_by("id").values_list("id", "hash", *HASHED_FIELDS)
+    last_id = after_id
+    rows = (
+        AuditEvent.objects.filter(id__gt=after_id)
+        .order_by("id")
+        .values_list("id", "hash", *HASHED_FIELDS)
+    )
     for row in rows.iterator(chunk_size=VERIFY_CHUNK_SIZE):
         event_id, stored_hash, *values = row
         content = dict(zip(HASHED_FIELDS, values, strict=True))
@@ -109,5 +117,52 @@ def verify_chain() -> ChainReport:
         if event_hash(content) != stored_hash:
             return ChainReport(False, checked, event_id, "content does not match its hash")
         expected_prev = stored_hash
+        last_id = event_id
         checked += 1
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, last_id=last_id, last_hash=expected_prev)
+
+
+def verify_chain_incrementally() -> tuple[ChainReport, AuditCheckpoint]:
+    """Continue from the last good checkpoint, so the cost does not grow with old events.
+
+    The checkpointed event must still be there with the same hash; everything after
+    it is walked. `manage.py verify_audit_chain` walks the whole chain.
+    """
+    checkpoint = AuditCheckpoint.objects.filter(ok=True).order_by("-id").first()
+    after_id, prev_hash = 0, GENESIS_HASH
+    if checkpoint is not None:
+        anchored = AuditEvent.objects.filter(
+            id=checkpoint.verified_through_id, hash=checkpoint.verified_through_hash
+        ).exists()
+        if not anchored:
+            report = ChainReport(
+                False, 0, checkpoint.verified_through_id, "the last verified event was changed"
+            )
+            return report, _checkpoint_failed(report)
+        after_id, prev_hash = checkpoint.verified_through_id, checkpoint.verified_through_hash
+    report = verify_chain(after_id=after_id, prev_hash=prev_hash)
+    if not report.ok:
+        return report, _checkpoint_failed(report)
+    if checkpoint is not None and report.checked == 0:
+        return report, checkpoint
+    return report, AuditCheckpoint.objects.create(
+        ok=True,
+        verified_through_id=report.last_id,
+        verified_through_hash=report.last_hash,
+        events_checked=report.checked,
+    )
+
+
+def _checkpoint_failed(report: ChainReport) -> AuditCheckpoint:
+    return AuditCheckpoint.objects.create(
+        ok=False,
+        verified_through_id=report.first_bad_id or 0,
+        verified_through_hash="",
+        events_checked=report.checked,
+        reason=report.reason,
+    )
+
+
+def chain_status() -> AuditCheckpoint | None:
+    """The latest verification result, for the audit viewer."""
+    return AuditCheckpoint.objects.order_by("-id").first()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "rest_framework",
     "django_filters",
@@ -172,6 +173,22 @@ AXES_VERBOSE = False
 # Addresses of reverse proxies whose X-Forwarded-For we believe; nobody else's.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
+# --- WebAuthn --------------------------------------------------------------
+
+# Security keys and passkeys (django-otp-webauthn) as one more kind of second factor,
+# never instead of the password: Cordon always asks for password and second factor.
+# Credentials are bound to the relying party id (the site's domain); changing it later
+# orphans every registered key. Browsers accept http:// origins only for localhost.
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = "Cordon"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ALLOWED_ORIGINS",
+    default=[f"https://{OTP_WEBAUTHN_RP_ID}"]
+    + (["http://localhost:8000"] if OTP_WEBAUTHN_RP_ID == "localhost" else []),
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.webauthn.CordonWebAuthnHelper"
+
 # --- Sessions, cookies and HTTP security headers ---------------------------
 
 SESSION_COOKIE_HTTPONLY = True
@@ -245,6 +262,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="cordon")
+# Periodic jobs (celery beat); each app adds its own entries here.
+CELERY_BEAT_SCHEDULE = {
+    "audit-verify-chain": {
+        "task": "audit.tasks.audit_verify_chain",
+        "schedule": env.int("AUDIT_VERIFY_EVERY_SECONDS", default=600),
+    },
+}
 
 # --- REST API --------------------------------------------------------------
 

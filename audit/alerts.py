@@ -1,0 +1,45 @@
+"""Alerts raised by the audit app, sent through notifications to those who read the log."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+
+from audit.models import AuditCheckpoint
+from notifications.services import notification_queue
+
+
+def audit_readers():
+    """Active people allowed to read the audit log (the auditor and lead roles)."""
+    permission = Permission.objects.filter(
+        codename="view_auditevent", content_type__app_label="audit"
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=permission)
+            | Q(user_permissions__in=permission)
+        )
+        .distinct()
+    )
+
+
+def chain_broken(checkpoint: AuditCheckpoint) -> None:
+    """Alert once per break: a later run that finds the same bad event stays quiet."""
+    already = (
+        AuditCheckpoint.objects.filter(ok=False, verified_through_id=checkpoint.verified_through_id)
+        .exclude(pk=checkpoint.pk)
+        .exists()
+    )
+    if already:
+        return
+    notification_queue(
+        recipients=audit_readers(),
+        subject=f"[Cordon] AUDIT CHAIN BROKEN at event {checkpoint.verified_through_id}",
+        body=(
+            f"Periodic verification found the audit log changed at event "
+            f"{checkpoint.verified_through_id}: {checkpoint.reason}.\n"
+            "Run `manage.py verify_audit_chain` and treat this as a security incident.\n"
+        ),
+    )
