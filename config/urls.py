@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import webauthn_urls
 from config.health import healthz
 
 api_v1 = [
@@ -14,8 +15,12 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("accounts/webauthn/", include("accounts.webauthn_urls")),
     path("accounts/", include("accounts.urls")),
+    # Security-key and passkey ceremonies: Cordon's views under the package's names.
+    path("webauthn/", include((webauthn_urls.ceremony_urlpatterns, "otp_webauthn"))),
     path("incidents/", include("incidents.urls")),
+    path("audit/", include("dashboard.audit_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dashboard import audit_log
+
+app_name = "audit_log"
+
+urlpatterns = [
+    path("", audit_log.event_list, name="list"),
+    path("<int:pk>/", audit_log.event_detail, name="detail"),
+    path("export.jsonl", audit_log.export, {"fmt": "jsonl"}, name="export_jsonl"),
+    path("export.csv", audit_log.export, {"fmt": "csv"}, name="export_csv"),
+]
