@@ -24,7 +24,15 @@ OPEN_PREFIXES = (
     "/accounts/2fa/setup/",
     "/accounts/password/reset/",
     "/accounts/invitation/",
-    "/webauthn/",
+    # Security keys and passkeys: each path named, so nothing added under /webauthn/
+    # later is open by accident. The ceremony views check the session themselves
+    # (accounts/webauthn.py): authentication needs the password session; registration
+    # needs a verified one and a fresh step-up, but for a first device.
+    "/webauthn/authentication/begin/",
+    "/webauthn/authentication/complete/",
+    "/webauthn/registration/begin/",
+    "/webauthn/registration/complete/",
+    "/webauthn/jsi18n/",
     "/api/",
     "/healthz",
     "/static/",
