@@ -1,0 +1,171 @@
+"""Regulatory clocks: when each notice is due, counted from when the organisation
+became aware (incidents.Incident.aware_at), or for the SEC from the materiality
+determination. Pure functions of their inputs, so they are tested on fixed dates.
+
+GDPR Art. 33: 72 hours. GDPR Art. 34: "without undue delay", no fixed time, shown
+as the time elapsed. NIS2 Art. 23: early warning 24 hours, notification 72 hours,
+final report one month after the notification. SEC Form 8-K Item 1.05: four
+business days after the determination (weekends and settings.DISCLOSURE_SEC_HOLIDAYS
+skipped), due by the EDGAR filing cut-off. HIPAA: 60 calendar days from discovery.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from disclosures.models import Regime
+
+GDPR_NOTIFICATION_WINDOW = dt.timedelta(hours=72)
+NIS2_EARLY_WARNING_WINDOW = dt.timedelta(hours=24)
+NIS2_NOTIFICATION_WINDOW = dt.timedelta(hours=72)
+SEC_BUSINESS_DAYS = 4
+HIPAA_NOTIFICATION_WINDOW = dt.timedelta(days=60)
+SATURDAY = 5
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One legal clock. `due_at` is None when the law sets no fixed time (GDPR Art. 34)
+    or when the clock has not started (SEC before the materiality determination)."""
+
+    name: str
+    label: str
+    starts_at: dt.datetime | None
+    due_at: dt.datetime | None
+    note: str = ""
+
+    def remaining(self, now: dt.datetime) -> dt.timedelta | None:
+        return None if self.due_at is None else self.due_at - now
+
+    def elapsed(self, now: dt.datetime) -> dt.timedelta | None:
+        return None if self.starts_at is None else now - self.starts_at
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        return self.due_at is not None and now >= self.due_at
+
+
+def add_one_month(moment: dt.datetime) -> dt.datetime:
+    """The same day and time next month, or the month's last day when it has no such day."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def sec_holidays() -> frozenset[dt.date]:
+    return frozenset(dt.date.fromisoformat(day) for day in settings.DISCLOSURE_SEC_HOLIDAYS)
+
+
+def add_business_days(day: dt.date, count: int, holidays: frozenset[dt.date]) -> dt.date:
+    """The `count`-th business day after `day` (weekends and `holidays` do not count)."""
+    while count > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < SATURDAY and day not in holidays:
+            count -= 1
+    return day
+
+
+def sec_8k_due(determined_at: dt.datetime) -> dt.datetime:
+    """Four business days after the determination, by the filing cut-off on that day
+    (business days are counted in the SEC's time zone)."""
+    zone = ZoneInfo(settings.DISCLOSURE_SEC_TIME_ZONE)
+    determined_on = determined_at.astimezone(zone).date()
+    due_on = add_business_days(determined_on, SEC_BUSINESS_DAYS, sec_holidays())
+    cutoff = dt.time.fromisoformat(settings.DISCLOSURE_SEC_FILING_CUTOFF)
+    return dt.datetime.combine(due_on, cutoff, tzinfo=zone).astimezone(dt.UTC)
+
+
+def deadlines_for(
+    *,
+    regime: str,
+    aware_at: dt.datetime,
+    discovered_at: dt.datetime | None = None,
+    materiality_determined_at: dt.datetime | None = None,
+    notified_at: dt.datetime | None = None,
+) -> list[Deadline]:
+    """Every deadline a notice under `regime` has, in the order they fall due.
+
+    `notified_at`: for NIS2, when the notification actually went out; until then the
+    final report is counted from the notification's own deadline.
+    """
+    if regime == Regime.GDPR_ART33:
+        return [
+            Deadline(
+                "gdpr_art33_notification",
+                "GDPR Art. 33 notification to the supervisory authority (72 h)",
+                aware_at,
+                aware_at + GDPR_NOTIFICATION_WINDOW,
+            )
+        ]
+    if regime == Regime.GDPR_ART34:
+        return [
+            Deadline(
+                "gdpr_art34_communication",
+                "GDPR Art. 34 communication to data subjects (without undue delay)",
+                aware_at,
+                None,
+                note="No fixed time: without undue delay. Shown as time elapsed since awareness.",
+            )
+        ]
+    if regime == Regime.NIS2:
+        notification_due = aware_at + NIS2_NOTIFICATION_WINDOW
+        return [
+            Deadline(
+                "nis2_early_warning",
+                "NIS2 early warning (24 h)",
+                aware_at,
+                aware_at + NIS2_EARLY_WARNING_WINDOW,
+            ),
+            Deadline(
+                "nis2_notification", "NIS2 incident notification (72 h)", aware_at, notification_due
+            ),
+            Deadline(
+                "nis2_final_report",
+                "NIS2 final report (one month after the notification)",
+                notified_at or notification_due,
+                add_one_month(notified_at or notification_due),
+            ),
+        ]
+    if regime == Regime.SEC_8K:
+        if materiality_determined_at is None:
+            return [
+                Deadline(
+                    "sec_8k_item_1_05",
+                    "SEC Form 8-K Item 1.05 (4 business days)",
+                    None,
+                    None,
+                    note="The clock starts when materiality is determined; not recorded yet.",
+                )
+            ]
+        return [
+            Deadline(
+                "sec_8k_item_1_05",
+                "SEC Form 8-K Item 1.05 (4 business days)",
+                materiality_determined_at,
+                sec_8k_due(materiality_determined_at),
+            )
+        ]
+    if regime == Regime.HIPAA:
+        discovered = discovered_at or aware_at
+        return [
+            Deadline(
+                "hipaa_notification",
+                "HIPAA breach notification (60 calendar days from discovery)",
+                discovered,
+                discovered + HIPAA_NOTIFICATION_WINDOW,
+            )
+        ]
+    return []
+
+
+def duration_text(duration: dt.timedelta) -> str:
+    """A duration for people: "2 d 3 h 5 min" (minutes are rounded down)."""
+    minutes = max(int(abs(duration).total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(part for part in parts if part)

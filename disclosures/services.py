@@ -1,0 +1,420 @@
+"""Every write to disclosures. Each function checks that the actor may do it, moves
+the disclosure along its lifecycle (disclosures.lifecycle), saves in one transaction
+and records an audit event. Illegal moves raise IllegalTransition, refused
+approvals ApprovalRefused (a PermissionDenied), bad input ValidationError."""
+
+from __future__ import annotations
+
+from string import Template
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import audit
+from accounts.models import User
+from accounts.roles import Role
+from disclosures import prefill
+from disclosures.deadlines import deadlines_for
+from disclosures.lifecycle import EDITABLE, DisclosureStatus, IllegalTransition, check_transition
+from disclosures.models import (
+    Approval,
+    ApprovalRole,
+    Audience,
+    Disclosure,
+    DisclosureTemplate,
+    DisclosureVersion,
+    Publication,
+    Regime,
+    body_sha256,
+)
+from incidents.models import ALLOWED_CLOCK_SKEW, Incident
+from incidents.selectors import visible_incidents
+from notifications.services import notification_queue
+
+MAX_BODY_LENGTH = 100_000
+MAX_CHANNEL_LENGTH = 200
+MAX_RECIPIENTS_LENGTH = 10_000
+# Notices whose law asks for the reasons of a delay when they go out late (GDPR Art. 33(1)).
+LATE_REASON_REGIMES = frozenset({Regime.GDPR_ART33})
+
+
+class ApprovalRefused(PermissionDenied):
+    """This person may not approve this disclosure (role, or four eyes)."""
+
+
+class VersionChanged(IllegalTransition):
+    """The text changed since the approver read it: approve what is there now, or nothing."""
+
+
+def _require(actor, permission: str) -> None:
+    if actor is None or not actor.is_active or not actor.has_perm(permission):
+        raise PermissionDenied(f"You lack the permission {permission!r}.")
+
+
+def _locked(disclosure: Disclosure) -> Disclosure:
+    return (
+        Disclosure.objects.select_for_update(of=("self",))
+        .select_related("incident", "current_version")
+        .get(pk=disclosure.pk)
+    )
+
+
+def _check_body(body: str) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationError({"body": ["The text cannot be empty."]})
+    if len(body) > MAX_BODY_LENGTH:
+        raise ValidationError({"body": [f"At most {MAX_BODY_LENGTH} characters."]})
+    return body.replace("\r\n", "\n")
+
+
+def _check_not_future(name: str, moment) -> None:
+    if moment is not None and moment > timezone.now() + ALLOWED_CLOCK_SKEW:
+        raise ValidationError({name: ["This time is in the future."]})
+
+
+def _write_version(disclosure: Disclosure, *, author, body: str) -> DisclosureVersion:
+    number = (disclosure.current_version.number if disclosure.current_version else 0) + 1
+    version = DisclosureVersion(disclosure=disclosure, number=number, body=body, author=author)
+    version.save()
+    disclosure.current_version = version
+    return version
+
+
+@transaction.atomic
+def disclosure_create(
+    *,
+    incident: Incident,
+    actor,
+    audience: str,
+    regime: str = Regime.NONE,
+    materiality_determined_at=None,
+) -> Disclosure:
+    """Start a draft for one audience and regime, its text prefilled from the incident."""
+    _require(actor, "disclosures.add_disclosure")
+    if not visible_incidents(actor).filter(pk=incident.pk).exists():
+        raise PermissionDenied("This incident is out of your sight.")
+    if audience not in Audience.values:
+        raise ValidationError({"audience": [f"Choose one of {', '.join(Audience.values)}."]})
+    if regime not in Regime.values:
+        raise ValidationError({"regime": [f"Choose one of {', '.join(Regime.values)}."]})
+    if materiality_determined_at is not None and regime != Regime.SEC_8K:
+        raise ValidationError(
+            {"materiality_determined_at": ["Only an SEC 8-K notice has a materiality time."]}
+        )
+    _check_not_future("materiality_determined_at", materiality_determined_at)
+    disclosure = Disclosure(
+        incident=incident,
+        audience=audience,
+        regime=regime,
+        materiality_determined_at=materiality_determined_at,
+        created_by=actor,
+    )
+    disclosure.full_clean(exclude=["current_version"])
+    disclosure.save()
+    body = prefill.prefilled_body(incident, audience=audience, regime=regime)
+    version = _write_version(disclosure, author=actor, body=body)
+    disclosure.save(update_fields=["current_version", "updated_at"])
+    audit.record(
+        "disclosure.created",
+        actor=actor,
+        target=disclosure,
+        data={
+            "incident": incident.reference,
+            "audience": audience,
+            "regime": regime,
+            "version": version.number,
+            "sha256": version.sha256,
+        },
+    )
+    return disclosure
+
+
+def _void_approvals(disclosure: Disclosure, *, reason: str) -> int:
+    voided = 0
+    for approval in Approval.objects.filter(disclosure=disclosure, voided_at__isnull=True):
+        approval.voided_at = timezone.now()
+        approval.void_reason = reason
+        approval.save(update_fields=["voided_at", "void_reason"])
+        voided += 1
+    return voided
+
+
+@transaction.atomic
+def disclosure_edit(*, disclosure: Disclosure, actor, body: str) -> DisclosureVersion:
+    """Write a new version. After submission or approval, the disclosure returns to
+    `draft` and every approval is voided: approval is of one exact text."""
+    _require(actor, "disclosures.change_disclosure")
+    body = _check_body(body)
+    disclosure = _locked(disclosure)
+    if disclosure.status not in EDITABLE:
+        raise IllegalTransition(
+            f"A {disclosure.get_status_display().lower()} disclosure is frozen; "
+            "its text can no longer change."
+        )
+    if disclosure.current_version and disclosure.current_version.sha256 == body_sha256(body):
+        return disclosure.current_version
+    previous_status = disclosure.status
+    voided = 0
+    if previous_status != DisclosureStatus.DRAFT:
+        check_transition(previous_status, DisclosureStatus.DRAFT)
+        voided = _void_approvals(disclosure, reason="The text was edited.")
+        disclosure.status = DisclosureStatus.DRAFT
+    version = _write_version(disclosure, author=actor, body=body)
+    disclosure.save(update_fields=["current_version", "status", "updated_at"])
+    audit.record(
+        "disclosure.edited",
+        actor=actor,
+        target=disclosure,
+        data={
+            "version": version.number,
+            "sha256": version.sha256,
+            "from_status": previous_status,
+            "status": disclosure.status,
+            "approvals_voided": voided,
+        },
+    )
+    return version
+
+
+@transaction.atomic
+def disclosure_submit(*, disclosure: Disclosure, actor) -> Disclosure:
+    """Send the draft for approval (draft → in review); managers are told."""
+    _require(actor, "disclosures.change_disclosure")
+    disclosure = _locked(disclosure)
+    check_transition(disclosure.status, DisclosureStatus.IN_REVIEW)
+    disclosure.status = DisclosureStatus.IN_REVIEW
+    disclosure.save(update_fields=["status", "updated_at"])
+    audit.record(
+        "disclosure.submitted",
+        actor=actor,
+        target=disclosure,
+        data={"version": disclosure.current_version.number},
+    )
+    managers = User.objects.filter(groups__name=Role.MANAGER, is_active=True).exclude(pk=actor.pk)
+    notification_queue(
+        recipients=managers,
+        subject=f"[Cordon] {disclosure.incident.reference}: a disclosure awaits your approval",
+        body=(
+            f"{actor.get_username()} submitted the {disclosure} for "
+            f"{disclosure.incident.reference} for approval.\n"
+            f"Review it in Cordon: /disclosures/{disclosure.pk}/\n"
+        ),
+    )
+    return disclosure
+
+
+def _approval_role(actor) -> str:
+    if actor.has_role(Role.MANAGER) and actor.has_perm("disclosures.approve_disclosure"):
+        return ApprovalRole.MANAGER
+    if (
+        settings.DISCLOSURE_REQUIRE_LEGAL_APPROVAL
+        and actor.has_role(Role.LEGAL)
+        and actor.has_perm("disclosures.approve_disclosure_legal")
+    ):
+        return ApprovalRole.LEGAL
+    raise ApprovalRefused("Only a manager can approve a disclosure.")
+
+
+def required_approval_roles() -> tuple[str, ...]:
+    if settings.DISCLOSURE_REQUIRE_LEGAL_APPROVAL:
+        return (ApprovalRole.MANAGER, ApprovalRole.LEGAL)
+    return (ApprovalRole.MANAGER,)
+
+
+@transaction.atomic
+def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = None) -> Approval:
+    """Approve the exact current version (by its hash). Four eyes: the approver is neither
+    the author of the disclosure nor the author of its current version.
+
+    The disclosure row is locked first, so of two simultaneous approvals one waits and
+    then finds the decision already made: only one can count.
+    """
+    if actor is None or not actor.is_active:
+        raise ApprovalRefused("Only a manager can approve a disclosure.")
+    role = _approval_role(actor)
+    disclosure = _locked(disclosure)
+    check_transition(disclosure.status, DisclosureStatus.APPROVED)
+    version = disclosure.current_version
+    if actor.pk in (disclosure.created_by_id, version.author_id):
+        raise ApprovalRefused(
+            "You wrote this disclosure or its latest version: someone else must approve it."
+        )
+    if sha256 and sha256 != version.sha256:
+        raise VersionChanged(
+            "The text changed since you opened it. Read the current version and approve that."
+        )
+    standing = Approval.objects.filter(version=version, voided_at__isnull=True)
+    if standing.filter(role=role).exists():
+        raise IllegalTransition(f"This version already has a {role} approval.")
+    approval = Approval(
+        disclosure=disclosure,
+        version=version,
+        approver=actor,
+        role=role,
+        body_sha256=version.sha256,
+    )
+    try:
+        with transaction.atomic():
+            approval.save()
+    except IntegrityError as error:
+        raise IllegalTransition(f"This version already has a {role} approval.") from error
+    approved_roles = set(standing.values_list("role", flat=True))
+    if approved_roles.issuperset(required_approval_roles()):
+        disclosure.status = DisclosureStatus.APPROVED
+        disclosure.save(update_fields=["status", "updated_at"])
+    audit.record(
+        "disclosure.approved",
+        actor=actor,
+        target=disclosure,
+        data={
+            "version": version.number,
+            "sha256": version.sha256,
+            "role": role,
+            "status": disclosure.status,
+        },
+    )
+    return approval
+
+
+def _clean_text(name: str, value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({name: ["This field is required."]})
+    if len(value) > limit:
+        raise ValidationError({name: [f"At most {limit} characters."]})
+    return value
+
+
+@transaction.atomic
+def disclosure_publish(
+    *, disclosure: Disclosure, actor, channel: str, recipients: str, late_reason: str = ""
+) -> Publication:
+    """Record that the approved version went out. The text is frozen from now on.
+
+    A GDPR Art. 33 notice after its 72 hours needs the reasons for the delay.
+    """
+    _require(actor, "disclosures.publish_disclosure")
+    channel = _clean_text("channel", channel, MAX_CHANNEL_LENGTH)
+    recipients = _clean_text("recipients", recipients, MAX_RECIPIENTS_LENGTH)
+    disclosure = _locked(disclosure)
+    check_transition(disclosure.status, DisclosureStatus.PUBLISHED)
+    version = disclosure.current_version
+    approved = set(
+        Approval.objects.filter(
+            version=version, voided_at__isnull=True, body_sha256=version.sha256
+        ).values_list("role", flat=True)
+    )
+    if not approved.issuperset(required_approval_roles()):
+        raise IllegalTransition("The current version is not approved.")
+    now = timezone.now()
+    late_reason = (late_reason or "").strip()
+    if disclosure.regime in LATE_REASON_REGIMES:
+        overdue = [
+            d
+            for d in deadlines_for(regime=disclosure.regime, aware_at=disclosure.incident.aware_at)
+            if d.is_overdue(now)
+        ]
+        if overdue and not late_reason:
+            message = f"{overdue[0].label} has passed: give the reasons for the delay."
+            raise ValidationError({"late_reason": [message]})
+    publication = Publication(
+        disclosure=disclosure,
+        version=version,
+        body_sha256=version.sha256,
+        channel=channel,
+        recipients=recipients,
+        published_by=actor,
+        published_at=now,
+    )
+    publication.save()
+    disclosure.status = DisclosureStatus.PUBLISHED
+    if late_reason:
+        disclosure.late_reason = late_reason
+    disclosure.save(update_fields=["status", "late_reason", "updated_at"])
+    audit.record(
+        "disclosure.published",
+        actor=actor,
+        target=disclosure,
+        data={
+            "version": version.number,
+            "sha256": version.sha256,
+            "channel": channel,
+            "late_reason": late_reason,
+        },
+    )
+    return publication
+
+
+@transaction.atomic
+def disclosure_withdraw(*, disclosure: Disclosure, actor, reason: str = "") -> Disclosure:
+    """Abandon a disclosure that has not gone out (anything but published)."""
+    _require(actor, "disclosures.change_disclosure")
+    disclosure = _locked(disclosure)
+    check_transition(disclosure.status, DisclosureStatus.WITHDRAWN)
+    previous = disclosure.status
+    _void_approvals(disclosure, reason="The disclosure was withdrawn.")
+    disclosure.status = DisclosureStatus.WITHDRAWN
+    disclosure.save(update_fields=["status", "updated_at"])
+    audit.record(
+        "disclosure.withdrawn",
+        actor=actor,
+        target=disclosure,
+        data={"from": previous, "reason": (reason or "").strip()},
+    )
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_record_materiality(*, disclosure: Disclosure, actor, determined_at) -> Disclosure:
+    """Record when the incident was determined material: it starts the SEC 8-K clock."""
+    _require(actor, "disclosures.change_disclosure")
+    disclosure = _locked(disclosure)
+    if disclosure.regime != Regime.SEC_8K:
+        raise ValidationError(
+            {"materiality_determined_at": ["Only an SEC 8-K notice has a materiality time."]}
+        )
+    if disclosure.status not in EDITABLE:
+        raise IllegalTransition("This disclosure is final; its facts can no longer change.")
+    if determined_at is None:
+        raise ValidationError({"materiality_determined_at": ["This field is required."]})
+    _check_not_future("materiality_determined_at", determined_at)
+    previous = disclosure.materiality_determined_at
+    disclosure.materiality_determined_at = determined_at
+    disclosure.save(update_fields=["materiality_determined_at", "updated_at"])
+    audit.record(
+        "disclosure.materiality_recorded",
+        actor=actor,
+        target=disclosure,
+        data={"from": previous, "to": determined_at},
+    )
+    return disclosure
+
+
+@transaction.atomic
+def template_save(*, actor, audience: str, regime: str, body: str) -> DisclosureTemplate:
+    """Set the frame of new drafts for one audience and regime (leads)."""
+    _require(actor, "disclosures.change_disclosuretemplate")
+    body = _check_body(body)
+    frame = Template(body)
+    unknown = sorted(set(frame.get_identifiers()) - set(prefill.PLACEHOLDERS))
+    if not frame.is_valid() or unknown:
+        known = ", ".join("$" + name for name in prefill.PLACEHOLDERS)
+        wrong = ", ".join("$" + name for name in unknown) or "a lone $"
+        raise ValidationError({"body": [f"Unknown placeholders: {wrong}. Use {known} ($$ for $)."]})
+    template, created = DisclosureTemplate.objects.get_or_create(
+        audience=audience, regime=regime, defaults={"body": body, "updated_by": actor}
+    )
+    if not created:
+        template.body = body
+        template.updated_by = actor
+        template.full_clean()
+        template.save()
+    audit.record(
+        "disclosure.template_saved",
+        actor=actor,
+        target=template,
+        data={"audience": audience, "regime": regime},
+    )
+    return template
