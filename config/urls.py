@@ -20,6 +20,7 @@ urlpatterns = [
     # Security-key and passkey ceremonies: Cordon's views under the package's names.
     path("webauthn/", include((webauthn_urls.ceremony_urlpatterns, "otp_webauthn"))),
     path("incidents/", include("incidents.urls")),
+    path("disclosures/", include("disclosures.urls")),
     path("audit/", include("dashboard.audit_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

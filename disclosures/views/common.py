@@ -1,0 +1,115 @@
+"""What the disclosure pages share: who may do what, the countdowns, the detail context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.shortcuts import render
+from django.utils import timezone
+
+from disclosures import forms, regimes, selectors, services
+from disclosures.deadlines import Deadline, duration_text
+from disclosures.lifecycle import EDITABLE, DisclosureStatus, may_become
+from disclosures.models import Disclosure
+
+CONFLICT = 409
+UNPROCESSABLE = 422
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """Which forms the page offers. The services enforce the same rules on write."""
+
+    edit: bool
+    submit: bool
+    approve: bool
+    publish: bool
+    withdraw: bool
+
+    @classmethod
+    def of(cls, user, disclosure: Disclosure) -> Abilities:
+        changes = user.has_perm("disclosures.change_disclosure")
+        status = disclosure.status
+        may_approve = user.has_perm("disclosures.approve_disclosure") or user.has_perm(
+            "disclosures.approve_disclosure_legal"
+        )
+        return cls(
+            edit=changes and status in EDITABLE,
+            submit=changes and may_become(status, DisclosureStatus.IN_REVIEW),
+            approve=may_approve and status == DisclosureStatus.IN_REVIEW,
+            publish=user.has_perm("disclosures.publish_disclosure")
+            and status == DisclosureStatus.APPROVED,
+            withdraw=changes and may_become(status, DisclosureStatus.WITHDRAWN),
+        )
+
+
+def countdown(deadline: Deadline, now) -> dict:
+    """A deadline as people read it: due when, how long left (or overdue by), or elapsed."""
+    if deadline.due_at is None:
+        elapsed = deadline.elapsed(now)
+        text = f"{duration_text(elapsed)} since awareness" if elapsed is not None else ""
+        return {"deadline": deadline, "state": "open", "text": text}
+    remaining = deadline.remaining(now)
+    if remaining.total_seconds() <= 0:
+        return {
+            "deadline": deadline,
+            "state": "overdue",
+            "text": f"overdue by {duration_text(remaining)}",
+        }
+    state = "soon" if remaining.total_seconds() < 24 * 3600 else "running"
+    return {"deadline": deadline, "state": state, "text": f"{duration_text(remaining)} left"}
+
+
+def countdowns(disclosure: Disclosure, now=None) -> list[dict]:
+    now = now or timezone.now()
+    return [countdown(deadline, now) for deadline in selectors.deadlines_of(disclosure)]
+
+
+def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = "") -> dict:
+    bound = bound or {}
+    versions = list(selectors.versions_of(disclosure))
+    by_number = {version.number: version for version in versions}
+    current = disclosure.current_version
+    diff_form = forms.DiffForm(request.GET or None)
+    older = newer = None
+    if len(versions) > 1:
+        wanted = diff_form.cleaned_data if diff_form.is_valid() else {}
+        newer = by_number.get(wanted.get("newer") or current.number, current)
+        older = by_number.get(wanted.get("older") or newer.number - 1) or versions[0]
+    approvals = list(disclosure.approvals.all())
+    return {
+        "disclosure": disclosure,
+        "incident": disclosure.incident,
+        "current": current,
+        "versions": versions,
+        "diff": selectors.version_diff(older, newer) if older and newer else [],
+        "diff_older": older,
+        "diff_newer": newer,
+        "checklist": regimes.checklist(disclosure.regime, current.body),
+        "open_blanks": len(regimes.open_blanks(current.body)),
+        "countdowns": countdowns(disclosure),
+        "approvals": approvals,
+        "standing": selectors.standing_approvals(disclosure),
+        "required_roles": services.required_approval_roles(),
+        "publications": list(disclosure.publications.all()),
+        "can": Abilities.of(request.user, disclosure),
+        "edit_form": bound.get("edit") or forms.EditForm(initial={"body": current.body}),
+        "approve_form": forms.ApproveForm(initial={"sha256": current.sha256}),
+        "publish_form": bound.get("publish") or forms.PublishForm(),
+        "withdraw_form": forms.WithdrawForm(),
+        "materiality_form": bound.get("materiality")
+        or forms.MaterialityForm(
+            initial={"materiality_determined_at": disclosure.materiality_determined_at}
+        ),
+        "error": error,
+    }
+
+
+def render_detail(request, disclosure: Disclosure, *, status=200, **kwargs):
+    disclosure = selectors.disclosure_get(user=request.user, pk=disclosure.pk)
+    return render(
+        request,
+        "disclosures/detail.html",
+        detail_context(request, disclosure, **kwargs),
+        status=status,
+    )
