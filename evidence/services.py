@@ -1,0 +1,319 @@
+"""Every write to evidence. Each function checks that the actor may do it, validates,
+writes the custody events and an audit event in one transaction, and enqueues work
+after commit. Nothing here ever changes an item's bytes or recorded hashes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+import audit
+from accounts.models import User
+from accounts.roles import Role
+from audit import context as audit_context
+from audit.models import Outcome
+from evidence.hashing import ALL_DIGESTS, digest_stream
+from evidence.models import (
+    Action,
+    CustodyEvent,
+    EvidenceItem,
+    Kind,
+    Status,
+    clean_original_name,
+)
+from evidence.storage import evidence_store, new_storage_key
+from incidents.models import ALLOWED_CLOCK_SKEW, Incident
+from notifications.services import notification_queue
+
+logger = logging.getLogger(__name__)
+
+SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def _require(actor, permission: str) -> None:
+    if actor is None or not actor.is_active or not actor.has_perm(permission):
+        raise PermissionDenied(f"You lack the permission {permission!r}.")
+
+
+def _current_ip() -> str | None:
+    ctx = audit_context.get()
+    return ctx.ip if ctx is not None else None
+
+
+def custody_record(
+    *,
+    item: EvidenceItem,
+    action: str,
+    actor=None,
+    sha256: str = "",
+    reason: str = "",
+    at=None,
+    **data,
+) -> CustodyEvent:
+    """Append one custody event; who (actor), when, from where (the request's address)."""
+    event = CustodyEvent(
+        item=item,
+        action=action,
+        actor=actor,
+        at=at or timezone.now(),
+        ip=_current_ip(),
+        reason=reason,
+        sha256=sha256,
+        data=data,
+    )
+    event.save()
+    return event
+
+
+def normalise_sha256(value: str | None) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if not SHA256_HEX.match(value):
+        raise ValidationError({"sha256": ["Give the SHA-256 as 64 hexadecimal characters."]})
+    return value.lower()
+
+
+@transaction.atomic
+def evidence_receive(
+    *,
+    incident: Incident,
+    actor,
+    uploaded_file,
+    kind: str = Kind.FILE,
+    description: str = "",
+    source_host: str = "",
+    source_path: str = "",
+    collected_at=None,
+    sender_sha256: str = "",
+) -> EvidenceItem:
+    """Take an uploaded file (evidence.uploads.EvidenceUpload, already on disk with its
+    receipt) into the store under a random key and record it as `pending`.
+
+    The hashing task runs after commit. A sender's hash that differs from the receipt
+    is an integrity failure from the start.
+    """
+    _require(actor, "evidence.add_evidenceitem")
+    sender_sha256 = normalise_sha256(sender_sha256)
+    if collected_at is not None and collected_at > timezone.now() + ALLOWED_CLOCK_SKEW:
+        raise ValidationError({"collected_at": ["This time is in the future."]})
+    receipt = uploaded_file.receipt_sha256
+    item = EvidenceItem(
+        incident=incident,
+        kind=kind,
+        description=description,
+        source_host=source_host,
+        source_path=source_path,
+        collected_at=collected_at,
+        collected_by=actor,
+        original_name=clean_original_name(uploaded_file.name),
+        storage_key=new_storage_key(),
+        size=uploaded_file.size,
+        receipt_sha256=receipt,
+        sender_sha256=sender_sha256,
+    )
+    if sender_sha256 and sender_sha256 != receipt:
+        item.status = Status.INTEGRITY_FAILURE
+    item.full_clean()
+    item.save()
+    now = item.created_at
+    custody_record(
+        item=item,
+        action=Action.COLLECTED,
+        actor=actor,
+        sha256=sender_sha256,
+        at=min(collected_at, now) if collected_at else now,
+        source_host=source_host,
+        source_path=source_path,
+    )
+    custody_record(
+        item=item, action=Action.RECEIVED, actor=actor, sha256=receipt, at=now, size=item.size
+    )
+    audit.record(
+        "evidence.received",
+        actor=actor,
+        target=item,
+        data={
+            "incident": incident.reference,
+            "size": item.size,
+            "receipt_sha256": receipt,
+            "sender_sha256": sender_sha256,
+        },
+    )
+    if item.status == Status.INTEGRITY_FAILURE:
+        _integrity_failure(
+            item, reason="The sender's SHA-256 differs from the bytes received.", sha256=receipt
+        )
+    # Last: once the file is in the store, a failure after this would leave an orphan.
+    evidence_store().put(key=item.storage_key, source_path=uploaded_file.temporary_file_path())
+    transaction.on_commit(partial(_enqueue_hash, item.pk))
+    return item
+
+
+def _enqueue_hash(evidence_id: int) -> None:
+    from evidence.tasks import evidence_hash
+
+    evidence_hash.delay(evidence_id=evidence_id)
+
+
+def evidence_hash_stored(*, evidence_id: int) -> EvidenceItem | None:
+    """Read the stored object back once and record its SHA-256, SHA-1 and MD5.
+
+    Idempotent: an item already hashed (or gone, or disposed) is left as it is.
+    """
+    item = EvidenceItem.objects.filter(pk=evidence_id).first()
+    if item is None or item.sha256 or item.is_disposed:
+        return item
+    with evidence_store().open(item.storage_key) as stream:
+        digests = digest_stream(stream, ALL_DIGESTS)
+    return evidence_record_hashes(
+        evidence_id=evidence_id,
+        size=digests.size,
+        sha256=digests.sha256,
+        sha1=digests.sha1,
+        md5=digests.md5,
+    )
+
+
+@transaction.atomic
+def evidence_record_hashes(
+    *, evidence_id: int, size: int, sha256: str, sha1: str, md5: str
+) -> EvidenceItem:
+    """Record what the stored bytes hash to, and verify them against the receipt and
+    the sender's hash: `verified` when all agree, `integrity_failure` otherwise."""
+    item = EvidenceItem.objects.select_for_update().select_related("incident").get(pk=evidence_id)
+    if item.sha256:
+        return item
+    item.sha256, item.sha1, item.md5 = sha256, sha1, md5
+    item.hashed_at = timezone.now()
+    expected = {item.receipt_sha256} | ({item.sender_sha256} if item.sender_sha256 else set())
+    matches = expected == {sha256} and size == item.size
+    if matches and item.status == Status.PENDING:
+        item.status = Status.VERIFIED
+    elif not matches:
+        item.status = Status.INTEGRITY_FAILURE
+    item.duplicate_of = (
+        EvidenceItem.objects.filter(incident_id=item.incident_id, sha256=sha256, pk__lt=item.pk)
+        .order_by("pk")
+        .first()
+    )
+    item.save(update_fields=["sha256", "sha1", "md5", "hashed_at", "status", "duplicate_of"])
+    custody_record(item=item, action=Action.HASHED, sha256=sha256, sha1=sha1, md5=md5, size=size)
+    audit.record(
+        "evidence.hashed",
+        target=item,
+        data={"sha256": sha256, "sha1": sha1, "md5": md5, "status": item.status},
+    )
+    if item.status == Status.VERIFIED:
+        custody_record(item=item, action=Action.VERIFIED, sha256=sha256)
+    elif not matches:
+        _integrity_failure(
+            item,
+            reason="The stored bytes do not hash to the receipt or the sender's SHA-256.",
+            sha256=sha256,
+            size=size,
+        )
+    return item
+
+
+def _integrity_failure(item: EvidenceItem, *, reason: str, sha256: str, **data) -> None:
+    """Record and raise the alarm: custody event, audit event, mail to crew and leads."""
+    custody_record(item=item, action=Action.INTEGRITY_FAILURE, sha256=sha256, reason=reason, **data)
+    audit.record(
+        "evidence.integrity_failure",
+        target=item,
+        outcome=Outcome.FAILURE,
+        data={"reason": reason, "expected": item.expected_sha256, "found": sha256, **data},
+    )
+    incident = item.incident
+    notification_queue(
+        recipients=_crew_and_leads(incident),
+        subject=f"[Cordon] EVIDENCE INTEGRITY FAILURE {incident.reference} #{item.pk}",
+        body=(
+            f"Evidence #{item.pk} ({item.original_name}) of {incident.reference} failed its "
+            f"integrity check: {reason}\n"
+            f"Expected SHA-256: {item.expected_sha256}\n"
+            f"Found SHA-256:    {sha256 or '(none)'}\n"
+            f"Open it in Cordon: /evidence/{item.pk}/\n"
+        ),
+    )
+
+
+def _crew_and_leads(incident: Incident):
+    """Who hears of an integrity failure: the incident's crew and every lead."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(crew_memberships__incident=incident) | Q(groups__name=Role.LEAD))
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    item_id: int
+    ok: bool
+    reason: str = ""
+
+
+def evidence_reverify(*, item: EvidenceItem, actor=None) -> VerifyResult:
+    """Hash the stored bytes again and compare with what was recorded; a change is an
+    integrity failure (recorded and alerted once, when the item turns)."""
+    store = evidence_store()
+    expected = item.expected_sha256
+    if not store.exists(item.storage_key):
+        found, reason = "", "the stored object is missing"
+    else:
+        with store.open(item.storage_key) as stream:
+            digests = digest_stream(stream, ("sha256",))
+        found = digests.sha256
+        reason = "" if (found == expected and digests.size == item.size) else "content changed"
+    ok = not reason
+    with transaction.atomic():
+        item = EvidenceItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+        custody_record(
+            item=item,
+            action=Action.RE_VERIFIED,
+            actor=actor,
+            sha256=found,
+            reason=reason,
+            ok=ok,
+        )
+        if not ok and item.status != Status.INTEGRITY_FAILURE:
+            item.status = Status.INTEGRITY_FAILURE
+            item.save(update_fields=["status"])
+            _integrity_failure(item, reason=f"Re-verification: {reason}.", sha256=found)
+    return VerifyResult(item.pk, ok, reason)
+
+
+def evidence_verify_all(*, actor=None) -> list[VerifyResult]:
+    """Re-verify every stored (not disposed) item; the results, failures included."""
+    results = []
+    for item in EvidenceItem.objects.filter(disposed_at__isnull=True).order_by("pk").iterator():
+        results.append(evidence_reverify(item=item, actor=actor))
+    return results
+
+
+@transaction.atomic
+def evidence_downloaded(*, item: EvidenceItem, actor, channel: str) -> CustodyEvent:
+    """Record that the bytes left the vault, to whom and how (api or browser)."""
+    event = custody_record(
+        item=item,
+        action=Action.DOWNLOADED,
+        actor=actor,
+        sha256=item.expected_sha256,
+        channel=channel,
+    )
+    audit.record("evidence.downloaded", actor=actor, target=item, data={"channel": channel})
+    return event
+
+
+@transaction.atomic
+def evidence_viewed(*, item: EvidenceItem, actor) -> CustodyEvent:
+    return custody_record(item=item, action=Action.VIEWED, actor=actor, sha256=item.expected_sha256)
