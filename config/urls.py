@@ -10,6 +10,7 @@ from config.health import healthz
 
 api_v1 = [
     path("", include("incidents.api.urls")),
+    path("", include("evidence.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,3 +28,4 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+handler500 = "config.errors.server_error"

@@ -1,0 +1,170 @@
+"""Evidence endpoints (CONTRACT.md, REST API): push into an incident, list, read, custody
+log, download. Everything goes through the need-to-know gate: out of sight is 404."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.api.pagination import KeysetPagination
+from accounts.api.permissions import TokenHasScope
+from accounts.scopes import Scope
+from evidence import selectors, services
+from evidence.api.serializers import (
+    CustodyEventSerializer,
+    EvidenceSerializer,
+    EvidenceUploadSerializer,
+)
+from evidence.downloads import evidence_file_response
+from evidence.models import EvidenceItem
+from evidence.uploads import install_upload_handler
+from incidents.selectors import incident_get
+
+READ_SCOPES = {"GET": Scope.EVIDENCE_READ, "HEAD": Scope.EVIDENCE_READ}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """The upload passed EVIDENCE_MAX_BYTES (413)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is larger than this server accepts as evidence."
+    default_code = "too_large"
+
+
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "The bytes of this evidence were disposed of; its record remains."
+    default_code = "disposed"
+
+
+class CustodyPagination(KeysetPagination):
+    ordering = "id"  # oldest first
+
+
+INCIDENT_PARAMETER = OpenApiParameter(
+    "incident_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The incident's evidence items, newest first.",
+        parameters=[INCIDENT_PARAMETER],
+    ),
+    create=extend_schema(
+        description=(
+            "Push a file into the incident as evidence (multipart, streamed to disk). "
+            "201 with its `id`, `status`, `receipt_sha256` (computed as the bytes arrived) "
+            "and `size`; hashing and verification follow in the background. 413 when the "
+            "file is larger than EVIDENCE_MAX_BYTES."
+        ),
+        parameters=[INCIDENT_PARAMETER],
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={201: EvidenceSerializer},
+    ),
+)
+class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Evidence of one incident: list it, or push a file into it."""
+
+    serializer_class = EvidenceSerializer
+    permission_classes = [IsAuthenticated, TokenHasScope]
+    required_scopes = {**READ_SCOPES, "POST": Scope.EVIDENCE_WRITE}
+    parser_classes = [MultiPartParser]
+    http_method_names = ["get", "post", "head"]
+    upload_handler = None
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body: stream it to disk, hashing on the way.
+        if request.method == "POST":
+            self.upload_handler = install_upload_handler(request)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self.upload_handler is not None:
+            self.upload_handler.abort()  # whatever did not finish arriving
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def incident(self):
+        return incident_get(user=self.request.user, pk=self.kwargs["incident_pk"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return EvidenceItem.objects.none()
+        return selectors.incident_evidence(incident=self.incident())
+
+    def create(self, request, *args, **kwargs):
+        incident = self.incident()  # 404 before a single byte is stored
+        if not request.user.has_perm("evidence.add_evidenceitem"):
+            raise PermissionDenied("You are not allowed to add evidence.")
+        data = request.data
+        if self.upload_handler.too_large:
+            raise PayloadTooLarge()
+        upload = EvidenceUploadSerializer(data=data)
+        upload.is_valid(raise_exception=True)
+        fields = upload.validated_data
+        item = services.evidence_receive(
+            incident=incident,
+            actor=request.user,
+            uploaded_file=fields["file"],
+            kind=fields["kind"],
+            description=fields.get("description", ""),
+            source_host=fields.get("source_host", ""),
+            source_path=fields.get("source_path", ""),
+            collected_at=fields.get("collected_at"),
+            sender_sha256=fields.get("sha256", ""),
+        )
+        return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        description="One evidence item with its hashes; 404 when missing or out of sight."
+    ),
+)
+class EvidenceViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Evidence items, through their incident's need-to-know gate."""
+
+    serializer_class = EvidenceSerializer
+    permission_classes = [IsAuthenticated, TokenHasScope]
+    required_scopes = READ_SCOPES
+    http_method_names = ["get", "head"]
+
+    def get_queryset(self):
+        return selectors.visible_evidence(self.request.user)
+
+    @extend_schema(
+        description="The item's chain of custody, oldest first.",
+        responses=CustodyEventSerializer(many=True),
+    )
+    @action(detail=True, pagination_class=CustodyPagination)
+    def custody(self, request, pk=None):
+        item = self.get_object()
+        page = self.paginate_queryset(selectors.custody_log(item=item))
+        return self.get_paginated_response(CustodyEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        description=(
+            "The stored bytes, as an attachment (application/octet-stream). Writes a "
+            "`downloaded` custody event. 410 when the bytes were disposed of."
+        ),
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY), 410: None},
+    )
+    @action(detail=True)
+    def download(self, request, pk=None):
+        item = self.get_object()
+        if item.is_disposed:
+            raise Gone()
+        response = evidence_file_response(item)
+        services.evidence_downloaded(item=item, actor=request.user, channel="api")
+        return response
