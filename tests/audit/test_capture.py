@@ -207,11 +207,12 @@ def test_events_from_an_ipv6_socket_keep_the_chain_verifiable(
     assert report.ok, report
 
 
-def test_a_refused_request_leaves_no_event(responder, token_client):
+def test_a_refused_request_leaves_only_the_record_of_its_refusal(responder, token_client):
     client = token_client(responder, "incidents:write")
     before = newest_event_id()
     assert client.post(URL, {"title": "No severity"}, format="json").status_code == 400
-    assert events_since(before) == []
+    (refusal,) = events_since(before)
+    assert (refusal.action, refusal.outcome, refusal.actor) == ("http.400", "denied", responder)
     assert not Incident.objects.exists()
 
 

@@ -46,7 +46,8 @@ def _row_counts() -> dict:
     return {
         "incidents": Incident.objects.count(),
         "timeline": TimelineEntry.objects.count(),
-        "audit": AuditEvent.objects.count(),
+        # The refusal itself is audited (http.<status>); nothing else may be written.
+        "audit": AuditEvent.objects.exclude(action__startswith="http.").count(),
         "idempotency": IdempotencyRecord.objects.count(),
     }
 
