@@ -249,6 +249,25 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cordon@localhost")
 EVIDENCE_STORAGE = env.str("EVIDENCE_STORAGE", default="local")
 EVIDENCE_ROOT = env.path("EVIDENCE_ROOT", default=str(VAR_DIR / "evidence"))
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024**3)
+# How often celery beat re-hashes every stored item (evidence.tasks.evidence_verify_all).
+EVIDENCE_VERIFY_EVERY_SECONDS = env.int("EVIDENCE_VERIFY_EVERY_SECONDS", default=24 * 60 * 60)
+# EVIDENCE_STORAGE=s3: an S3-compatible bucket through django-storages (MinIO, AWS, ...).
+# Credentials come from the usual AWS_* variables or the instance role when unset.
+EVIDENCE_S3_OPTIONS = {
+    "bucket_name": env.str("EVIDENCE_S3_BUCKET", default=""),
+    "endpoint_url": env.str("EVIDENCE_S3_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("EVIDENCE_S3_REGION", default="") or None,
+    "access_key": env.str("EVIDENCE_S3_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("EVIDENCE_S3_SECRET_ACCESS_KEY", default="") or None,
+    "location": "evidence",
+    "default_acl": None,
+    "querystring_auth": True,
+    "file_overwrite": False,
+}
+if EVIDENCE_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE must be 'local' or 's3'.")
+if EVIDENCE_STORAGE == "s3" and not EVIDENCE_S3_OPTIONS["bucket_name"]:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs EVIDENCE_S3_BUCKET.")
 
 # --- Celery ----------------------------------------------------------------
 
@@ -299,6 +318,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.audit_verify_chain",
         "schedule": env.int("AUDIT_VERIFY_EVERY_SECONDS", default=600),
     },
+}
+CELERY_BEAT_SCHEDULE["evidence-verify-all"] = {
+    "task": "evidence.tasks.evidence_verify_all",
+    "schedule": EVIDENCE_VERIFY_EVERY_SECONDS,
 }
 
 # --- REST API --------------------------------------------------------------

@@ -6,11 +6,14 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def vault(settings, tmp_path):
-    """EVIDENCE_ROOT in the test's own folder, so every test starts with an empty vault."""
+def vault(settings, tmp_path, monkeypatch):
+    """EVIDENCE_ROOT in the test's own folder, so every test starts with an empty vault
+    (in the environment too, for a worker process the test starts)."""
     root = tmp_path / "vault"
     settings.EVIDENCE_ROOT = root
     settings.EVIDENCE_STORAGE = "local"
+    monkeypatch.setenv("EVIDENCE_ROOT", str(root))
+    monkeypatch.setenv("EVIDENCE_STORAGE", "local")
     return root
 
 

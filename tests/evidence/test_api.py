@@ -11,6 +11,7 @@ from evidence import services
 from evidence.models import Action, EvidenceItem, Status
 from evidence.storage import evidence_store
 from notifications.models import Notification
+from tests.conftest import wait_for
 from tests.evidence.conftest import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +300,32 @@ def test_the_same_content_twice_in_an_incident_is_a_duplicate_of_the_first(
     assert EvidenceItem.objects.get(pk=first).duplicate_of is None
     assert EvidenceItem.objects.get(pk=second).duplicate_of_id == first
     assert EvidenceItem.objects.get(pk=elsewhere).duplicate_of is None
+
+
+# --- The background path with a real worker ---------------------------------------
+
+
+@pytest.mark.worker
+def test_a_real_worker_hashes_and_verifies_a_pushed_file(
+    celery_worker, token_client, responder, push, make_incident
+):
+    incident = make_incident(reporter=responder)
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    client = token_client(responder)
+
+    response = push(client, incident, data, sha256=hashlib.sha256(data).hexdigest())
+    assert response.status_code == 201, response.content
+    item_id = response.json()["id"]
+
+    body = wait_for(
+        lambda: (
+            (answer := client.get(evidence_url(item_id)).json())["status"] != "pending" and answer
+        )
+    )
+    assert body["status"] == "verified"
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+    assert body["sha1"] == hashlib.sha1(data).hexdigest()  # noqa: S324
+    assert body["md5"] == hashlib.md5(data).hexdigest()  # noqa: S324
+    custody = client.get(evidence_url(item_id, "custody/")).json()["results"]
+    assert [event["action"] for event in custody] == ["collected", "received", "hashed", "verified"]
+    assert custody[2]["actor"] is None
