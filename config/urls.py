@@ -10,6 +10,7 @@ from config.health import healthz
 
 api_v1 = [
     path("", include("incidents.api.urls")),
+    path("", include("disclosures.api.urls")),
     path("", include("evidence.api.urls")),
 ]
 
