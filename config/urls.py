@@ -22,6 +22,7 @@ urlpatterns = [
     # Security-key and passkey ceremonies: Cordon's views under the package's names.
     path("webauthn/", include((webauthn_urls.ceremony_urlpatterns, "otp_webauthn"))),
     path("incidents/", include("incidents.urls")),
+    path("evidence/", include("evidence.urls")),
     path("disclosures/", include("disclosures.urls")),
     path("audit/", include("dashboard.audit_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -1,0 +1,13 @@
+"""Browser URLs of evidence (CONTRACT.md: /evidence/<id>/download/ needs a step-up)."""
+
+from django.urls import path
+
+from evidence import views
+
+app_name = "evidence"
+
+urlpatterns = [
+    path("incidents/<int:incident_pk>/upload/", views.evidence_upload, name="upload"),
+    path("<int:pk>/", views.evidence_detail, name="detail"),
+    path("<int:pk>/download/", views.evidence_download, name="download"),
+]

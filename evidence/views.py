@@ -1,0 +1,105 @@
+"""Evidence in the browser: upload from the incident page, the item's page with its
+custody log, and download behind a fresh step-up."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.twofactor import step_up_required
+from evidence import selectors, services
+from evidence.downloads import evidence_file_response
+from evidence.forms import EvidenceUploadForm
+from evidence.uploads import FILE_FIELD, install_upload_handler
+from incidents.selectors import incident_get
+from incidents.views.common import login_required
+
+PAYLOAD_TOO_LARGE = 413
+
+
+def _incident_section(incident) -> str:
+    return reverse("incidents:detail", args=[incident.pk]) + "#section-evidence"
+
+
+@csrf_exempt  # checked by evidence_upload_checked, once the upload handler is in place
+@login_required
+@require_POST
+def evidence_upload(request, incident_pk):
+    """Push a file into an incident. The streaming handler must be installed before
+    anything reads the body, and the CSRF check reads it: so the check comes after."""
+    handler = install_upload_handler(request)
+    try:
+        return _evidence_upload_checked(request, incident_pk, handler)
+    finally:
+        handler.abort()
+
+
+@csrf_protect
+def _evidence_upload_checked(request, incident_pk, handler):
+    incident = incident_get(user=request.user, pk=incident_pk)
+    if not request.user.has_perm("evidence.add_evidenceitem"):
+        raise PermissionDenied("You are not allowed to add evidence.")
+    form = EvidenceUploadForm(request.POST)
+    if handler.too_large:
+        return render(request, "evidence/too_large.html", {"incident": incident}, status=413)
+    upload = request.FILES.get(FILE_FIELD)
+    if upload is None:
+        messages.error(request, "Choose a file to upload as evidence.")
+        return redirect(_incident_section(incident))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_incident_section(incident))
+    fields = form.cleaned_data
+    try:
+        item = services.evidence_receive(
+            incident=incident,
+            actor=request.user,
+            uploaded_file=upload,
+            kind=fields["kind"],
+            description=fields["description"],
+            source_host=fields["source_host"],
+            source_path=fields["source_path"],
+            collected_at=fields["collected_at"],
+            sender_sha256=fields["sha256"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(_incident_section(incident))
+    messages.success(request, f"Evidence #{item.pk} ({item.original_name}) was received.")
+    return redirect("evidence:detail", pk=item.pk)
+
+
+@login_required
+@require_GET
+def evidence_detail(request, pk):
+    """The item, its hashes and its chain of custody; 404 when out of sight."""
+    item = selectors.evidence_get(user=request.user, pk=pk)
+    services.evidence_viewed(item=item, actor=request.user)
+    context = {
+        "item": item,
+        "incident": item.incident,
+        "custody": selectors.custody_log(item=item),
+    }
+    return render(request, "evidence/detail.html", context)
+
+
+@login_required
+@require_GET
+def evidence_download(request, pk):
+    """The bytes, as an attachment; needs a step-up younger than STEP_UP_MAX_AGE."""
+    item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
+    return _download_after_step_up(request, item)
+
+
+@step_up_required
+def _download_after_step_up(request, item):
+    if item.is_disposed:
+        return render(request, "evidence/disposed.html", {"item": item}, status=410)
+    response = evidence_file_response(item)
+    services.evidence_downloaded(item=item, actor=request.user, channel="browser")
+    return response
