@@ -306,12 +306,6 @@ DISCLOSURE_REMINDER_POINTS = env.list(
 )
 DISCLOSURE_REMINDER_INTERVAL = env.int("DISCLOSURE_REMINDER_INTERVAL", default=300)
 
-# Periodic tasks (celery beat): each app adds its own entry to the one schedule.
-CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
-CELERY_BEAT_SCHEDULE["disclosures-send-reminders"] = {
-    "task": "disclosures.tasks.send_disclosure_reminders",
-    "schedule": DISCLOSURE_REMINDER_INTERVAL,
-}
 # Periodic jobs (celery beat); each app adds its own entries here.
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {
@@ -322,6 +316,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["evidence-verify-all"] = {
     "task": "evidence.tasks.evidence_verify_all",
     "schedule": EVIDENCE_VERIFY_EVERY_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["disclosures-send-reminders"] = {
+    "task": "disclosures.tasks.send_disclosure_reminders",
+    "schedule": DISCLOSURE_REMINDER_INTERVAL,
 }
 
 # --- REST API --------------------------------------------------------------
