@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import struct
 import time
 from html import unescape
@@ -27,7 +28,6 @@ from accounts import twofactor
 from accounts.roles import Role
 from accounts.services import member_save
 from audit.models import AuditEvent
-from tests.accounts.test_login import csrf_token
 from tests.conftest import sign_in
 from tests.incidents.test_views import assert_csp_safe
 
@@ -166,6 +166,12 @@ def other_person(db):
 @pytest.fixture
 def authenticator():
     return SoftAuthenticator()
+
+
+def csrf_token(response) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())
+    assert match, "the page has no CSRF token"
+    return match.group(1)
 
 
 def post_json(client, url, data=None):
