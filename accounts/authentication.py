@@ -5,10 +5,36 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from accounts.models import ApiToken, hash_token
+from accounts.models import TOKEN_PREFIX, ApiToken, hash_token
 
 # Recording every use would make every read a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Query parameters that carry credentials by common convention.
+CREDENTIAL_QUERY_PARAMETERS = frozenset(
+    {"token", "access_token", "auth_token", "api_key", "apikey", "bearer"}
+)
+URL_CREDENTIALS_DETAIL = (
+    "API tokens are accepted only in the Authorization header (Bearer), never in the URL: "
+    "URLs end up in logs, browser history and Referer headers. Remove it from the URL, "
+    "and revoke the token if the URL was shared or logged."
+)
+
+
+def _looks_like_a_token(text: str) -> bool:
+    text = text.strip()
+    if text.lower().startswith("bearer "):
+        text = text[len("bearer ") :].strip()
+    return text.startswith(TOKEN_PREFIX)
+
+
+def token_in_query_string(request) -> bool:
+    """Whether the URL carries something that is, or is named like, a credential."""
+    for name, values in request.query_params.lists():
+        if name.lower() in CREDENTIAL_QUERY_PARAMETERS or _looks_like_a_token(name):
+            return True
+        if any(_looks_like_a_token(value) for value in values):
+            return True
+    return False
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -17,6 +43,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
+        # Checked first and whatever the header says: a token in a URL is refused even
+        # next to a valid header, so the habit never works and never spreads.
+        if token_in_query_string(request):
+            raise exceptions.AuthenticationFailed(URL_CREDENTIALS_DETAIL)
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None

@@ -7,12 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.messages.storage import default_storage
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.sessions import SESSION_STARTED_KEY
-from accounts.twofactor import has_confirmed_device
+from accounts.twofactor import has_confirmed_device, page_of
 
 # Reachable without a second factor: signing in and out, the second-factor pages,
 # the links sent by e-mail, the token API (it has its own authentication), health
@@ -42,6 +44,20 @@ PASSWORD_CHANGE_PATH = "/accounts/password/"  # noqa: S105 - a URL path
 
 def _is_open(path: str) -> bool:
     return path.startswith(OPEN_PREFIXES)
+
+
+def _send_to(request, url: str):
+    """A redirect; for htmx, 401 with HX-Redirect, so the whole page goes there (a redirect
+    followed inside htmx would put the login form into a page section)."""
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _to_login(request):
+    return _send_to(request, redirect_to_login(page_of(request), settings.LOGIN_URL)["Location"])
 
 
 class PasswordChangeRequiredMiddleware:
@@ -78,14 +94,14 @@ class SecondFactorRequiredMiddleware:
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            return _to_login(request)
         if user.must_change_password and path == PASSWORD_CHANGE_PATH:
             return self.get_response(request)
         if not user.is_verified():
             if not has_confirmed_device(user):
-                return redirect("accounts:2fa_setup")
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('accounts:verify')}?{query}")
+                return _send_to(request, reverse("accounts:2fa_setup"))
+            query = urlencode({"next": page_of(request)})
+            return _send_to(request, f"{reverse('accounts:verify')}?{query}")
         return self.get_response(request)
 
 
@@ -104,6 +120,11 @@ class SessionLifetimeMiddleware:
             started = request.session.get(SESSION_STARTED_KEY)
             if started is None or time.time() - started > settings.SESSION_ABSOLUTE_LIFETIME:
                 logout(request)
-                messages.info(request, "Your session ended. Please sign in again.")
-                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+                # MessageMiddleware comes later and will not run for this answer, so the
+                # notice is stored here (in a cookie: the session was just emptied).
+                notices = default_storage(request)
+                notices.add(messages.INFO, "Your session ended. Please sign in again.")
+                response = _to_login(request)
+                notices.update(response)
+                return response
         return self.get_response(request)

@@ -55,6 +55,18 @@ def throttled(user) -> bool:
     return bool(devices) and all(not device.verify_is_allowed()[0] for device in devices)
 
 
+def check_code_unless_throttled(user, token: str):
+    """(device, refused_as_throttled): the device that accepts `token` (or None), and
+    whether the code was not even looked at because the devices are backing off.
+
+    Asked before the check, so a wrong code reads as wrong, and only a try made
+    during the back-off reads as throttled (a correct code included).
+    """
+    if throttled(user):
+        return None, True
+    return check_code(user, token), False
+
+
 def mark_verified(request, device) -> None:
     """The person just gave a good code: bind the device, rotate the session key, start
     the step-up clock. django-otp does not rotate the key on its own."""
@@ -83,17 +95,29 @@ def safe_next(request, candidate: str | None, default: str = "/") -> str:
     return default
 
 
-def _return_path(request) -> str:
-    """Where to come back to after a step-up. After a POST, the page the form was on:
-    the person sees it again and confirms, nothing is replayed silently."""
+def _same_host_path(request, url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.netloc != request.get_host() or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def page_of(request) -> str:
+    """The page the person is on, to come back to after signing in or a step-up.
+
+    For htmx, the page htmx runs in (HX-Current-URL), not the section URL it called.
+    After a POST, the page the form was on: the person sees it again and confirms,
+    nothing is replayed silently. Only same-host paths count; otherwise "/".
+    """
+    if request.headers.get("HX-Request") == "true":
+        current = _same_host_path(request, request.headers.get("HX-Current-URL", ""))
+        if current:
+            return current
     if request.method in ("GET", "HEAD"):
         return request.get_full_path()
-    referer = request.headers.get("Referer", "")
-    if referer:
-        parts = urlsplit(referer)
-        if parts.netloc == request.get_host():
-            return parts.path + (f"?{parts.query}" if parts.query else "")
-    return "/"
+    return _same_host_path(request, request.headers.get("Referer", "")) or "/"
 
 
 def _wants_json(request) -> bool:
@@ -105,7 +129,7 @@ def _wants_json(request) -> bool:
 
 def step_up_response(request):
     """The answer to a sensitive request without a fresh second factor."""
-    url = f"{reverse('accounts:step_up')}?{urlencode({'next': _return_path(request)})}"
+    url = f"{reverse('accounts:step_up')}?{urlencode({'next': page_of(request)})}"
     if _wants_json(request):
         response = JsonResponse(
             {

@@ -62,24 +62,44 @@ def clean_ip(value: str | None) -> str | None:
     return str(address) if address is not None else None
 
 
+def _trusted_networks(entries) -> tuple:
+    """TRUSTED_PROXIES as networks: single addresses or CIDR ranges, in any spelling
+    (2001:DB8::1 and 2001:db8::1 are one address). An entry that is no address is
+    ignored, so a typo never makes a stranger's X-Forwarded-For believed."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(networks)
+
+
+def _is_trusted(address: str, networks) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == network.version and ip in network for network in networks)
+
+
 def client_ip_of(request) -> str | None:
     """The client's address: REMOTE_ADDR, unless that is a trusted proxy (TRUSTED_PROXIES),
     in which case the nearest X-Forwarded-For hop that is not itself a trusted proxy.
 
-    Anyone can send X-Forwarded-For, so it is believed only from our own proxies.
+    Anyone can send X-Forwarded-For, so it is believed only from our own proxies; and
+    only the hops our proxies appended count, so the client cannot choose its address
+    by prepending one.
     """
     from django.conf import settings
 
     remote = clean_ip(request.META.get("REMOTE_ADDR"))
-    trusted = set(getattr(settings, "TRUSTED_PROXIES", []))
-    if remote is None or remote not in trusted:
+    trusted = _trusted_networks(getattr(settings, "TRUSTED_PROXIES", []))
+    if remote is None or not _is_trusted(remote, trusted):
         return remote
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         address = clean_ip(hop)
         if address is None:
             return remote
-        if address not in trusted:
+        if not _is_trusted(address, trusted):
             return address
     return remote
 

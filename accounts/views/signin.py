@@ -70,13 +70,14 @@ def verify(request):
         return redirect("accounts:2fa_setup")
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = twofactor.check_code(request.user, form.cleaned_data["otp_token"])
+        device, throttled = twofactor.check_code_unless_throttled(
+            request.user, form.cleaned_data["otp_token"]
+        )
         if device is not None:
             twofactor.mark_verified(request, device)
             audit.record("otp.verified", actor=request.user, data={"device": type(device).__name__})
             return redirect(next_url)
         audit.record("otp.failed", actor=request.user, outcome="failure")
-        throttled = twofactor.throttled(request.user)
         form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
         return _code_page(
             request, "accounts/verify.html", form, status=429 if throttled else 200, next=next_url
@@ -92,13 +93,14 @@ def step_up(request):
     next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = twofactor.check_code(request.user, form.cleaned_data["otp_token"])
+        device, throttled = twofactor.check_code_unless_throttled(
+            request.user, form.cleaned_data["otp_token"]
+        )
         if device is not None:
             twofactor.mark_verified(request, device)
             audit.record("step_up.granted", actor=request.user, data={"next": next_url})
             return redirect(next_url)
         audit.record("step_up.refused", actor=request.user, outcome="failure")
-        throttled = twofactor.throttled(request.user)
         form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
         return _code_page(
             request, "accounts/step_up.html", form, status=429 if throttled else 200, next=next_url
@@ -129,8 +131,17 @@ def totp_setup(request):
     if twofactor.has_confirmed_device(user):
         if not user.is_verified():
             return redirect("accounts:verify")
-        if not twofactor.step_up_is_fresh(request):
-            return twofactor.step_up_response(request)
+        return _further_device_setup(request)
+    return _device_setup(request)
+
+
+@twofactor.step_up_required
+def _further_device_setup(request):
+    return _device_setup(request)
+
+
+def _device_setup(request):
+    user = request.user
     device = services.totp_device_pending(user=user)
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -158,9 +169,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        forced = user.is_authenticated and user.must_change_password
-        if user.is_authenticated and not forced and not twofactor.step_up_is_fresh(request):
-            return twofactor.step_up_response(request)
+        if user.is_authenticated and not user.must_change_password:
+            return twofactor.step_up_required(super().dispatch)(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):

@@ -1,9 +1,14 @@
-"""The newcomer's journey: sign in with the printed one-time password, change it,
-and file an incident in the browser."""
+"""The newcomer's journey: sign in with the printed one-time password, change it, enrol an
+authenticator with a real TOTP code computed from the key shown on the page, keep the
+backup codes, and file an incident in the browser."""
 
 import re
+from base64 import b32decode
 
 import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services import first_lead_ensure
 from incidents.models import Incident
@@ -11,9 +16,16 @@ from incidents.models import Incident
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "correct-Horse-battery-9"
+BACKUP_CODE_COUNT = 10
 
 
-def test_first_lead_signs_in_changes_password_and_files_an_incident(page):
+def code_from_key_text(key_text: str) -> str:
+    """What an authenticator app shows for the key typed in from the page."""
+    key = b32decode(re.sub(r"\s+", "", key_text))
+    return f"{totp(key, step=30, t0=0, digits=6):06d}"
+
+
+def test_first_lead_signs_in_changes_password_enrols_and_files_an_incident(page):
     lead, one_time_password = first_lead_ensure()
 
     page.goto("/accounts/login/")
@@ -21,14 +33,38 @@ def test_first_lead_signs_in_changes_password_and_files_an_incident(page):
     page.fill("input[name=password]", one_time_password)
     page.click("form:has(input[name=password]) [type=submit]")
 
-    page.wait_for_url(re.compile(r"/accounts/password/"))
+    page.wait_for_url(re.compile(r"/accounts/password/$"))
     page.fill("input[name=old_password]", one_time_password)
     page.fill("input[name=new_password1]", NEW_PASSWORD)
     page.fill("input[name=new_password2]", NEW_PASSWORD)
     page.click("form:has(input[name=new_password1]) [type=submit]")
+
+    # No second factor yet: enrolment, and nothing else.
+    page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
+    assert page.locator("figure.qr-code svg").count() == 1
+    key_text = page.locator("#totp-key").inner_text()
+    assert re.fullmatch(r"[A-Z2-7]{4}( [A-Z2-7]{1,4})+", key_text.strip())
+    page.goto("/incidents/new/")
+    page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
+    assert page.locator("#totp-key").inner_text() == key_text  # the same pending device
+
+    page.fill("input[name=otp_token]", code_from_key_text(key_text))
+    page.click("form:has(input[name=otp_token]) [type=submit]")
+
+    codes = page.locator("#backup-codes li code")
+    codes.first.wait_for()
+    shown = codes.all_inner_texts()
+    assert len(shown) == BACKUP_CODE_COUNT
+    assert sorted(shown) == sorted(
+        StaticToken.objects.filter(device__user=lead).values_list("token", flat=True)
+    )
+    assert TOTPDevice.objects.get(user=lead).confirmed is True
+
+    page.click("a:has-text('Continue')")
     page.wait_for_url(re.compile(r"/incidents/$"))
 
     page.goto("/incidents/new/")
+    page.wait_for_url(re.compile(r"/incidents/new/$"))
     page.fill("input[name=title]", "Credential stuffing against the login page")
     page.select_option("select[name=severity]", "high")
     page.click("form:has(input[name=title]) [type=submit]")
