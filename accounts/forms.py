@@ -1,7 +1,10 @@
-"""Forms of the sign-in pages. Saving goes through accounts.services."""
+"""Forms of the accounts pages. Saving goes through accounts.services."""
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+
+from accounts.roles import Role
+from accounts.scopes import Scope
 
 
 class ChangePasswordForm(PasswordChangeForm):
@@ -26,3 +29,74 @@ class OtpTokenForm(forms.Form):
         ),
         help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
     )
+
+
+# --- The security page ---------------------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    """CONTRACT.md: `name` and `scopes` (space-separated). The page's scope checkboxes send
+    one `scopes` value each; the view joins them, so both forms of the field work."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What the token is for, e.g. the script or host that uses it.",
+    )
+    scopes = forms.CharField(
+        label="Scopes",
+        max_length=500,
+        help_text="What the token may do. Give only what the script needs.",
+        error_messages={"required": "Choose at least one scope."},
+    )
+    expires_days = forms.IntegerField(
+        label="Expires after (days)",
+        required=False,
+        min_value=1,
+        max_value=365,
+        help_text="Between 1 and 365 days; 90 when left empty.",
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the token a name.")
+        return name
+
+    def clean_scopes(self):
+        scopes = self.cleaned_data["scopes"].split()
+        unknown = [scope for scope in scopes if scope not in Scope.values]
+        if unknown:
+            raise forms.ValidationError(
+                [f"Unknown scope {scope!r}." for scope in unknown]
+                + [f"Scopes are: {', '.join(Scope.values)}."]
+            )
+        if not scopes:
+            raise forms.ValidationError("Choose at least one scope.")
+        return sorted(set(scopes))
+
+
+# --- Members ------------------------------------------------------------------------
+
+
+class InviteForm(forms.Form):
+    username = forms.CharField(label="User name", max_length=150)
+    email = forms.EmailField(label="E-mail", help_text="The invitation link goes here.")
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.RESPONDER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+# --- Passwords chosen through an e-mailed link -----------------------------------------
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """Django's form (new password twice, the validators); saved by a service that also
+    ends the person's sessions."""
+
+    def save(self, commit=True):
+        from accounts.services import user_reset_password
+
+        return user_reset_password(user=self.user, new_password=self.cleaned_data["new_password1"])

@@ -11,14 +11,24 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
-from accounts.models import TOKEN_PREFIX, ApiToken, LoginAttempt, User, UserSession, hash_token
+from accounts.models import (
+    TOKEN_PREFIX,
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    User,
+    UserSession,
+    hash_token,
+)
 from accounts.roles import ROLE_NAMES, Role
 from accounts.scopes import Scope
+from notifications.services import notification_queue
 
 TOKEN_RANDOM_BYTES = 32  # 256 bits
 DEFAULT_TOKEN_LIFETIME_DAYS = 90
@@ -291,3 +301,206 @@ def sessions_end(
     if ended:
         audit.record("session.ended", actor=actor, target=user, data={"count": ended})
     return ended
+
+
+# --- Members: invitations, roles, deactivation ---------------------------------
+
+INVITATION_TOKEN_BYTES = 32  # 256 bits
+DEFAULT_INVITATION_TTL_HOURS = 72
+
+
+class InvitationNotValid(Exception):
+    """The invitation link is unknown, used, expired or for a deactivated person."""
+
+
+def _invitation_ttl() -> timedelta:
+    return timedelta(hours=getattr(settings, "INVITATION_TTL_HOURS", DEFAULT_INVITATION_TTL_HOURS))
+
+
+def _invitations_void(*, user: User) -> int:
+    """Close the person's open invitation links (they expire now; the rows stay on record)."""
+    now = timezone.now()
+    open_invitations = Invitation.objects.filter(
+        user=user, accepted_at__isnull=True, expires_at__gt=now
+    )
+    voided = 0
+    for invitation in open_invitations:
+        invitation.expires_at = now
+        invitation.save(update_fields=["expires_at"])
+        voided += 1
+    return voided
+
+
+def _invitation_body(*, actor: User, user: User, role: str, link: str, expires_at) -> str:
+    inviter = actor.get_full_name() or actor.get_username()
+    return (
+        f"{inviter} invited you to Cordon, the incident case management of your CSIRT, "
+        f"with the role {Role(role).label.lower()}.\n\n"
+        f"Your user name: {user.get_username()}\n\n"
+        "Choose your password here. The link works once, until "
+        f"{expires_at:%Y-%m-%d %H:%M} UTC:\n\n"
+        f"{link}\n\n"
+        "Afterwards you set up an authenticator app: Cordon asks for a code from it at "
+        "every sign-in.\n\n"
+        "If you did not expect this message, ignore it; nothing happens without the link.\n"
+    )
+
+
+@transaction.atomic
+def member_invite(
+    *, actor: User, username: str, email: str, role: str, base_url: str = ""
+) -> tuple[User, str]:
+    """Create a person who cannot sign in yet, and e-mail them a one-time link to choose a
+    password. Returns (user, raw link token); only the token's SHA-256 is stored.
+
+    Inviting someone who was invited but never accepted sends a new link and voids the
+    old ones. `base_url` ("https://cordon.example.org") makes the link in the e-mail absolute.
+    """
+    username = (username or "").strip()
+    email = (email or "").strip()
+    if not email:
+        raise ValidationError({"email": ["An invitation needs an e-mail address."]})
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        # Only someone who was invited and never accepted is invited again.
+        invitations = user.invitations.all()
+        never_accepted = (
+            invitations.exists() and not invitations.filter(accepted_at__isnull=False).exists()
+        )
+        if user.has_usable_password() or not never_accepted:
+            raise ValidationError(
+                {"username": [f"{username!r} already has an account; change their role instead."]}
+            )
+        if not user.is_active:
+            raise ValidationError(
+                {"username": [f"{username!r} is deactivated; reactivate them first."]}
+            )
+    same_email = User.objects.filter(email__iexact=email)
+    if user is not None:
+        same_email = same_email.exclude(pk=user.pk)
+    if same_email.exists():
+        # One address, one person: a password-reset link must reach exactly one account.
+        raise ValidationError({"email": ["Another person already uses this e-mail address."]})
+
+    user, created = member_save(actor=actor, username=username, role=role, email=email)
+    voided = _invitations_void(user=user)
+    raw = secrets.token_urlsafe(INVITATION_TOKEN_BYTES)
+    invitation = Invitation(
+        user=user,
+        token_hash=hash_token(raw),
+        invited_by=actor,
+        expires_at=timezone.now() + _invitation_ttl(),
+    )
+    invitation.full_clean()
+    invitation.save()
+    link = base_url.rstrip("/") + reverse("accounts:invitation", kwargs={"token": raw})
+    notification_queue(
+        recipients=[user],
+        subject="Your invitation to Cordon",
+        body=_invitation_body(
+            actor=actor, user=user, role=role, link=link, expires_at=invitation.expires_at
+        ),
+    )
+    audit.record(
+        "member.invited",
+        actor=actor,
+        target=user,
+        data={
+            "email": email,
+            "role": role,
+            "expires_at": invitation.expires_at,
+            "renewed": not created,
+            "voided": voided,
+        },
+    )
+    return user, raw
+
+
+@transaction.atomic
+def invitation_accept(*, raw_token: str, password: str) -> User:
+    """Set the invited person's first password through their link, which then is used up.
+
+    Raises InvitationNotValid for an unknown, used or expired link, ValidationError for a
+    password the validators refuse (the link stays open then).
+    """
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=hash_token(raw_token or ""))
+        .first()
+    )
+    if invitation is None or not invitation.is_open or not invitation.user.is_active:
+        raise InvitationNotValid
+    user = invitation.user
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    _invitations_void(user=user)
+    audit.record("member.invitation_accepted", actor=user, target=user)
+    return user
+
+
+@transaction.atomic
+def member_change_role(*, actor: User, user: User, role: str) -> User:
+    """A lead gives someone else another role (never themselves: a team keeps its lead)."""
+    if user.pk == actor.pk:
+        raise ValidationError({"role": ["You cannot change your own role."]})
+    user, _ = member_save(actor=actor, username=user.get_username(), role=role)
+    return user
+
+
+@transaction.atomic
+def member_deactivate(*, actor: User, user: User) -> User:
+    """Shut a person out at once: no sign-in, their sessions ended, their API tokens
+    revoked, their open invitation links voided."""
+    if user.pk == actor.pk:
+        raise ValidationError({"user": ["You cannot deactivate yourself."]})
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    sessions_ended = sessions_end(user=user, actor=actor)
+    tokens = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True))
+    for token in tokens:
+        api_token_revoke(actor=actor, token=token)
+    invitations_voided = _invitations_void(user=user)
+    audit.record(
+        "member.deactivated",
+        actor=actor,
+        target=user,
+        data={
+            "sessions_ended": sessions_ended,
+            "tokens_revoked": len(tokens),
+            "invitations_voided": invitations_voided,
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def member_reactivate(*, actor: User, user: User) -> User:
+    """Let a deactivated person sign in again (their revoked tokens stay revoked)."""
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit.record("member.reactivated", actor=actor, target=user)
+    return user
+
+
+# --- Password reset ---------------------------------------------------------------
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, new_password: str) -> User:
+    """Set a password chosen through an e-mailed reset link, and end every session the
+    person had: whoever knew the old password is out. Signing in still needs the
+    second factor."""
+    password_validation.validate_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    sessions_ended = sessions_end(user=user, actor=user)
+    audit.record("password.reset", actor=user, target=user, data={"sessions_ended": sessions_ended})
+    return user

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.views import members, password_reset, security
 
 app_name = "accounts"
 
@@ -11,4 +12,52 @@ urlpatterns = [
     path("2fa/setup/", views.totp_setup, name="2fa_setup"),
     path("step-up/", views.step_up, name="step_up"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    # Password reset by e-mail: all under password/reset/, which is open without signing in.
+    path(
+        "password/reset/",
+        password_reset.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/done/",
+        password_reset.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/complete/",
+        password_reset.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        password_reset.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    # The person's own security page and its forms.
+    path("security/", security.security, name="security"),
+    path("security/tokens/", security.token_create, name="token_create"),
+    path("security/tokens/<int:pk>/revoke/", security.token_revoke, name="token_revoke"),
+    path(
+        "security/devices/<str:kind>/<int:pk>/remove/",
+        security.device_remove,
+        name="device_remove",
+    ),
+    path(
+        "security/backup-codes/",
+        security.backup_codes_regenerate,
+        name="backup_codes_regenerate",
+    ),
+    path("security/sessions/<str:public_id>/end/", security.session_end, name="session_end"),
+    path(
+        "security/sessions/end-others/",
+        security.sessions_end_others,
+        name="sessions_end_others",
+    ),
+    # Members (leads), and the invitee's one-time link.
+    path("members/", members.members, name="members"),
+    path("members/invite/", members.member_invite, name="member_invite"),
+    path("members/<int:pk>/role/", members.member_role, name="member_role"),
+    path("members/<int:pk>/deactivate/", members.member_deactivate, name="member_deactivate"),
+    path("members/<int:pk>/reactivate/", members.member_reactivate, name="member_reactivate"),
+    path("invitation/<str:token>/", members.invitation, name="invitation"),
 ]

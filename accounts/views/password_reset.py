@@ -1,0 +1,35 @@
+"""Password reset by e-mailed link: Django's views with our templates, under
+/accounts/password/reset/ (open without signing in).
+
+The form answers alike whether or not the address belongs to someone. The new
+password is set through accounts.services.user_reset_password, which ends every
+session the person had; they are not signed in afterwards and must give their
+password and second factor again.
+"""
+
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+
+from accounts.forms import ResetPasswordForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetPasswordForm
+    post_reset_login = False
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

@@ -1,0 +1,286 @@
+"""/accounts/security/: a person's own second-factor devices, backup codes, sessions,
+API tokens and recent sign-in attempts, and the POSTs that change them.
+
+Every change is a POST to its own URL that calls one service (which writes the audit
+event). Adding or removing a device, new backup codes and creating or revoking a
+token need a fresh step-up; ending sessions does not, so that someone who sees a
+stranger's session can throw it out at once.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services, twofactor
+from accounts.forms import ApiTokenForm
+from accounts.models import ApiToken, LoginAttempt, UserSession
+from accounts.scopes import Scope
+
+UNPROCESSABLE = 422  # a form the services refused, shown again with its errors
+RECENT_ATTEMPTS = 20
+DEVICE_MODELS = {"totp": TOTPDevice, "static": StaticDevice}
+
+
+def step_up_then_back_to(url_name: str):
+    """accounts.twofactor.step_up_required for the forms of one page: after the step-up the
+    person comes back to that page (GET) and confirms again, whatever Referer the
+    browser sent or left out (the result of a POST, such as a new token, has a URL
+    that only takes POSTs)."""
+
+    def decorator(view):
+        guarded = twofactor.step_up_required(view)
+
+        @wraps(guarded)
+        def wrapped(request, *args, **kwargs):
+            request.META["HTTP_REFERER"] = request.build_absolute_uri(reverse(url_name))
+            # request.headers is computed once from META; let it see the page set above.
+            request.__dict__.pop("headers", None)
+            return guarded(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+sensitive = step_up_then_back_to("accounts:security")
+
+
+def _security_url(section: str = "") -> str:
+    return reverse("accounts:security") + (f"#{section}" if section else "")
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, if the form
+    has one, otherwise above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _devices(user) -> list[dict]:
+    authenticators = [
+        device
+        for device in twofactor.confirmed_devices(user)
+        if not isinstance(device, StaticDevice)
+    ]
+    rows = [
+        {
+            "kind": "totp",
+            "pk": device.pk,
+            "label": "Authenticator app",
+            "name": device.name,
+            "created_at": device.created_at,
+            "last_used_at": device.last_used_at,
+            "only_authenticator": len(authenticators) == 1,
+        }
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id")
+    ]
+    rows += [
+        {
+            "kind": "static",
+            "pk": device.pk,
+            "label": "Backup codes",
+            "name": device.name,
+            "created_at": device.created_at,
+            "last_used_at": device.last_used_at,
+            "remaining": device.remaining,
+        }
+        for device in StaticDevice.objects.filter(user=user, confirmed=True)
+        .annotate(remaining=Count("token_set"))
+        .order_by("id")
+    ]
+    return rows
+
+
+def _sessions(request) -> list[dict]:
+    current = request.session.session_key
+    sessions = UserSession.objects.filter(
+        user=request.user, expire_date__gt=timezone.now()
+    ).order_by("-last_seen_at")
+    return [
+        {
+            "public_id": services.session_public_id(session.session_key),
+            "current": session.session_key == current,
+            "created_at": session.created_at,
+            "last_seen_at": session.last_seen_at,
+            "ip": session.ip,
+            "user_agent": session.user_agent,
+        }
+        for session in sessions
+    ]
+
+
+def _token_rows(user) -> list[dict]:
+    now = timezone.now()
+    rows = []
+    for token in ApiToken.objects.filter(user=user):
+        if token.revoked_at:
+            state = "revoked"
+        elif token.expires_at <= now:
+            state = "expired"
+        else:
+            state = "active"
+        rows.append({"token": token, "state": state})
+    return rows
+
+
+def _page(request, *, token_form=None, new_token=None, status=200):
+    user = request.user
+    devices = _devices(user)
+    token_form = token_form or ApiTokenForm()
+    chosen_scopes = token_form["scopes"].value() or ""
+    recent_failures = {
+        attempt.pk for attempt in services.failed_attempts_since_previous_login(user)
+    }
+    context = {
+        "devices": devices,
+        "backup_codes_remaining": sum(d.get("remaining", 0) for d in devices),
+        "has_backup_codes": any(d["kind"] == "static" for d in devices),
+        "sessions": _sessions(request),
+        "tokens": _token_rows(user),
+        "token_form": token_form,
+        "scope_choices": [
+            {"value": value, "label": label, "checked": value in chosen_scopes.split()}
+            for value, label in Scope.choices
+        ],
+        "new_token": new_token,
+        "attempts": [
+            {"attempt": attempt, "recent_failure": attempt.pk in recent_failures}
+            for attempt in LoginAttempt.objects.filter(user=user)[:RECENT_ATTEMPTS]
+        ],
+    }
+    return render(request, "accounts/security.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def security(request):
+    """/accounts/security/: everything about how the person signs in, in one page."""
+    return _page(request)
+
+
+# --- API tokens (CONTRACT.md: POST /accounts/security/tokens/ with name, scopes) --------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_create(request):
+    """POST creates a token. The page that shows it has this URL, so coming back to it
+    (reload, Back, a step-up from that page) is a GET: it leads to the security page."""
+    if request.method == "GET":
+        return redirect(_security_url("tokens"))
+    return _token_create(request)
+
+
+@sensitive
+def _token_create(request):
+    """Create a token and show it this once; only its hash is kept."""
+    data = request.POST.copy()
+    data.setlist("scopes", [" ".join(request.POST.getlist("scopes"))])
+    form = ApiTokenForm(data)
+    if form.is_valid():
+        try:
+            token, raw = services.api_token_issue(
+                actor=request.user,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_days=form.cleaned_data["expires_days"]
+                or services.DEFAULT_TOKEN_LIFETIME_DAYS,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _page(request, new_token={"token": token, "raw": raw}, status=201)
+    return _page(request, token_form=form, status=UNPROCESSABLE)
+
+
+@login_required
+@require_POST
+@sensitive
+def token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, f"The token “{token.name}” was revoked.")
+    return redirect(_security_url("tokens"))
+
+
+# --- Second-factor devices and backup codes ------------------------------------------------
+
+
+@login_required
+@require_POST
+@sensitive
+def device_remove(request, kind: str, pk: int):
+    model = DEVICE_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    device = get_object_or_404(model, pk=pk, user=request.user, confirmed=True)
+    services.device_remove(user=request.user, device=device, actor=request.user)
+    if not twofactor.has_confirmed_device(request.user):
+        messages.warning(
+            request,
+            "The authenticator was removed. You have none left: set up a new one now.",
+        )
+        return redirect("accounts:2fa_setup")
+    messages.success(request, f"“{device.name}” was removed.")
+    return redirect(_security_url("devices"))
+
+
+@never_cache
+@login_required
+@require_POST
+@sensitive
+def backup_codes_regenerate(request):
+    """New backup codes, shown only in this answer; the old ones stop working."""
+    codes = services.backup_codes_regenerate(user=request.user, actor=request.user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "first": False})
+
+
+# --- Sessions --------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def session_end(request, public_id: str):
+    """End one of the person's sessions, named by its public id (never by its key)."""
+    current = request.session.session_key
+    if current and public_id == services.session_public_id(current):
+        services.sessions_end(user=request.user, actor=request.user, public_id=public_id)
+        logout(request)
+        messages.info(request, "You ended this session. Sign in again to continue.")
+        return redirect("accounts:login")
+    ended = services.sessions_end(user=request.user, actor=request.user, public_id=public_id)
+    if ended:
+        messages.success(request, "The session was ended.")
+    else:
+        messages.info(request, "That session had already ended.")
+    return redirect(_security_url("sessions"))
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    ended = services.sessions_end(
+        user=request.user, actor=request.user, keep=request.session.session_key
+    )
+    messages.success(request, f"{ended} other session{'s' if ended != 1 else ''} ended.")
+    return redirect(_security_url("sessions"))
