@@ -400,6 +400,7 @@ def member_invite(
         body=_invitation_body(
             actor=actor, user=user, role=role, link=link, expires_at=invitation.expires_at
         ),
+        sensitive=True,
     )
     audit.record(
         "member.invited",

@@ -38,8 +38,14 @@ def _fields(model):
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
+def _redacted_fields(model) -> set[str]:
+    """Field names never written in clear: the global list plus the model's own."""
+    per_model = settings.AUDIT_REDACTED_MODEL_FIELDS.get(_label(model), [])
+    return {*settings.AUDIT_REDACTED_FIELDS, *per_model}
+
+
 def _snapshot(instance, fields) -> dict:
-    redacted = set(settings.AUDIT_REDACTED_FIELDS)
+    redacted = _redacted_fields(type(instance))
     return {
         field.attname: REDACTED if field.name in redacted else field.value_from_object(instance)
         for field in fields
@@ -70,7 +76,7 @@ def _after_save(sender, instance, created, raw=False, update_fields=None, **kwar
     old = instance.__dict__.pop(_OLD_VALUES_ATTR, None) or {}
     if update_fields is not None:
         fields = [field for field in fields if field.name in update_fields]
-    redacted = set(settings.AUDIT_REDACTED_FIELDS)
+    redacted = _redacted_fields(sender)
     changes = {}
     for field in fields:
         before = normalise(old.get(field.attname))

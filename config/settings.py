@@ -154,6 +154,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 STEP_UP_MAX_AGE = env.int("STEP_UP_MAX_AGE", default=300)
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 
 # Second factor (django-otp). Wrong codes back off exponentially per device.
 OTP_TOTP_ISSUER = "Cordon"
@@ -372,6 +374,8 @@ AUDIT_CAPTURE_EXCLUDED_MODELS = [
 ]
 # Never written to the audit log in clear, whatever the model.
 AUDIT_REDACTED_FIELDS = ["password", "token_hash", "key", "secret", "session_key", "token"]
+# ...and per model: message bodies may carry one-time links (invitations).
+AUDIT_REDACTED_MODEL_FIELDS = {"notifications.notification": ["body"]}
 
 # --- Logging ---------------------------------------------------------------
 

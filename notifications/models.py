@@ -24,6 +24,9 @@ class Notification(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    sensitive = models.BooleanField(
+        default=False, help_text="The body holds a secret (a one-time link): erased once sent."
+    )
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

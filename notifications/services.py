@@ -17,19 +17,27 @@ from django.utils import timezone
 from notifications.models import Channel, DeliveryStatus, Notification
 
 MAX_ERROR_LENGTH = 500
+ERASED_BODY = "[erased after delivery: it held a one-time link]"
 
 
 @transaction.atomic
 def notification_queue(
-    *, recipients, subject: str, body: str, channel: str = Channel.EMAIL
+    *, recipients, subject: str, body: str, channel: str = Channel.EMAIL, sensitive: bool = False
 ) -> list[Notification]:
-    """Put one message per recipient in the outbox; delivery starts after commit."""
+    """Put one message per recipient in the outbox; delivery starts after commit.
+
+    A `sensitive` body (one with a one-time link) is erased from the outbox once sent.
+    """
     from notifications.tasks import deliver_notification
 
     queued = []
     for recipient in recipients:
         notification = Notification(
-            recipient=recipient, channel=channel, subject=subject[:200], body=body
+            recipient=recipient,
+            channel=channel,
+            subject=subject[:200],
+            body=body,
+            sensitive=sensitive,
         )
         notification.full_clean()
         notification.save()
@@ -77,7 +85,9 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
             notification.status = DeliveryStatus.SENT
             notification.sent_at = timezone.now()
             notification.last_error = ""
-            notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+            if notification.sensitive:
+                notification.body = ERASED_BODY
+            notification.save(update_fields=["attempts", "status", "sent_at", "last_error", "body"])
     if failure is not None:
         raise failure
     return notification

@@ -1,6 +1,7 @@
 """Members through HTTP: only leads manage people; invitations by e-mailed one-time link;
 role changes; deactivation shuts a person out at once (sessions and API tokens)."""
 
+import json
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -113,6 +114,9 @@ def test_invited_person_sets_a_password_through_the_link_and_lands_on_enrolment(
     assert invitation.invited_by == lead
     assert timedelta(hours=71) < invitation.expires_at - timezone.now() <= timedelta(hours=72)
     assert AuditEvent.objects.filter(action="member.invited", actor=lead).exists()
+    # The one-time link is a secret: never in the audit log, gone from the outbox once sent.
+    assert not [e.pk for e in AuditEvent.objects.all() if raw in json.dumps(e.data)]
+    assert not Notification.objects.filter(body__contains=raw).exists()
     assert "ines" in text(lead_client.get(PAGE))
 
     browser = Client()

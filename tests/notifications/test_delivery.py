@@ -63,3 +63,24 @@ def test_filing_an_incident_mails_the_leads_through_a_real_worker(
     assert "duty-lead@example.org" in text
     assert reference in text
     assert not Notification.objects.filter(recipient=responder).exists()
+
+
+@pytest.mark.django_db
+def test_a_sensitive_body_is_erased_once_sent_and_never_audited_in_clear(make_member, settings):
+    from audit.models import AuditEvent
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    person = make_member(Role.RESPONDER, email="new@example.org")
+    secret_link = "https://cordon.example/accounts/invitation/s3cr3t-one-time-token/"
+    (notification,) = notification_queue(
+        recipients=[person], subject="Invitation", body=f"Open {secret_link}", sensitive=True
+    )
+
+    notification_deliver(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert secret_link in mail.outbox[0].body
+    assert secret_link not in notification.body
+    assert notification.status == DeliveryStatus.SENT
+    for event in AuditEvent.objects.all():
+        assert "s3cr3t-one-time-token" not in str(event.data)
