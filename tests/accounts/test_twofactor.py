@@ -363,3 +363,33 @@ def test_a_second_device_confirmed_after_a_step_up_keeps_the_backup_codes(client
     assert sorted(
         StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
     ) == sorted(codes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_code_sent_twice_at_once_is_accepted_once():
+    """Two requests racing with one code: the device row is locked while it is checked,
+    so the second sees the first's use (PostgreSQL row lock, SQLite write lock)."""
+    import threading
+
+    from django.db import connection
+
+    from accounts.twofactor import check_code
+
+    user, device = make_person()
+    code = totp_code(device)
+    start = threading.Barrier(2)
+    results = []
+
+    def attempt():
+        try:
+            start.wait()
+            results.append(check_code(user, code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result is not None for result in results) == [False, True]
