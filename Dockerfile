@@ -21,7 +21,7 @@ COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
 
-RUN pip install . \
+RUN pip install ".[s3]" \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p /app/var /evidence && chown -R cordon:cordon /app/var /evidence
 
