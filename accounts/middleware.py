@@ -12,9 +12,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.sessions import SESSION_STARTED_KEY
-from accounts.twofactor import has_confirmed_device, page_of
+from accounts.twofactor import enrolment_needs_a_code, has_confirmed_device, page_of
 
 # Reachable without a second factor: signing in and out, the second-factor pages,
 # the links sent by e-mail, the token API (it has its own authentication), health
@@ -98,10 +99,13 @@ class SecondFactorRequiredMiddleware:
         if user.must_change_password and path == PASSWORD_CHANGE_PATH:
             return self.get_response(request)
         if not user.is_verified():
-            if not has_confirmed_device(user):
-                return _send_to(request, reverse("accounts:2fa_setup"))
-            query = urlencode({"next": page_of(request)})
-            return _send_to(request, f"{reverse('accounts:verify')}?{query}")
+            if has_confirmed_device(user) or enrolment_needs_a_code(request):
+                query = urlencode({"next": page_of(request)})
+                return _send_to(request, f"{reverse('accounts:verify')}?{query}")
+            return _send_to(request, reverse("accounts:2fa_setup"))
+        if isinstance(user.otp_device, StaticDevice) and not has_confirmed_device(user):
+            # Verified with a backup code, but no authenticator left: enrol one first.
+            return _send_to(request, reverse("accounts:2fa_setup"))
         return self.get_response(request)
 
 

@@ -19,7 +19,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
@@ -35,6 +35,22 @@ def confirmed_devices(user) -> list:
 def has_confirmed_device(user) -> bool:
     """True when the person has a way to give a second factor (backup codes alone don't count)."""
     return any(not isinstance(device, StaticDevice) for device in confirmed_devices(user))
+
+
+def has_backup_codes(user) -> bool:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
+
+
+def enrolment_needs_a_code(request) -> bool:
+    """Whether this session must give a code before enrolling an authenticator.
+
+    A person with no authenticator but backup codes left had two factors before
+    (the last authenticator was removed or lost): the password alone must not let
+    someone enrol their own. A code given in this session counts: the session is
+    verified (a backup code), or its step-up is fresh (the removal needed one).
+    """
+    user = request.user
+    return not user.is_verified() and not step_up_is_fresh(request) and has_backup_codes(user)
 
 
 def check_code(user, token: str):

@@ -45,7 +45,7 @@ class LoginView(auth_views.LoginView):
         user = self.request.user
         if user.must_change_password:
             return reverse("accounts:password_change")
-        if not twofactor.has_confirmed_device(user):
+        if not twofactor.has_confirmed_device(user) and not twofactor.has_backup_codes(user):
             return reverse("accounts:2fa_setup")
         return f"{reverse('accounts:verify')}?{urlencode({'next': wanted})}"
 
@@ -66,7 +66,9 @@ def verify(request):
     next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_verified():
         return redirect(next_url)
-    if not twofactor.has_confirmed_device(request.user):
+    if not twofactor.has_confirmed_device(request.user) and not twofactor.has_backup_codes(
+        request.user
+    ):
         return redirect("accounts:2fa_setup")
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -125,13 +127,17 @@ def totp_setup(request):
     """/accounts/2fa/setup/: enrol an authenticator app (QR code and key as text).
 
     A first device needs only the signed-in password session; a further one is
-    adding a device to a protected account, so it needs a fresh step-up.
+    adding a device to a protected account, so it needs a fresh step-up. Someone with
+    no authenticator but backup codes left gives one of them first (see
+    twofactor.enrolment_needs_a_code).
     """
     user = request.user
     if twofactor.has_confirmed_device(user):
         if not user.is_verified():
             return redirect("accounts:verify")
         return _further_device_setup(request)
+    if twofactor.enrolment_needs_a_code(request):
+        return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
     return _device_setup(request)
 
 

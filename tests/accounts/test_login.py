@@ -157,12 +157,13 @@ def test_the_password_leads_to_enrolment_when_the_person_has_no_device(csrf_clie
     assert response["Location"] == "/accounts/2fa/setup/"
 
 
-def test_backup_codes_alone_do_not_spare_the_enrolment(csrf_client):
+def test_with_backup_codes_left_but_no_authenticator_the_password_leads_to_verify(csrf_client):
     from accounts.services import backup_codes_regenerate
 
     noah, _ = make_person("noah", device=False)
     backup_codes_regenerate(user=noah, actor=noah)
-    assert password_sign_in(csrf_client, "noah", PASSWORD)["Location"] == "/accounts/2fa/setup/"
+    response = password_sign_in(csrf_client, "noah", PASSWORD)
+    assert urlsplit(response["Location"]).path == "/accounts/verify/"
 
 
 @pytest.mark.parametrize(

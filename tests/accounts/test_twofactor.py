@@ -5,6 +5,7 @@ import re
 import time
 from base64 import b32decode
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -393,3 +394,60 @@ def test_the_same_code_sent_twice_at_once_is_accepted_once():
     for thread in threads:
         thread.join()
     assert sorted(result is not None for result in results) == [False, True]
+
+
+# --- No authenticator left, backup codes left ------------------------------------------
+
+
+@pytest.fixture
+def lost_phone(db):
+    """Had two factors; the authenticator is gone (removed or lost), backup codes remain."""
+    user, device = make_person()
+    codes = backup_codes_regenerate(user=user, actor=user)
+    device.delete()
+    return user, codes
+
+
+def test_a_password_alone_cannot_enrol_an_authenticator_over_backup_codes(lost_phone):
+    """Otherwise whoever steals the password enrols their own app and owns the account."""
+    user, _ = lost_phone
+    thief = Client()
+    password_sign_in(thief, "nina", PASSWORD)
+    for path in ("/accounts/2fa/setup/", "/incidents/"):
+        response = thief.get(path)
+        assert response.status_code == 302
+        assert urlsplit(response["Location"]).path == "/accounts/verify/"
+    response = thief.post("/accounts/2fa/setup/", {"otp_token": "123456"})
+    assert urlsplit(response["Location"]).path == "/accounts/verify/"
+    assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_a_backup_code_opens_the_enrolment_and_nothing_else(lost_phone):
+    user, codes = lost_phone
+    owner = Client()
+    password_sign_in(owner, "nina", PASSWORD)
+    response = post_code(owner, "/accounts/verify/?next=/incidents/", codes[0])
+    assert response["Location"] == "/incidents/"
+    assert owner.get("/incidents/")["Location"] == "/accounts/2fa/setup/"
+
+    page = owner.get("/accounts/2fa/setup/")
+    assert page.status_code == 200
+    response = owner.post("/accounts/2fa/setup/", {"otp_token": code_from_key(key_on_page(page))})
+    assert "Authenticator added" in html_text(response)
+    assert TOTPDevice.objects.get(user=user).confirmed is True
+    assert is_verified(owner)
+
+
+def test_right_after_removing_the_last_authenticator_the_session_may_enrol(client):
+    """The removal needed a fresh step-up; that code, given in this session, counts."""
+    user, device = make_person()
+    backup_codes_regenerate(user=user, actor=user)
+    sign_in(client, user, step_up=True)
+    device.delete()
+    assert client.get("/incidents/")["Location"] == "/accounts/2fa/setup/"
+    assert client.get("/accounts/2fa/setup/").status_code == 200
+
+    session = client.session
+    session[STEP_UP_SESSION_KEY] = time.time() - 3600
+    session.save()
+    assert urlsplit(client.get("/accounts/2fa/setup/")["Location"]).path == "/accounts/verify/"
