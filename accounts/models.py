@@ -145,6 +145,9 @@ class LoginAttempt(models.Model):
         related_name="login_attempts",
     )
     succeeded = models.BooleanField()
+    second_factor_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this sign-in was completed with a second factor."
+    )
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     attempted_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -206,19 +206,58 @@ def login_attempt_record(
     return attempt
 
 
-def failed_attempts_since_previous_login(user: User) -> list[LoginAttempt]:
-    """Failed tries on this person's account since the sign-in before the current one."""
-    successes = list(
-        LoginAttempt.objects.filter(user=user, succeeded=True).values_list(
-            "attempted_at", flat=True
-        )[:2]
-    )
+def _previous_complete_sign_in(user: User, current_attempt_id: int | None) -> LoginAttempt | None:
+    """The last sign-in completed with a second factor before the current one.
+
+    Only complete sign-ins count as "your last login": someone who has the password
+    but not the second factor must not be able to reset the count of failures.
+    """
+    complete = LoginAttempt.objects.filter(
+        user=user, succeeded=True, second_factor_at__isnull=False
+    ).order_by("-attempted_at", "-id")
+    if current_attempt_id is None:
+        return complete[1:2].first()  # the latest complete one is the current session's
+    return complete.exclude(pk=current_attempt_id).first()
+
+
+def failed_attempts_since_previous_login(
+    user: User, *, current_attempt_id: int | None = None
+) -> list[LoginAttempt]:
+    """Failed tries on this person's account since their previous complete sign-in."""
+    previous = _previous_complete_sign_in(user, current_attempt_id)
     failures = LoginAttempt.objects.filter(user=user, succeeded=False)
-    if len(successes) == 2:
-        failures = failures.filter(attempted_at__gt=successes[1])
-    if successes:
-        failures = failures.filter(attempted_at__lte=successes[0])
+    if previous is not None:
+        failures = failures.filter(attempted_at__gt=previous.attempted_at)
     return list(failures)
+
+
+def password_only_sign_ins_since_previous_login(
+    user: User, *, current_attempt_id: int | None = None
+) -> list[LoginAttempt]:
+    """Sign-ins with the right password that never gave the second factor: a stolen password."""
+    previous = _previous_complete_sign_in(user, current_attempt_id)
+    attempts = LoginAttempt.objects.filter(
+        user=user, succeeded=True, second_factor_at__isnull=True
+    ).exclude(pk=current_attempt_id)
+    if previous is not None:
+        attempts = attempts.filter(attempted_at__gt=previous.attempted_at)
+    return list(attempts)
+
+
+@transaction.atomic
+def login_attempt_complete(*, user: User, attempt_id: int | None) -> LoginAttempt | None:
+    """Mark the sign-in as completed with a second factor (once; later step-ups don't)."""
+    if attempt_id is None:
+        return None
+    attempt = (
+        LoginAttempt.objects.select_for_update()
+        .filter(pk=attempt_id, user=user, succeeded=True, second_factor_at__isnull=True)
+        .first()
+    )
+    if attempt is not None:
+        attempt.second_factor_at = timezone.now()
+        attempt.save(update_fields=["second_factor_at"])
+    return attempt
 
 
 # --- Second-factor devices ---------------------------------------------------

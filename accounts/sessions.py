@@ -12,6 +12,7 @@ from django.utils import timezone
 SESSION_IP_KEY = "cordon_ip"
 SESSION_USER_AGENT_KEY = "cordon_user_agent"
 SESSION_STARTED_KEY = "cordon_started_at"
+LOGIN_ATTEMPT_SESSION_KEY = "cordon_login_attempt"
 
 
 class SessionStore(DBStore):

@@ -9,7 +9,12 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 import audit
 from accounts.models import User
 from accounts.services import login_attempt_record
-from accounts.sessions import SESSION_IP_KEY, SESSION_STARTED_KEY, SESSION_USER_AGENT_KEY
+from accounts.sessions import (
+    LOGIN_ATTEMPT_SESSION_KEY,
+    SESSION_IP_KEY,
+    SESSION_STARTED_KEY,
+    SESSION_USER_AGENT_KEY,
+)
 from audit.context import client_ip_of
 
 MAX_USER_AGENT_LENGTH = 300
@@ -23,7 +28,10 @@ def _logged_in(sender, request, user, **kwargs):
     request.session[SESSION_USER_AGENT_KEY] = request.headers.get("User-Agent", "")[
         :MAX_USER_AGENT_LENGTH
     ]
-    login_attempt_record(username=user.get_username(), user=user, succeeded=True, request=request)
+    attempt = login_attempt_record(
+        username=user.get_username(), user=user, succeeded=True, request=request
+    )
+    request.session[LOGIN_ATTEMPT_SESSION_KEY] = attempt.pk
 
 
 def _login_failed(sender, credentials, request=None, **kwargs):

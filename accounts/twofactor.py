@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import django_otp
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -23,6 +24,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
+from accounts.sessions import LOGIN_ATTEMPT_SESSION_KEY
 
 STEP_UP_SESSION_KEY = "cordon_step_up_at"
 BACKUP_DEVICE_NAME = "backup codes"
@@ -89,6 +91,36 @@ def mark_verified(request, device) -> None:
     django_otp.login(request, device)
     request.session.cycle_key()
     request.session[STEP_UP_SESSION_KEY] = time.time()
+    _complete_sign_in(request)
+
+
+def _complete_sign_in(request) -> None:
+    """The first good code of a session completes its sign-in: tell the person what
+    happened on their account since their previous complete sign-in."""
+    from accounts import services
+
+    attempt_id = request.session.pop(LOGIN_ATTEMPT_SESSION_KEY, None)
+    attempt = services.login_attempt_complete(user=request.user, attempt_id=attempt_id)
+    if attempt is None:
+        return
+    failures = services.failed_attempts_since_previous_login(
+        request.user, current_attempt_id=attempt.pk
+    )
+    password_only = services.password_only_sign_ins_since_previous_login(
+        request.user, current_attempt_id=attempt.pk
+    )
+    if failures:
+        messages.warning(
+            request,
+            f"There have been {len(failures)} failed login attempts since your last login. "
+            "Their times and addresses are on your security page.",
+        )
+    if password_only:
+        messages.error(
+            request,
+            f"Your password was used {len(password_only)} time(s) since your last login "
+            "without the second factor. If that was not you, change your password now.",
+        )
 
 
 def step_up_age(request) -> float | None:

@@ -28,18 +28,6 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form):
-        response = super().form_valid(form)  # logs in: new session key, attempt recorded
-        user = self.request.user
-        failures = services.failed_attempts_since_previous_login(user)
-        if failures:
-            messages.warning(
-                self.request,
-                f"There have been {len(failures)} failed login attempts since your last login. "
-                "Their times and addresses are on your security page.",
-            )
-        return response
-
     def get_success_url(self):
         wanted = super().get_success_url()
         user = self.request.user

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import LoginAttempt, User
@@ -317,42 +318,59 @@ def test_a_deactivated_member_cannot_sign_in_with_the_right_password(csrf_client
 # --- Failed attempts since the last login ------------------------------------------
 
 
-def _failed_attempts_notice(client) -> str | None:
-    body = client.get("/accounts/verify/").content.decode()
-    match = re.search(r"There have been (\d+) failed login attempts since your last login", body)
-    return match.group(1) if match else None
+def _notices_after_complete_sign_in(user, code) -> tuple[str | None, str | None]:
+    """Sign in with password and `code`; the (failed attempts, password-only uses) notices."""
+    browser = Client()
+    first = password_sign_in(browser, user.username, PASSWORD)
+    assert first["Location"].startswith("/accounts/verify/")
+    # Nothing is told before the second factor: the password alone learns nothing.
+    assert "failed login attempts" not in browser.get(first["Location"]).content.decode()
+    assert post_code(browser, first["Location"], code).status_code == 302
+    body = browser.get("/incidents/").content.decode()
+    failed = re.search(r"There have been (\d+) failed login attempts since your last login", body)
+    used = re.search(r"Your password was used (\d+) time\(s\) since your last login", body)
+    return (failed.group(1) if failed else None, used.group(1) if used else None)
 
 
-def test_the_failed_attempts_since_the_last_login_are_counted_and_start_again(device):
-    full_sign_in(Client(), device.user, device)  # an earlier, normal sign-in
+@pytest.fixture
+def backup_codes(device):
+    static = StaticDevice.objects.create(user=device.user, name="Backup codes", confirmed=True)
+    codes = [f"backup{n:04d}" for n in range(6)]
+    for code in codes:
+        static.token_set.create(token=code)
+    return codes
+
+
+def test_failed_attempts_since_the_last_complete_sign_in_are_told_after_the_second_factor(
+    device, backup_codes
+):
+    assert _notices_after_complete_sign_in(device.user, backup_codes[0]) == (None, None)
 
     for _ in range(3):
         password_sign_in(Client(), "nina", "a-wrong-guess-123")
-    browser = Client()
-    password_sign_in(browser, "nina", PASSWORD)
-    assert _failed_attempts_notice(browser) == "3"
+    assert _notices_after_complete_sign_in(device.user, backup_codes[1]) == ("3", None)
     assert LoginAttempt.objects.filter(user=device.user, succeeded=False).count() == 3
 
-    # Signed in again with no failure in between: no notice.
-    again = Client()
-    password_sign_in(again, "nina", PASSWORD)
-    assert _failed_attempts_notice(again) is None
+    # Signed in again with no failure in between: no notice; the count started again.
+    assert _notices_after_complete_sign_in(device.user, backup_codes[2]) == (None, None)
 
-    # The count starts again from the last login.
+
+def test_a_password_only_sign_in_does_not_reset_the_count_and_is_reported(device, backup_codes):
+    assert _notices_after_complete_sign_in(device.user, backup_codes[0]) == (None, None)
     for _ in range(2):
-        password_sign_in(Client(), "nina", "another-wrong-guess")
-    later = Client()
-    password_sign_in(later, "nina", PASSWORD)
-    assert _failed_attempts_notice(later) == "2"
+        password_sign_in(Client(), "nina", "a-wrong-guess-123")
+    # Someone with the password but not the second factor signs in and stops there.
+    intruder = Client()
+    assert password_sign_in(intruder, "nina", PASSWORD)["Location"].startswith("/accounts/verify/")
+
+    assert _notices_after_complete_sign_in(device.user, backup_codes[1]) == ("2", "1")
 
 
-def test_failures_on_someone_else_do_not_count(device):
+def test_failures_on_someone_else_do_not_count(device, backup_codes):
     make_person("otto")
     password_sign_in(Client(), "otto", "a-wrong-guess-123")
     password_sign_in(Client(), "unknown-person", "a-wrong-guess-123")
-    browser = Client()
-    password_sign_in(browser, "nina", PASSWORD)
-    assert _failed_attempts_notice(browser) is None
+    assert _notices_after_complete_sign_in(device.user, backup_codes[0]) == (None, None)
 
 
 # --- CSRF and signing out ------------------------------------------------------------
