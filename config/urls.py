@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import webauthn_urls
@@ -15,7 +14,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False)),
+    path("", include("dashboard.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/webauthn/", include("accounts.webauthn_urls")),
     path("accounts/", include("accounts.urls")),
