@@ -58,21 +58,13 @@ def verify(request):
         request.user
     ):
         return redirect("accounts:2fa_setup")
-    form = OtpTokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        device, throttled = twofactor.check_code_unless_throttled(
-            request.user, form.cleaned_data["otp_token"]
-        )
-        if device is not None:
-            twofactor.mark_verified(request, device)
-            audit.record("otp.verified", actor=request.user, data={"device": type(device).__name__})
-            return redirect(next_url)
-        audit.record("otp.failed", actor=request.user, outcome="failure")
-        form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
-        return _code_page(
-            request, "accounts/verify.html", form, status=429 if throttled else 200, next=next_url
-        )
-    return _code_page(request, "accounts/verify.html", form, next=next_url)
+    return _code_form(
+        request,
+        "accounts/verify.html",
+        next_url,
+        granted=("otp.verified", {}),
+        refused="otp.failed",
+    )
 
 
 @never_cache
@@ -81,21 +73,32 @@ def verify(request):
 def step_up(request):
     """/accounts/step-up/?next=…: a fresh code before a sensitive action."""
     next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    return _code_form(
+        request,
+        "accounts/step_up.html",
+        next_url,
+        granted=("step_up.granted", {"next": next_url}),
+        refused="step_up.refused",
+    )
+
+
+def _code_form(request, template: str, next_url: str, *, granted, refused: str):
+    """The one-time-code form of the verify and step-up pages: a good code binds the
+    device and rotates the session (twofactor.mark_verified); every try is audited."""
     form = OtpTokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        device, throttled = twofactor.check_code_unless_throttled(
-            request.user, form.cleaned_data["otp_token"]
-        )
-        if device is not None:
-            twofactor.mark_verified(request, device)
-            audit.record("step_up.granted", actor=request.user, data={"next": next_url})
-            return redirect(next_url)
-        audit.record("step_up.refused", actor=request.user, outcome="failure")
-        form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
-        return _code_page(
-            request, "accounts/step_up.html", form, status=429 if throttled else 200, next=next_url
-        )
-    return _code_page(request, "accounts/step_up.html", form, next=next_url)
+    if request.method != "POST" or not form.is_valid():
+        return _code_page(request, template, form, next=next_url)
+    device, throttled = twofactor.check_code_unless_throttled(
+        request.user, form.cleaned_data["otp_token"]
+    )
+    if device is not None:
+        twofactor.mark_verified(request, device)
+        action, data = granted
+        audit.record(action, actor=request.user, data={**data, "device": type(device).__name__})
+        return redirect(next_url)
+    audit.record(refused, actor=request.user, outcome="failure")
+    form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
+    return _code_page(request, template, form, status=429 if throttled else 200, next=next_url)
 
 
 def _qr_svg(config_url: str) -> str:
