@@ -175,9 +175,14 @@ def _wants_json(request) -> bool:
     )
 
 
-def step_up_response(request):
-    """The answer to a sensitive request without a fresh second factor."""
-    url = f"{reverse('accounts:step_up')}?{urlencode({'next': page_of(request)})}"
+def step_up_response(request, return_to: str | None = None):
+    """The answer to a sensitive request without a fresh second factor.
+
+    Afterwards the person comes back to `return_to` (a URL name) or, by default, to
+    the page the request came from, and confirms the action again.
+    """
+    back = reverse(return_to) if return_to else page_of(request)
+    url = f"{reverse('accounts:step_up')}?{urlencode({'next': back})}"
     if _wants_json(request):
         response = JsonResponse(
             {
@@ -192,24 +197,31 @@ def step_up_response(request):
     return redirect(url)
 
 
-def step_up_required(view):
+def step_up_required(view=None, *, return_to: str | None = None):
     """Decorator for a view function of a sensitive action: it runs only within
-    STEP_UP_MAX_AGE seconds of the last good code; otherwise step_up_response."""
+    STEP_UP_MAX_AGE seconds of the last good code; otherwise step_up_response.
 
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not step_up_is_fresh(request):
-            audit.record(
-                "step_up.required",
-                actor=request.user if request.user.is_authenticated else None,
-                data={"path": request.path, "method": request.method},
-                outcome="denied",
-            )
-            return step_up_response(request)
-        return view(request, *args, **kwargs)
+    `@step_up_required` or `@step_up_required(return_to="accounts:security")` for the
+    actions of one page whose own URL takes only POSTs.
+    """
 
-    wrapped.requires_step_up = True
-    return wrapped
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not step_up_is_fresh(request):
+                audit.record(
+                    "step_up.required",
+                    actor=request.user if request.user.is_authenticated else None,
+                    data={"path": request.path, "method": request.method},
+                    outcome="denied",
+                )
+                return step_up_response(request, return_to)
+            return view(request, *args, **kwargs)
+
+        wrapped.requires_step_up = True
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
 
 
 class StepUpRequiredMixin:

@@ -21,13 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import device_classes
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from accounts import services
+from accounts import services, twofactor
 from accounts.forms import InviteForm, RoleForm
 from accounts.models import Invitation, User, hash_token
 from accounts.roles import ROLE_NAMES, Role
-from accounts.views.security import UNPROCESSABLE, add_service_errors, step_up_then_back_to
+from accounts.views.security import UNPROCESSABLE, add_service_errors
 
-sensitive = step_up_then_back_to("accounts:members")
+sensitive = twofactor.step_up_required(return_to="accounts:members")
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a dotted path
 
 

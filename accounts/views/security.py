@@ -9,8 +9,6 @@ stranger's session can throw it out at once.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -35,28 +33,7 @@ RECENT_ATTEMPTS = 20
 DEVICE_MODELS = {"totp": TOTPDevice, "static": StaticDevice}
 
 
-def step_up_then_back_to(url_name: str):
-    """accounts.twofactor.step_up_required for the forms of one page: after the step-up the
-    person comes back to that page (GET) and confirms again, whatever Referer the
-    browser sent or left out (the result of a POST, such as a new token, has a URL
-    that only takes POSTs)."""
-
-    def decorator(view):
-        guarded = twofactor.step_up_required(view)
-
-        @wraps(guarded)
-        def wrapped(request, *args, **kwargs):
-            request.META["HTTP_REFERER"] = request.build_absolute_uri(reverse(url_name))
-            # request.headers is computed once from META; let it see the page set above.
-            request.__dict__.pop("headers", None)
-            return guarded(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-sensitive = step_up_then_back_to("accounts:security")
+sensitive = twofactor.step_up_required(return_to="accounts:security")
 
 
 def _security_url(section: str = "") -> str:
