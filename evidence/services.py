@@ -317,3 +317,41 @@ def evidence_downloaded(*, item: EvidenceItem, actor, channel: str) -> CustodyEv
 @transaction.atomic
 def evidence_viewed(*, item: EvidenceItem, actor) -> CustodyEvent:
     return custody_record(item=item, action=Action.VIEWED, actor=actor, sha256=item.expected_sha256)
+
+
+def evidence_export(*, incident: Incident, actor, channel: str):
+    """Build the incident's evidence package (evidence.exports) and record that it left
+    the vault: an `exported` custody event per item, one audit event. The caller
+    streams `package.file` and closes it."""
+    from evidence.exports import build_package
+
+    _require(actor, "evidence.export_evidence")
+    package = build_package(incident=incident, actor=actor)
+    try:
+        with transaction.atomic():
+            for item in package.items:
+                custody_record(
+                    item=item,
+                    action=Action.EXPORTED,
+                    actor=actor,
+                    sha256=item.expected_sha256,
+                    channel=channel,
+                    package=package.name,
+                    included=item.pk in package.paths,
+                )
+            audit.record(
+                "evidence.exported",
+                actor=actor,
+                target=incident,
+                data={
+                    "channel": channel,
+                    "package": package.name,
+                    "items": [item.pk for item in package.items],
+                    "files": len(package.paths),
+                    "size": package.size,
+                },
+            )
+    except BaseException:
+        package.file.close()
+        raise
+    return package

@@ -8,6 +8,7 @@ app_name = "evidence"
 
 urlpatterns = [
     path("incidents/<int:incident_pk>/upload/", views.evidence_upload, name="upload"),
+    path("incidents/<int:incident_pk>/export/", views.evidence_export, name="export"),
     path("<int:pk>/", views.evidence_detail, name="detail"),
     path("<int:pk>/download/", views.evidence_download, name="download"),
 ]

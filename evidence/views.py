@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.twofactor import step_up_required
 from evidence import selectors, services
 from evidence.downloads import evidence_file_response
+from evidence.exports import package_response
 from evidence.forms import EvidenceUploadForm
 from evidence.uploads import FILE_FIELD, install_upload_handler
 from incidents.selectors import incident_get
@@ -103,3 +104,20 @@ def _download_after_step_up(request, item):
     response = evidence_file_response(item)
     services.evidence_downloaded(item=item, actor=request.user, channel="browser")
     return response
+
+
+@login_required
+@require_GET
+def evidence_export(request, incident_pk):
+    """The incident's evidence package (zip with manifest, custody log, SHA256SUMS);
+    needs the export permission and a step-up younger than STEP_UP_MAX_AGE."""
+    incident = incident_get(user=request.user, pk=incident_pk)  # 404 before anything else
+    if not request.user.has_perm("evidence.export_evidence"):
+        raise PermissionDenied("You are not allowed to export evidence.")
+    return _export_after_step_up(request, incident)
+
+
+@step_up_required
+def _export_after_step_up(request, incident):
+    package = services.evidence_export(incident=incident, actor=request.user, channel="browser")
+    return package_response(package)

@@ -27,6 +27,7 @@ from evidence.api.serializers import (
     EvidenceUploadSerializer,
 )
 from evidence.downloads import evidence_file_response
+from evidence.exports import package_response
 from evidence.models import EvidenceItem
 from evidence.uploads import install_upload_handler
 from incidents.selectors import incident_get
@@ -125,6 +126,24 @@ class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             sender_sha256=fields.get("sha256", ""),
         )
         return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        description=(
+            "The incident's evidence package: a zip with every stored item under its "
+            "cleaned name in `files/`, `manifest.json` (every field and hash), "
+            "`custody.json` (the chain of custody) and `SHA256SUMS` (`sha256sum -c`). "
+            "Needs the export permission; writes an `exported` custody event per item."
+        ),
+        parameters=[INCIDENT_PARAMETER],
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=False, pagination_class=None, filter_backends=[])
+    def export(self, request, *args, **kwargs):
+        incident = self.incident()
+        if not request.user.has_perm("evidence.export_evidence"):
+            raise PermissionDenied("You are not allowed to export evidence.")
+        package = services.evidence_export(incident=incident, actor=request.user, channel="api")
+        return package_response(package)
 
 
 @extend_schema_view(

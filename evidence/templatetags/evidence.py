@@ -20,5 +20,6 @@ def incident_evidence(context, incident):
         "incident": incident,
         "items": selectors.incident_evidence(incident=incident),
         "may_upload": request.user.has_perm("evidence.add_evidenceitem"),
+        "may_export": request.user.has_perm("evidence.export_evidence"),
         "form": EvidenceUploadForm(),
     }
