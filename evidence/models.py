@@ -246,3 +246,26 @@ class CustodyEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableEvidence("Custody events are append-only.")
+
+
+class EvidenceHold(models.Model):
+    """A legal hold on an incident's evidence: while it is on, no item of the incident
+    may be disposed of. Kept here, keyed by incident, so incidents know nothing of
+    evidence. Setting and lifting it are audited with the lead's reason."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="evidence_hold"
+    )
+    active = models.BooleanField(default=False)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        permissions = [("manage_legal_hold", "Can set and lift a legal hold on evidence")]
+
+    def __str__(self) -> str:
+        state = "on" if self.active else "off"
+        return f"Legal hold {state} for incident #{self.incident_id}"

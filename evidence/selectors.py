@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 
-from evidence.models import CustodyEvent, EvidenceItem
+from evidence.models import CustodyEvent, EvidenceHold, EvidenceItem
 from incidents.models import Incident
 
 
@@ -24,3 +24,8 @@ def incident_evidence(*, incident: Incident):
 def custody_log(*, item: EvidenceItem):
     """An item's custody events, oldest first."""
     return CustodyEvent.objects.filter(item=item).select_related("actor").order_by("at", "id")
+
+
+def legal_hold(*, incident: Incident) -> EvidenceHold | None:
+    """The incident's legal hold record (on or lifted), or None when there never was one."""
+    return EvidenceHold.objects.filter(incident=incident).select_related("changed_by").first()

@@ -23,6 +23,7 @@ from evidence.hashing import ALL_DIGESTS, digest_stream
 from evidence.models import (
     Action,
     CustodyEvent,
+    EvidenceHold,
     EvidenceItem,
     Kind,
     Status,
@@ -355,3 +356,83 @@ def evidence_export(*, incident: Incident, actor, channel: str):
         package.file.close()
         raise
     return package
+
+
+class DisposalRefused(Exception):
+    """Disposal is not possible now: a legal hold, or the bytes are gone already."""
+
+
+def evidence_hold_active(*, incident: Incident) -> bool:
+    return EvidenceHold.objects.filter(incident=incident, active=True).exists()
+
+
+def _lock_incident(incident_id: int) -> None:
+    """Hold and disposal decisions of one incident, one at a time (PostgreSQL row lock)."""
+    list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk"))
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give the reason."]})
+    return reason
+
+
+@transaction.atomic
+def evidence_hold_set(*, incident: Incident, actor, active: bool, reason: str) -> EvidenceHold:
+    """Put the incident's evidence under legal hold, or lift the hold (a lead, a reason)."""
+    _require(actor, "evidence.manage_legal_hold")
+    reason = _reason(reason)
+    _lock_incident(incident.pk)  # against a disposal deciding at the same moment
+    hold = EvidenceHold.objects.filter(incident=incident).first()
+    if hold is None:
+        hold = EvidenceHold(incident=incident)
+    was_active = hold.active
+    hold.active = active
+    hold.reason = reason
+    hold.changed_by = actor
+    hold.changed_at = timezone.now()
+    hold.full_clean()
+    hold.save()
+    audit.record(
+        "evidence.legal_hold_set" if active else "evidence.legal_hold_lifted",
+        actor=actor,
+        target=incident,
+        data={"reason": reason, "was_active": was_active},
+    )
+    return hold
+
+
+@transaction.atomic
+def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
+    """Remove an item's bytes from the store and keep its record: status and hashes
+    stay, disposed_at is set, a `disposed` custody event says who and why.
+
+    Needs the dispose permission (leads) and a reason; refused under legal hold. The
+    bytes go after commit, so a failure before it leaves them where they were.
+    """
+    _require(actor, "evidence.dispose_evidence")
+    reason = _reason(reason)
+    item = EvidenceItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+    _lock_incident(item.incident_id)  # a hold being set at this moment waits, or wins
+    hold = EvidenceHold.objects.filter(incident_id=item.incident_id).first()
+    if hold is not None and hold.active:
+        raise DisposalRefused(
+            f"{item.incident.reference} is under legal hold ({hold.reason}); "
+            "nothing of its evidence can be disposed of."
+        )
+    if item.is_disposed:
+        raise DisposalRefused(f"The bytes of evidence #{item.pk} were disposed of already.")
+    item.disposed_at = timezone.now()
+    item.save(update_fields=["disposed_at"])
+    custody_record(
+        item=item,
+        action=Action.DISPOSED,
+        actor=actor,
+        sha256=item.expected_sha256,
+        reason=reason,
+        at=item.disposed_at,
+    )
+    audit.record("evidence.disposed", actor=actor, target=item, data={"reason": reason})
+    transaction.on_commit(partial(evidence_store().delete, item.storage_key))
+    return item

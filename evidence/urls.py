@@ -9,6 +9,8 @@ app_name = "evidence"
 urlpatterns = [
     path("incidents/<int:incident_pk>/upload/", views.evidence_upload, name="upload"),
     path("incidents/<int:incident_pk>/export/", views.evidence_export, name="export"),
+    path("incidents/<int:incident_pk>/hold/", views.evidence_legal_hold, name="legal_hold"),
     path("<int:pk>/", views.evidence_detail, name="detail"),
     path("<int:pk>/download/", views.evidence_download, name="download"),
+    path("<int:pk>/dispose/", views.evidence_dispose, name="dispose"),
 ]

@@ -85,6 +85,8 @@ def evidence_detail(request, pk):
         "item": item,
         "incident": item.incident,
         "custody": selectors.custody_log(item=item),
+        "legal_hold": services.evidence_hold_active(incident=item.incident),
+        "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
     }
     return render(request, "evidence/detail.html", context)
 
@@ -121,3 +123,47 @@ def evidence_export(request, incident_pk):
 def _export_after_step_up(request, incident):
     package = services.evidence_export(incident=incident, actor=request.user, channel="browser")
     return package_response(package)
+
+
+@login_required
+@require_POST
+def evidence_dispose(request, pk):
+    """POST `reason`: remove the item's bytes, keep its record. Leads, with a step-up;
+    refused while the incident's evidence is under legal hold."""
+    item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
+    if not request.user.has_perm("evidence.dispose_evidence"):
+        raise PermissionDenied("You are not allowed to dispose of evidence.")
+    return _dispose_after_step_up(request, item)
+
+
+@step_up_required
+def _dispose_after_step_up(request, item):
+    try:
+        services.evidence_dispose(item=item, actor=request.user, reason=request.POST.get("reason"))
+    except ValidationError:
+        messages.error(request, "Give the reason for disposing of the bytes.")
+    except services.DisposalRefused as refusal:
+        messages.error(request, str(refusal))
+        return render(request, "evidence/refused.html", {"item": item, "why": refusal}, status=409)
+    else:
+        messages.success(request, f"The bytes of evidence #{item.pk} were disposed of.")
+    return redirect("evidence:detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def evidence_legal_hold(request, incident_pk):
+    """POST `active` (on or off) and `reason`: set or lift the legal hold (leads)."""
+    incident = incident_get(user=request.user, pk=incident_pk)
+    if not request.user.has_perm("evidence.manage_legal_hold"):
+        raise PermissionDenied("You are not allowed to set a legal hold.")
+    active = request.POST.get("active") in {"on", "true", "1"}
+    try:
+        services.evidence_hold_set(
+            incident=incident, actor=request.user, active=active, reason=request.POST.get("reason")
+        )
+    except ValidationError:
+        messages.error(request, "Give the reason for the legal hold.")
+    else:
+        messages.success(request, "Legal hold set." if active else "Legal hold lifted.")
+    return redirect(_incident_section(incident))

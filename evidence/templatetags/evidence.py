@@ -21,5 +21,7 @@ def incident_evidence(context, incident):
         "items": selectors.incident_evidence(incident=incident),
         "may_upload": request.user.has_perm("evidence.add_evidenceitem"),
         "may_export": request.user.has_perm("evidence.export_evidence"),
+        "may_hold": request.user.has_perm("evidence.manage_legal_hold"),
+        "hold": selectors.legal_hold(incident=incident),
         "form": EvidenceUploadForm(),
     }
