@@ -202,7 +202,7 @@ class Client:
                 body, body_headers = body_factory()
                 extra.update(body_headers)
             try:
-                status, payload, _ = self._once(
+                status, payload, response_headers = self._once(
                     method, target, body=body, headers=extra, timeout=timeout
                 )
             except Transient as failure:
@@ -210,12 +210,25 @@ class Client:
                     raise failure.error from None
                 self._wait_before_retry(attempt, failure.error)
                 continue
+            location = response_headers.get("Location")
             if status in RETRY_STATUSES and attempt < attempts:
                 self._wait_before_retry(attempt, api_error(status, payload))
                 continue
             if status >= 400:
                 raise api_error(status, payload)
-            return json.loads(payload) if payload else None
+            if 300 <= status < 400:
+                # Never followed: the Authorization header would go wherever it points.
+                raise CliError(
+                    f"{self.base} answered {status} (redirect to {location or '?'}); "
+                    "set CORDON_URL to the server's real address, e.g. https://"
+                )
+            try:
+                return json.loads(payload) if payload else None
+            except ValueError as error:
+                raise CliError(
+                    f"{self.base} answered {status} with something that is not JSON: "
+                    "is CORDON_URL the Cordon server?"
+                ) from error
         raise AssertionError("unreachable")
 
     def _wait_before_retry(self, attempt: int, error: CliError) -> None:

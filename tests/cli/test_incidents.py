@@ -36,15 +36,18 @@ def test_file_restricted(cordon, responder):
     assert Incident.objects.get().restricted
 
 
-def test_list_follows_every_page(cordon, lead, make_incident, settings):
+def test_list_follows_every_page(cordon, lead, make_incident, monkeypatch):
+    from accounts.api.pagination import KeysetPagination
+
+    monkeypatch.setattr(KeysetPagination, "page_size", 3)  # 7 matches: three pages
     for number in range(7):
         make_incident(reporter=lead, title=f"Phishing wave {number}", severity="medium")
     make_incident(reporter=lead, title="Ransomware", severity="critical")
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
     result = cordon(lead, "incident", "list", "--severity", "medium")
     assert result.code == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 7
+    assert len(set(lines)) == 7
     assert all("\tmedium\t" in line for line in lines)
     assert "Ransomware" not in result.stdout
 

@@ -11,7 +11,7 @@ import pytest
 
 from cordon_cli import client as client_module
 from cordon_cli.client import Client
-from cordon_cli.errors import EXIT_UNAVAILABLE, ApiError, Unavailable
+from cordon_cli.errors import EXIT_UNAVAILABLE, ApiError, CliError, Unavailable
 from cordon_cli.upload import MultipartUpload, ProgressBar
 
 
@@ -121,3 +121,26 @@ def test_progress_bar_only_on_a_terminal():
     assert "disk.img" in terminal.getvalue()
     assert "100%" in terminal.getvalue()
     assert pipe.getvalue() == ""
+
+
+class RedirectHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(301)
+        self.send_header("Location", "https://cordon.example.org/api/v1/incidents/")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_redirect_is_never_followed_with_the_token():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RedirectHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(f"http://127.0.0.1:{server.server_port}", "t", retries=0)
+        with pytest.raises(CliError, match=r"redirect to https://cordon\.example\.org"):
+            client.get("/incidents/")
+    finally:
+        server.shutdown()
+        server.server_close()
