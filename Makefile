@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format worker bench clean
+.PHONY: run test lint format worker bench bench-evidence clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/api_filing.py
+
+# Evidence: hashing throughput on a 1 GiB file, and a 2 GiB upload's memory in gunicorn.
+bench-evidence: $(VENV)/.installed-test
+	$(BIN)/python bench/evidence_hashing.py
+	$(BIN)/python bench/evidence_upload_memory.py
 
 worker: $(VENV)/.installed
 	$(BIN)/celery --app config worker --loglevel INFO --concurrency 2
