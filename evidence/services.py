@@ -302,16 +302,23 @@ def evidence_verify_all(*, actor=None) -> list[VerifyResult]:
 
 
 @transaction.atomic
-def evidence_downloaded(*, item: EvidenceItem, actor, channel: str) -> CustodyEvent:
-    """Record that the bytes left the vault, to whom and how (api or browser)."""
+def evidence_downloaded(
+    *, item: EvidenceItem, actor, channel: str, download_format: str = "raw"
+) -> CustodyEvent:
+    """Record that the bytes left the vault, to whom and how (api or browser; raw bytes
+    or the encrypted zip)."""
+    extra = {} if download_format == "raw" else {"format": download_format}
     event = custody_record(
         item=item,
         action=Action.DOWNLOADED,
         actor=actor,
         sha256=item.expected_sha256,
         channel=channel,
+        **extra,
     )
-    audit.record("evidence.downloaded", actor=actor, target=item, data={"channel": channel})
+    audit.record(
+        "evidence.downloaded", actor=actor, target=item, data={"channel": channel, **extra}
+    )
     return event
 
 
@@ -434,5 +441,13 @@ def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
         at=item.disposed_at,
     )
     audit.record("evidence.disposed", actor=actor, target=item, data={"reason": reason})
-    transaction.on_commit(partial(evidence_store().delete, item.storage_key))
+    transaction.on_commit(partial(_remove_bytes, item.pk))
     return item
+
+
+def _remove_bytes(evidence_id: int) -> None:
+    from evidence.previews import evidence_preview_forget
+
+    item = EvidenceItem.objects.get(pk=evidence_id)
+    evidence_store().delete(item.storage_key)
+    evidence_preview_forget(item)

@@ -3,14 +3,15 @@ custody log, and download behind a fresh step-up."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.twofactor import step_up_required
-from evidence import selectors, services
-from evidence.downloads import evidence_file_response
+from evidence import previews, selectors, services
+from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
 from evidence.forms import EvidenceUploadForm
 from evidence.uploads import FILE_FIELD, install_upload_handler
@@ -87,6 +88,7 @@ def evidence_detail(request, pk):
         "custody": selectors.custody_log(item=item),
         "legal_hold": services.evidence_hold_active(incident=item.incident),
         "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
+        "may_have_preview": previews.may_have_preview(item),
     }
     return render(request, "evidence/detail.html", context)
 
@@ -103,8 +105,14 @@ def evidence_download(request, pk):
 def _download_after_step_up(request, item):
     if item.is_disposed:
         return render(request, "evidence/disposed.html", {"item": item}, status=410)
-    response = evidence_file_response(item)
-    services.evidence_downloaded(item=item, actor=request.user, channel="browser")
+    download_format = request.GET.get("format")
+    try:
+        response = evidence_download_response(item, download_format)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
+    services.evidence_downloaded(
+        item=item, actor=request.user, channel="browser", download_format=download_format or "raw"
+    )
     return response
 
 
@@ -167,3 +175,21 @@ def evidence_legal_hold(request, incident_pk):
     else:
         messages.success(request, "Legal hold set." if active else "Legal hold lifted.")
     return redirect(_incident_section(incident))
+
+
+@login_required
+@require_GET
+def evidence_preview(request, pk):
+    """A screenshot's thumbnail, re-rendered to PNG by Pillow (never the original
+    bytes); 404 when the item is not a screenshot or its image cannot be read."""
+    item = selectors.evidence_get(user=request.user, pk=pk)
+    png = previews.evidence_preview_png(item)
+    if not png:
+        raise Http404("No preview for this item.")
+    response = HttpResponse(png, content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Content-Disposition"] = 'inline; filename="preview.png"'
+    return response

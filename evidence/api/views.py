@@ -15,6 +15,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.api.pagination import KeysetPagination
@@ -26,7 +27,7 @@ from evidence.api.serializers import (
     EvidenceSerializer,
     EvidenceUploadSerializer,
 )
-from evidence.downloads import evidence_file_response
+from evidence.downloads import ZIP_FORMAT, evidence_download_response
 from evidence.exports import package_response
 from evidence.models import EvidenceItem
 from evidence.uploads import install_upload_handler
@@ -47,6 +48,13 @@ class Gone(exceptions.APIException):
     status_code = status.HTTP_410_GONE
     default_detail = "The bytes of this evidence were disposed of; its record remains."
     default_code = "disposed"
+
+
+class ZipFormatRenderer(JSONRenderer):
+    """Lets `?format=zip` through DRF's format negotiation on the download action (the
+    answer is a FileResponse; only errors are rendered, as JSON)."""
+
+    format = ZIP_FORMAT
 
 
 class CustodyPagination(KeysetPagination):
@@ -174,16 +182,31 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         description=(
-            "The stored bytes, as an attachment (application/octet-stream). Writes a "
-            "`downloaded` custody event. 410 when the bytes were disposed of."
+            "The stored bytes, as an attachment (application/octet-stream), or with "
+            "`?format=zip` inside an AES-encrypted zip whose password is `infected`. "
+            "Writes a `downloaded` custody event. 410 when the bytes were disposed of."
         ),
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=[ZIP_FORMAT],
+                description="`zip`: an AES-256 encrypted zip, password `infected`.",
+            )
+        ],
         responses={200: OpenApiResponse(OpenApiTypes.BINARY), 410: None},
     )
-    @action(detail=True)
+    @action(detail=True, renderer_classes=[JSONRenderer, ZipFormatRenderer])
     def download(self, request, pk=None):
         item = self.get_object()
         if item.is_disposed:
             raise Gone()
-        response = evidence_file_response(item)
-        services.evidence_downloaded(item=item, actor=request.user, channel="api")
+        download_format = request.query_params.get("format")
+        try:
+            response = evidence_download_response(item, download_format)
+        except ValueError as error:
+            raise exceptions.ValidationError({"format": [str(error)]}) from error
+        services.evidence_downloaded(
+            item=item, actor=request.user, channel="api", download_format=download_format or "raw"
+        )
         return response
