@@ -1,14 +1,39 @@
 # Cordon application image: the web process (gunicorn), the Celery worker and beat.
+# Two stages: dependencies are installed into a virtualenv in the first; the final
+# image gets that virtualenv and the source, and no compiler, pip cache or build tool.
+
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY accounts ./accounts
+COPY incidents ./incidents
+COPY evidence ./evidence
+COPY disclosures ./disclosures
+COPY audit ./audit
+COPY notifications ./notifications
+COPY dashboard ./dashboard
+# Only the dependencies stay installed: the app runs from /app, never from site-packages.
+RUN pip install ".[s3]" && pip uninstall --yes cordon
+
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1
+    PYTHONPATH=/app \
+    PATH=/opt/venv/bin:$PATH
 
 RUN groupadd --system cordon && useradd --system --gid cordon --home-dir /app cordon
 
+COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY manage.py ./
 COPY config ./config
 COPY accounts ./accounts
 COPY incidents ./incidents
@@ -19,12 +44,11 @@ COPY notifications ./notifications
 COPY dashboard ./dashboard
 COPY templates ./templates
 COPY static ./static
-COPY manage.py ./
 
-RUN pip install ".[s3]" \
-    && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
+# Hashed, compressed static files are part of the image (WhiteNoise serves them).
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p /app/var /evidence && chown -R cordon:cordon /app/var /evidence
 
 USER cordon
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.conf.py"]

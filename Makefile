@@ -25,7 +25,8 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py ensure_first_lead
 	@echo "Cordon is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn config.wsgi:application \
+		--config config/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -35,6 +36,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

@@ -46,3 +46,56 @@ def test_static_files_and_health_checks_are_not_audited(client):
     client.get("/static/does-not-exist.css")
     client.get("/healthz")
     assert not AuditEvent.objects.filter(action__startswith="http.").exists()
+
+
+def test_a_missing_page_shows_the_request_id(client, lead):
+    sign_in(client, lead)
+    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="corr-404-abcdef")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Not found" in body and "corr-404-abcdef" in body
+
+
+def test_a_missing_api_address_is_json_with_the_request_id(token_client, lead):
+    response = token_client(lead).get("/api/v1/no-such-thing/", HTTP_X_REQUEST_ID="corr-api-404")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "request_id": "corr-api-404"}
+
+
+@pytest.mark.urls("tests.boom_urls")
+def test_an_api_server_error_is_json_without_a_trace(api_client):
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/boom/", HTTP_X_REQUEST_ID="corr-api-500")
+    assert response.status_code == 500
+    assert response.json() == {
+        "detail": "Server error. Quote the request_id when you report it.",
+        "request_id": "corr-api-500",
+    }
+    assert b"simulated failure" not in response.content
+
+
+@pytest.mark.urls("tests.boom_urls")
+def test_a_permission_denied_page_shows_the_request_id(client, lead):
+    sign_in(client, lead)
+    response = client.get("/forbidden/", HTTP_X_REQUEST_ID="corr-403-abcdef")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Not allowed" in body and "corr-403-abcdef" in body
+    assert "only for this test" not in body
+
+
+@pytest.mark.urls("tests.boom_urls")
+def test_a_bad_request_page_shows_the_request_id(client, lead):
+    sign_in(client, lead)
+    response = client.get("/bad/", HTTP_X_REQUEST_ID="corr-400-abcdef")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Bad request" in body and "corr-400-abcdef" in body
+    assert "only for this test" not in body
+
+
+def test_a_disallowed_host_gets_the_bad_request_page(client):
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PROFILE_VARIABLES = {"SECRET_KEY", "DEBUG", "CORDON_ENV", "ALLOWED_HOSTS", "MAINTENANCE_MODE"}
 PROBE = """
 import json
 from django.conf import settings
@@ -23,6 +24,8 @@ print(json.dumps({
     "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
     "SECURE_CONTENT_TYPE_NOSNIFF": settings.SECURE_CONTENT_TYPE_NOSNIFF,
     "X_FRAME_OPTIONS": settings.X_FRAME_OPTIONS,
+    "SECURE_HSTS_PRELOAD": settings.SECURE_HSTS_PRELOAD,
+    "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "first_hasher": settings.PASSWORD_HASHERS[0],
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "db_engine": settings.DATABASES["default"]["ENGINE"],
@@ -31,7 +34,7 @@ print(json.dumps({
 
 
 def _settings(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "CORDON_ENV"}}
+    clean = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
     clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", **env})
     return subprocess.run(  # noqa: S603 - our own interpreter and probe
         [sys.executable, "-c", PROBE], env=clean, cwd=ROOT, capture_output=True, text=True
@@ -44,8 +47,14 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set in production" in result.stderr
 
 
-def test_production_profile_turns_every_transport_protection_on():
+def test_production_refuses_to_start_without_allowed_hosts():
     result = _settings(CORDON_ENV="production", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set in production" in result.stderr
+
+
+def test_production_profile_turns_every_transport_protection_on():
+    result = _settings(CORDON_ENV="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="cordon.example")
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["DEBUG"] is False
@@ -57,6 +66,14 @@ def test_production_profile_turns_every_transport_protection_on():
     assert values["SECURE_CONTENT_TYPE_NOSNIFF"] is True
     assert values["X_FRAME_OPTIONS"] == "DENY"
     assert values["first_hasher"].endswith("Argon2PasswordHasher")
+    assert values["SECURE_HSTS_PRELOAD"] is True
+    assert values["ALLOWED_HOSTS"] == ["cordon.example"]
+
+
+def test_development_serves_on_loopback_without_configuration():
+    result = _settings(DATABASE_URL="sqlite:///:memory:")
+    assert result.returncode == 0, result.stderr
+    assert "127.0.0.1" in json.loads(result.stdout)["ALLOWED_HOSTS"]
 
 
 @pytest.mark.parametrize(("broker", "eager"), [("", True), ("redis://127.0.0.1:6379/15", False)])
@@ -74,3 +91,36 @@ def test_sqlite_is_the_embedded_default():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["db_engine"] == "django.db.backends.sqlite3"
+
+
+@pytest.mark.django_db
+def test_evidence_uploads_have_their_own_rate_limit(monkeypatch, lead):
+    """A view that says throttle_scope = "uploads" is limited by API_THROTTLE_UPLOAD_RATE."""
+    from django.conf import settings
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.throttling import ScopedRateThrottle
+    from rest_framework.views import APIView
+
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["uploads"] == (
+        settings.API_THROTTLE_UPLOAD_RATE
+    )
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"uploads": "2/hour"})
+
+    class Upload(APIView):
+        throttle_scope = "uploads"
+
+        def post(self, request):
+            return Response(status=201)
+
+    class Other(APIView):
+        def post(self, request):
+            return Response(status=201)
+
+    def send(view):
+        request = APIRequestFactory().post("/upload/")
+        force_authenticate(request, user=lead)
+        return view.as_view()(request).status_code
+
+    assert [send(Upload) for _ in range(3)] == [201, 201, 429]
+    assert [send(Other) for _ in range(3)] == [201, 201, 201]
