@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+import audit
 from accounts.models import TOKEN_PREFIX, ApiToken, hash_token
 
 # Recording every use would make every read a write; a minute is precise enough.
@@ -37,6 +39,20 @@ def token_in_query_string(request) -> bool:
     return False
 
 
+def token_used_cache_key(token_pk) -> str:
+    return f"cordon:api_token_used:{token_pk}"
+
+
+def _refused(request, reason: str) -> None:
+    """Record a refused token with why, never the token itself."""
+    audit.record(
+        "api_token.refused",
+        data={"reason": reason, "method": request.method, "path": request.path[:500]},
+        outcome="denied",
+        request=request._request,
+    )
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <token>`. No header lets other schemes try; a bad token is 401."""
 
@@ -46,15 +62,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         # Checked first and whatever the header says: a token in a URL is refused even
         # next to a valid header, so the habit never works and never spreads.
         if token_in_query_string(request):
+            _refused(request, "token in the URL")
             raise exceptions.AuthenticationFailed(URL_CREDENTIALS_DETAIL)
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
+            _refused(request, "malformed Authorization header")
             raise exceptions.AuthenticationFailed("Invalid Authorization header.")
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError as error:
+            _refused(request, "malformed Authorization header")
             raise exceptions.AuthenticationFailed("Invalid token.") from error
         token = (
             ApiToken.objects.usable()
@@ -63,12 +82,23 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         if token is None:
+            _refused(request, "unknown, expired or revoked token")
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             # Bookkeeping, not a domain change: a direct update, outside the audit capture.
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
+        # Once per token per LAST_USED_RESOLUTION, like last_used_at; the cache (shared
+        # on Redis) decides, so concurrent first uses still make one event.
+        if cache.add(token_used_cache_key(token.pk), True, LAST_USED_RESOLUTION.total_seconds()):
+            audit.record(
+                "api_token.used",
+                actor=token.user,
+                target=token,
+                data={"method": request.method, "path": request.path[:500]},
+                request=request._request,
+            )
         return token.user, token
 
     def authenticate_header(self, request):

@@ -4,7 +4,9 @@ attempts cannot be skipped. Registered in AccountsConfig.ready()."""
 
 import time
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.signals import got_request_exception
 
 import audit
 from accounts.models import User
@@ -16,6 +18,7 @@ from accounts.sessions import (
     SESSION_USER_AGENT_KEY,
 )
 from audit.context import client_ip_of
+from audit.logging import on_request_exception, security_log
 
 MAX_USER_AGENT_LENGTH = 300
 
@@ -45,7 +48,28 @@ def _logged_out(sender, request, user, **kwargs):
         audit.record("logout", actor=user, target=user, request=request)
 
 
+def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    """django-axes refused a sign-in: the limit was just reached, or a try came during
+    the cool-off. The typed user name is data (JSON-escaped), never trusted text."""
+    user = User.objects.filter(username=str(username or "")).first()
+    audit.record(
+        "login.locked_out",
+        target=user,
+        data={"username": str(username or "")[:150], "ip": ip_address},
+        outcome="denied",
+        request=request,
+    )
+    # Also in the JSON log, for the SIEM that watches stdout.
+    security_log.warning(
+        "sign-in locked out",
+        extra={"action": "login.locked_out", "object": str(username or ""), "outcome": "denied"},
+    )
+
+
 def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="accounts.logged_in")
     user_login_failed.connect(_login_failed, dispatch_uid="accounts.login_failed")
     user_logged_out.connect(_logged_out, dispatch_uid="accounts.logged_out")
+    user_locked_out.connect(_locked_out, dispatch_uid="accounts.locked_out")
+    # A request that failed because the database refused our credentials.
+    got_request_exception.connect(on_request_exception, dispatch_uid="audit.db_auth_failed")

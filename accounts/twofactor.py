@@ -90,6 +90,9 @@ def mark_verified(request, device) -> None:
     the step-up clock. django-otp does not rotate the key on its own."""
     django_otp.login(request, device)
     request.session.cycle_key()
+    audit.record(
+        "session.rotated", actor=request.user, data={"reason": "second factor"}, request=request
+    )
     request.session[STEP_UP_SESSION_KEY] = time.time()
     _complete_sign_in(request)
 

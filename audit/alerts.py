@@ -5,7 +5,8 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 
 from audit.models import AuditCheckpoint
-from notifications.services import notification_queue
+from notifications.models import WebhookEvent
+from notifications.services import notification_queue, webhook_publish
 
 
 def audit_readers():
@@ -34,12 +35,30 @@ def chain_broken(checkpoint: AuditCheckpoint) -> None:
     )
     if already:
         return
-    notification_queue(
-        recipients=audit_readers(),
-        subject=f"[Cordon] AUDIT CHAIN BROKEN at event {checkpoint.verified_through_id}",
-        body=(
-            f"Periodic verification found the audit log changed at event "
-            f"{checkpoint.verified_through_id}: {checkpoint.reason}.\n"
-            "Run `manage.py verify_audit_chain` and treat this as a security incident.\n"
-        ),
+    subject = f"[Cordon] AUDIT CHAIN BROKEN at event {checkpoint.verified_through_id}"
+    body = (
+        f"Periodic verification found the audit log changed at event "
+        f"{checkpoint.verified_through_id}: {checkpoint.reason}.\n"
+        "Run `manage.py verify_audit_chain` and treat this as a security incident.\n"
     )
+    notification_queue(recipients=audit_readers(), subject=subject, body=body)
+    webhook_publish(
+        event=WebhookEvent.AUDIT_CHAIN_BROKEN,
+        subject=subject,
+        text=body,
+        data={"event_id": checkpoint.verified_through_id, "reason": checkpoint.reason},
+    )
+
+
+def resource_spike(data: dict) -> None:
+    """One alert per episode (audit.monitor decides when)."""
+    sample = data["sample"]
+    subject = f"[Cordon] Resource spike: {', '.join(data['over'])} for {data['seconds']} s"
+    body = (
+        f"Machine CPU {sample['machine_cpu']}%, memory {sample['machine_memory']}%; "
+        f"Cordon's processes CPU {sample['process_cpu']}%, memory {sample['process_memory']}%.\n"
+        f"Thresholds: CPU {data['thresholds']['cpu_percent']}%, "
+        f"memory {data['thresholds']['memory_percent']}% for {data['thresholds']['seconds']} s.\n"
+    )
+    notification_queue(recipients=audit_readers(), subject=subject, body=body)
+    webhook_publish(event=WebhookEvent.RESOURCE_SPIKE, subject=subject, text=body, data=data)

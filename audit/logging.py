@@ -1,14 +1,32 @@
-"""Structured JSON log lines on stdout, carrying the request id of the current request."""
+"""Structured JSON log lines on stdout, carrying the request id of the current request,
+and the events the database cannot hold (its own authentication failures)."""
 
 import json
 import logging
 from datetime import UTC, datetime
 
+from django.core.cache import cache
+
 from audit import context
+
+security_log = logging.getLogger("cordon.security")
+
+DB_AUTH_FAILED = "db.auth_failed"
+DB_AUTH_FAILURES_CACHE_KEY = "cordon:db_auth_failures"
+# What PostgreSQL (libpq) and MySQL say when the credentials are refused.
+_AUTH_FAILURE_MARKERS = (
+    "authentication failed",
+    "no password supplied",
+    "no pg_hba.conf entry",
+    "access denied for user",
+)
+_ROLE_MISSING_MARKERS = ('role "', '" does not exist')
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; json.dumps escapes CR/LF and control characters."""
+    """One JSON object per line; json.dumps escapes CR/LF and control characters
+    (and, with ensure_ascii, every non-ASCII line separator), so a value can never
+    start a forged line of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
         ctx = context.get()
@@ -25,9 +43,58 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": request_id,
         }
-        for key in ("action", "actor", "ip", "outcome", "object"):
+        if ctx is not None:
+            line["ip"] = ctx.ip
+            line["user_agent"] = ctx.user_agent
+        for key in ("action", "actor", "ip", "outcome", "object", "count"):
             if hasattr(record, key):
                 line[key] = getattr(record, key)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return json.dumps(line, default=str, ensure_ascii=True)
+
+
+def is_database_auth_failure(error: BaseException) -> bool:
+    message = str(error).lower()
+    if any(marker in message for marker in _AUTH_FAILURE_MARKERS):
+        return True
+    return all(marker in message for marker in _ROLE_MISSING_MARKERS)
+
+
+def note_database_error(error: BaseException, *, where: str) -> bool:
+    """If `error` is the database refusing our credentials: one "db.auth_failed" JSON
+    log line and one more on the counter in the cache. The audit log lives in that
+    database, so it cannot hold this event. Returns whether it was such a failure."""
+    if not is_database_auth_failure(error):
+        return False
+    try:
+        count = cache.incr(DB_AUTH_FAILURES_CACHE_KEY)
+    except ValueError:
+        cache.add(DB_AUTH_FAILURES_CACHE_KEY, 0, timeout=None)
+        count = cache.incr(DB_AUTH_FAILURES_CACHE_KEY)
+    security_log.error(
+        "database refused the application's credentials",
+        extra={
+            "action": DB_AUTH_FAILED,
+            "outcome": "failure",
+            "object": where,
+            "count": count,
+        },
+    )
+    return True
+
+
+def database_auth_failures() -> int:
+    return cache.get(DB_AUTH_FAILURES_CACHE_KEY, 0)
+
+
+def on_request_exception(sender, request=None, **kwargs):
+    """got_request_exception receiver: a request that failed because the database
+    refused our credentials is counted and logged (the 500 itself is handled as usual)."""
+    import sys
+
+    from django.db import OperationalError
+
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError):
+        note_database_error(error, where=getattr(request, "path", "request"))

@@ -8,6 +8,8 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 from kombu.exceptions import OperationalError as BrokerError
 
+from audit.logging import note_database_error
+
 BROKER_TIMEOUT_SECONDS = 2
 
 
@@ -16,7 +18,9 @@ def _database_status() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError:
+    except DatabaseError as error:
+        # Refused credentials are logged and counted: the audit log cannot hold them.
+        note_database_error(error, where="healthz")
         return "error"
     return "ok"
 

@@ -364,6 +364,39 @@ CELERY_BEAT_SCHEDULE["disclosures-send-reminders"] = {
     "schedule": DISCLOSURE_REMINDER_INTERVAL,
 }
 
+# --- Notifications ---------------------------------------------------------
+
+# Webhooks: outbound URLs must be http(s) on public addresses unless this is on (tests,
+# a receiver inside your own network).
+NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS = env.bool(
+    "NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS", default=False
+)
+NOTIFICATIONS_WEBHOOK_TIMEOUT = env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT", default=10.0)
+# After this many failed tries a delivery is dead (kept, shown, never tried again).
+NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS = env.int("NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS", default=8)
+# Exponential backoff: base * 2^(tries-1), capped, with random jitter of up to half of it.
+NOTIFICATIONS_WEBHOOK_RETRY_BASE_SECONDS = env.float(
+    "NOTIFICATIONS_WEBHOOK_RETRY_BASE_SECONDS", default=30.0
+)
+NOTIFICATIONS_WEBHOOK_RETRY_MAX_SECONDS = env.float(
+    "NOTIFICATIONS_WEBHOOK_RETRY_MAX_SECONDS", default=3600.0
+)
+# Safety net: beat re-queues due retries whose task message was lost.
+NOTIFICATIONS_WEBHOOK_SWEEP_SECONDS = env.int("NOTIFICATIONS_WEBHOOK_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["notifications-webhook-sweep"] = {
+    "task": "notifications.tasks.retry_due_webhooks",
+    "schedule": NOTIFICATIONS_WEBHOOK_SWEEP_SECONDS,
+}
+# CPU/memory spikes (audit/monitor.py): over a threshold for this long is one episode.
+RESOURCE_CPU_PERCENT = env.float("RESOURCE_CPU_PERCENT", default=90.0)
+RESOURCE_MEMORY_PERCENT = env.float("RESOURCE_MEMORY_PERCENT", default=90.0)
+RESOURCE_SPIKE_SECONDS = env.int("RESOURCE_SPIKE_SECONDS", default=300)
+RESOURCE_SAMPLE_SECONDS = env.int("RESOURCE_SAMPLE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["audit-sample-resources"] = {
+    "task": "audit.tasks.audit_sample_resources",
+    "schedule": RESOURCE_SAMPLE_SECONDS,
+}
+
 # --- REST API --------------------------------------------------------------
 
 API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="6000/hour")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("evidence/", include("evidence.urls")),
     path("disclosures/", include("disclosures.urls")),
     path("audit/", include("dashboard.audit_urls")),
+    path("webhooks/", include("dashboard.webhook_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from notifications.models import Notification
+from notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Notification)
@@ -15,3 +15,15 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
     )
     list_filter = ("status", "channel")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "active", "created_by", "created_at")
+    exclude = ("secret",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "endpoint", "status", "attempts", "last_status_code", "created_at")
+    list_filter = ("status", "event")

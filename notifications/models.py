@@ -1,5 +1,7 @@
 """The outbox: every message Cordon sends, kept until delivered and afterwards."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -41,3 +43,88 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient}"
+
+
+class WebhookEvent(models.TextChoices):
+    """What a webhook endpoint may subscribe to."""
+
+    AUDIT_CHAIN_BROKEN = "audit.chain_broken", "Audit chain broken"
+    RESOURCE_SPIKE = "resource.spike", "CPU or memory spike"
+    SECURITY_ALERT = "security.alert", "Other security alerts"
+    TEST = "webhook.test", "Test message"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver (Slack, a SOAR, a pager bridge) that gets signed JSON POSTs."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    # Kept in clear because signing needs it; shown once, redacted in the audit log.
+    secret = models.CharField(max_length=128, editable=False)
+    events = models.JSONField(default=list, blank=True, help_text="Subscribed event names.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def subscribes_to(self, event: str) -> bool:
+        return event in self.events
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    DEAD = "dead", "Dead (gave up)"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and every try to get it there."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.CharField(max_length=64)
+    subject = models.CharField(max_length=200)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notifications_webhook_due_idx")
+        ]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint}"
+
+    def payload(self) -> dict:
+        return {
+            "event": self.event,
+            "subject": self.subject,
+            "text": f"*{self.subject}*\n{self.text}" if self.text else self.subject,
+            "data": self.data,
+            "id": str(self.delivery_id),
+        }

@@ -6,6 +6,9 @@ this app never imports audit (DESIGN.md).
 
 from __future__ import annotations
 
+import http.client
+import secrets
+from datetime import timedelta
 from functools import partial
 from smtplib import SMTPException
 
@@ -14,7 +17,15 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Channel, DeliveryStatus, Notification
+from notifications import webhooks
+from notifications.models import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookStatus,
+)
 
 MAX_ERROR_LENGTH = 500
 ERASED_BODY = "[erased after delivery: it held a one-time link]"
@@ -91,3 +102,138 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
     if failure is not None:
         raise failure
     return notification
+
+
+# --- Webhooks -----------------------------------------------------------------
+
+WEBHOOK_SECRET_BYTES = 32
+_jitter = secrets.SystemRandom()
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, name: str, url: str, events: list[str], created_by=None, active: bool = True
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret, which the caller shows once."""
+    secret = secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
+    endpoint = WebhookEndpoint(
+        name=name,
+        url=url,
+        secret=secret,
+        events=sorted(set(events)),
+        active=active,
+        created_by=created_by,
+    )
+    endpoint.full_clean()
+    webhooks.validate_webhook_url(url)
+    endpoint.save()
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_publish(
+    *, event: str, subject: str, text: str = "", data: dict | None = None
+) -> list[WebhookDelivery]:
+    """One delivery per active endpoint subscribed to `event`; sending starts after commit."""
+    from notifications.tasks import deliver_webhook
+
+    deliveries = []
+    for endpoint in WebhookEndpoint.objects.filter(active=True):
+        if not endpoint.subscribes_to(event):
+            continue
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, event=event, subject=subject[:200], text=text, data=data or {}
+        )
+        transaction.on_commit(partial(deliver_webhook.delay, delivery_pk=delivery.pk))
+        deliveries.append(delivery)
+    return deliveries
+
+
+def webhook_retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, then between half
+    and all of it, so receivers coming back up are not hit by every sender at once."""
+    base = settings.NOTIFICATIONS_WEBHOOK_RETRY_BASE_SECONDS
+    ceiling = min(settings.NOTIFICATIONS_WEBHOOK_RETRY_MAX_SECONDS, base * 2 ** (attempts - 1))
+    return ceiling / 2 + _jitter.uniform(0, ceiling / 2)
+
+
+def webhook_deliver(*, delivery_pk: int) -> WebhookDelivery | None:
+    """Try one delivery once, if it is due. Safe to run any number of times: a delivery
+    acknowledged (2xx) is marked sent in the same transaction that holds its row lock,
+    so no later run posts it again; a dead one is never tried again.
+
+    The receiver may still see a POST twice if this process dies between its 2xx and
+    our commit: the Idempotency-Key header (the delivery id) lets it drop the copy.
+    """
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update()
+            .select_related("endpoint")
+            .filter(pk=delivery_pk)
+            .first()
+        )
+        if delivery is None or delivery.status in (WebhookStatus.SENT, WebhookStatus.DEAD):
+            return delivery
+        now = timezone.now()
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return delivery
+        endpoint = delivery.endpoint
+        delivery.attempts += 1
+        error = ""
+        status_code = None
+        try:
+            response = webhooks.post_json(
+                url=endpoint.url,
+                payload=delivery.payload(),
+                secret=endpoint.secret,
+                delivery_id=str(delivery.delivery_id),
+                timestamp=str(int(now.timestamp())),
+            )
+        except webhooks.WebhookTargetRefused as refused:
+            error = f"refused: {refused}"
+        except (OSError, http.client.HTTPException) as failure:
+            error = f"{type(failure).__name__}: {failure}"
+        else:
+            status_code = response.status
+            if not 200 <= response.status < 300:
+                error = f"HTTP {response.status}: {response.body[:200]}"
+        delivery.last_status_code = status_code
+        delivery.last_error = error[:MAX_ERROR_LENGTH]
+        if not error:
+            delivery.status = WebhookStatus.SENT
+            delivery.sent_at = timezone.now()
+            delivery.next_attempt_at = None
+        elif delivery.attempts >= settings.NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS:
+            delivery.status = WebhookStatus.DEAD
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = WebhookStatus.FAILED
+            delivery.next_attempt_at = timezone.now() + timedelta(
+                seconds=webhook_retry_delay(delivery.attempts)
+            )
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "status",
+                "sent_at",
+                "last_status_code",
+                "last_error",
+                "next_attempt_at",
+            ]
+        )
+    return delivery
+
+
+def webhooks_due(*, now=None) -> list[int]:
+    """Deliveries waiting for a retry whose time has come."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            status__in=(WebhookStatus.PENDING, WebhookStatus.FAILED), next_attempt_at__lte=now
+        ).values_list("pk", flat=True)
+    )

@@ -3,8 +3,10 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.utils import timezone
 
 from notifications import services
+from notifications.models import WebhookStatus
 
 MAX_DELIVERY_RETRIES = 6
 
@@ -17,3 +19,24 @@ MAX_DELIVERY_RETRIES = 6
 )
 def deliver_notification(notification_id: int) -> None:
     services.notification_deliver(notification_id=notification_id)
+
+
+@shared_task(bind=True)
+def deliver_webhook(self, delivery_pk: int) -> str | None:
+    """One try; a failure schedules the next try itself (backoff with jitter), and the
+    beat sweep re-queues any retry whose message was lost."""
+    delivery = services.webhook_deliver(delivery_pk=delivery_pk)
+    if delivery is None:
+        return None
+    if delivery.status == WebhookStatus.FAILED and not self.request.is_eager:
+        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
+        deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk}, countdown=countdown)
+    return delivery.status
+
+
+@shared_task
+def retry_due_webhooks() -> int:
+    due = services.webhooks_due()
+    for delivery_pk in due:
+        deliver_webhook.delay(delivery_pk=delivery_pk)
+    return len(due)

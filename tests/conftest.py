@@ -103,6 +103,16 @@ def token_client(db):
     def make(user, *scopes):
         client = APIClient()
         raw = issue_token(user, *(scopes or ALL_SCOPES))
+        # A client already in use: its once-a-minute "api_token.used" event lies behind
+        # it, so a test counting audit events sees only what its own request writes.
+        # (tests/audit/test_events.py tests that event from a token's first use.)
+        from django.core.cache import cache
+
+        from accounts.authentication import token_used_cache_key
+        from accounts.models import ApiToken, hash_token
+
+        token = ApiToken.objects.get(token_hash=hash_token(raw))
+        cache.set(token_used_cache_key(token.pk), True, 60)
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         client.raw_token = raw
         return client
@@ -111,13 +121,14 @@ def token_client(db):
 
 
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path):
+def celery_worker(request, transactional_db, tmp_path):
     """A real Celery worker process on the configured broker, sharing the test database.
 
     Needs CELERY_BROKER_URL and PostgreSQL (the worker is another process, so the
     test database must be a server, not SQLite in memory); skipped otherwise.
     The worker writes e-mail to files in `worker.mail_dir`.
     """
+    import contextlib
     import os
     import subprocess
     import sys
@@ -143,6 +154,10 @@ def celery_worker(transactional_db, tmp_path):
         "EMAIL_FILE_PATH": str(mail_dir),
         "DATABASE_CONN_MAX_AGE": "0",
     }
+    # A test (or its module) may define a `celery_worker_env` fixture with more
+    # variables for the worker, e.g. EMAIL_URL for a local SMTP server.
+    with contextlib.suppress(pytest.FixtureLookupError):
+        env.update(request.getfixturevalue("celery_worker_env"))
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
     process = subprocess.Popen(
