@@ -93,6 +93,11 @@ class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "post", "head"]
     upload_handler = None
 
+    @property
+    def throttle_scope(self):
+        """Uploads have their own rate (DEFAULT_THROTTLE_RATES["uploads"]); lists do not."""
+        return "uploads" if self.request is not None and self.request.method == "POST" else None
+
     def initialize_request(self, request, *args, **kwargs):
         # Before anything reads the body: stream it to disk, hashing on the way.
         if request.method == "POST":

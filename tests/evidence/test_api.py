@@ -2,6 +2,7 @@
 scopes; hostile names; the size limit; integrity checks."""
 
 import hashlib
+import io
 import os
 
 import pytest
@@ -329,3 +330,17 @@ def test_a_real_worker_hashes_and_verifies_a_pushed_file(
     custody = client.get(evidence_url(item_id, "custody/")).json()["results"]
     assert [event["action"] for event in custody] == ["collected", "received", "hashed", "verified"]
     assert custody[2]["actor"] is None
+
+
+def test_uploads_have_their_own_rate_limit(monkeypatch, responder, token_client, incident):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"uploads": "2/hour"})
+    client = token_client(responder, "evidence:write", "evidence:read")
+    url = f"/api/v1/incidents/{incident.pk}/evidence/"
+    statuses = [
+        client.post(url, {"file": io.BytesIO(b"log line %d" % n)}, format="multipart").status_code
+        for n in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+    assert client.get(url).status_code == 200  # reading the list is not an upload
