@@ -41,7 +41,12 @@ def chain_broken(checkpoint: AuditCheckpoint) -> None:
         f"{checkpoint.verified_through_id}: {checkpoint.reason}.\n"
         "Run `manage.py verify_audit_chain` and treat this as a security incident.\n"
     )
-    notification_queue(recipients=audit_readers(), subject=subject, body=body)
+    notification_queue(
+        recipients=audit_readers(),
+        subject=subject,
+        body=body,
+        event=WebhookEvent.AUDIT_CHAIN_BROKEN,
+    )
     webhook_publish(
         event=WebhookEvent.AUDIT_CHAIN_BROKEN,
         subject=subject,
@@ -60,5 +65,7 @@ def resource_spike(data: dict) -> None:
         f"Thresholds: CPU {data['thresholds']['cpu_percent']}%, "
         f"memory {data['thresholds']['memory_percent']}% for {data['thresholds']['seconds']} s.\n"
     )
-    notification_queue(recipients=audit_readers(), subject=subject, body=body)
+    notification_queue(
+        recipients=audit_readers(), subject=subject, body=body, event=WebhookEvent.RESOURCE_SPIKE
+    )
     webhook_publish(event=WebhookEvent.RESOURCE_SPIKE, subject=subject, text=body, data=data)

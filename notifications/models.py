@@ -128,3 +128,24 @@ class WebhookDelivery(models.Model):
             "data": self.data,
             "id": str(self.delivery_id),
         }
+
+
+class NotificationPreference(models.Model):
+    """One person's choice for one kind of message: by default everyone the sender
+    picks (by role) gets it; a row with email=False opts that person out."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(max_length=64)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event"], name="notifications_notificationpreference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.event} {'on' if self.email else 'off'}"

@@ -22,6 +22,7 @@ from notifications.models import (
     Channel,
     DeliveryStatus,
     Notification,
+    NotificationPreference,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookStatus,
@@ -31,18 +32,39 @@ MAX_ERROR_LENGTH = 500
 ERASED_BODY = "[erased after delivery: it held a one-time link]"
 
 
+def opted_out(recipients, event: str) -> set:
+    """Primary keys of the recipients who turned `event` off for e-mail."""
+    ids = [recipient.pk for recipient in recipients]
+    return set(
+        NotificationPreference.objects.filter(
+            user_id__in=ids, event=event, email=False
+        ).values_list("user_id", flat=True)
+    )
+
+
 @transaction.atomic
 def notification_queue(
-    *, recipients, subject: str, body: str, channel: str = Channel.EMAIL, sensitive: bool = False
+    *,
+    recipients,
+    subject: str,
+    body: str,
+    channel: str = Channel.EMAIL,
+    sensitive: bool = False,
+    event: str = "",
 ) -> list[Notification]:
     """Put one message per recipient in the outbox; delivery starts after commit.
 
     A `sensitive` body (one with a one-time link) is erased from the outbox once sent.
+    With an `event` name, people who turned that event off are left out.
     """
     from notifications.tasks import deliver_notification
 
+    recipients = list(recipients)
+    skipped = opted_out(recipients, event) if event else set()
     queued = []
     for recipient in recipients:
+        if recipient.pk in skipped:
+            continue
         notification = Notification(
             recipient=recipient,
             channel=channel,
@@ -237,3 +259,11 @@ def webhooks_due(*, now=None) -> list[int]:
             status__in=(WebhookStatus.PENDING, WebhookStatus.FAILED), next_attempt_at__lte=now
         ).values_list("pk", flat=True)
     )
+
+
+@transaction.atomic
+def notification_preference_set(*, user, event: str, email: bool) -> NotificationPreference:
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user=user, event=event, defaults={"email": email}
+    )
+    return preference
