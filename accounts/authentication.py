@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 import audit
 from accounts.models import TOKEN_PREFIX, ApiToken, hash_token
+from audit.context import client_ip_of
 
 # Recording every use would make every read a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -43,8 +45,29 @@ def token_used_cache_key(token_pk) -> str:
     return f"cordon:api_token_used:{token_pk}"
 
 
+def _bad_token_key(request) -> str:
+    return f"cordon:bad_tokens:{client_ip_of(request._request)}"
+
+
+def _refuse_guessers(request) -> None:
+    """An address that sent too many bad tokens is refused (429) for the rest of the
+    window, whatever it sends now: token guessing gets nowhere, however cheap a try is."""
+    if cache.get(_bad_token_key(request), 0) >= settings.API_BAD_TOKEN_LIMIT:
+        raise exceptions.Throttled(
+            wait=settings.API_BAD_TOKEN_WINDOW,
+            detail="Too many invalid tokens from this address; try again later.",
+        )
+
+
 def _refused(request, reason: str) -> None:
-    """Record a refused token with why, never the token itself."""
+    """Record a refused token with why, never the token itself, and count it against
+    the sender's address."""
+    key = _bad_token_key(request)
+    if not cache.add(key, 1, settings.API_BAD_TOKEN_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, settings.API_BAD_TOKEN_WINDOW)
     audit.record(
         "api_token.refused",
         data={"reason": reason, "method": request.method, "path": request.path[:500]},
@@ -59,6 +82,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
+        _refuse_guessers(request)
         # Checked first and whatever the header says: a token in a URL is refused even
         # next to a valid header, so the habit never works and never spreads.
         if token_in_query_string(request):

@@ -402,6 +402,9 @@ CELERY_BEAT_SCHEDULE["audit-sample-resources"] = {
 API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="6000/hour")
 API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="120/hour")
 API_THROTTLE_UPLOAD_RATE = env.str("API_THROTTLE_UPLOAD_RATE", default="600/hour")
+# Bad tokens from one address within the window before it is refused outright (429).
+API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=20)
+API_BAD_TOKEN_WINDOW = env.int("API_BAD_TOKEN_WINDOW", default=600)
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
 IDEMPOTENCY_KEY_TTL_HOURS = 24

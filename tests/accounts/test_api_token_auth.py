@@ -92,3 +92,24 @@ def test_a_deactivated_members_token_is_401(responder, token_client):
     response = client.post(URL, FILING, format="json")
     assert response.status_code == UNAUTHORIZED
     assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_address_guessing_tokens_is_refused_even_with_a_good_one(settings, responder):
+    from rest_framework.test import APIClient
+
+    from tests.factories import issue_token
+
+    settings.API_BAD_TOKEN_LIMIT = 3
+    guesser = APIClient()
+    for n in range(3):
+        guesser.credentials(HTTP_AUTHORIZATION=f"Bearer cdn_guess{n:040d}")
+        assert guesser.get("/api/v1/incidents/").status_code == 401
+    guesser.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token(responder, 'incidents:read')}")
+    refused = guesser.get("/api/v1/incidents/")
+    assert refused.status_code == 429
+    assert "Too many invalid tokens" in refused.json()["detail"]
+
+    elsewhere = APIClient(REMOTE_ADDR="192.0.2.7")
+    elsewhere.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token(responder, 'incidents:read')}")
+    assert elsewhere.get("/api/v1/incidents/").status_code == 200
