@@ -410,6 +410,41 @@ def evidence_hold_set(*, incident: Incident, actor, active: bool, reason: str) -
     return hold
 
 
+MAX_RECIPIENT_LENGTH = 200
+
+
+@transaction.atomic
+def evidence_transfer(*, item: EvidenceItem, actor, recipient: str, reason: str) -> CustodyEvent:
+    """Record that the item (a copy of its bytes, or the medium) was handed to someone
+    outside Cordon, such as law enforcement: to whom, why, and its hash at that moment.
+
+    Needs the export permission; the recipient and the reason are required.
+    """
+    _require(actor, "evidence.export_evidence")
+    recipient = (recipient or "").strip()
+    if not recipient or len(recipient) > MAX_RECIPIENT_LENGTH:
+        raise ValidationError(
+            {"recipient": [f"Name who received it (1 to {MAX_RECIPIENT_LENGTH} characters)."]}
+        )
+    reason = _reason(reason)
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    event = custody_record(
+        item=item,
+        action=Action.TRANSFERRED,
+        actor=actor,
+        sha256=item.expected_sha256,
+        reason=reason,
+        to=recipient,
+    )
+    audit.record(
+        "evidence.transferred",
+        actor=actor,
+        target=item,
+        data={"to": recipient, "reason": reason},
+    )
+    return event
+
+
 @transaction.atomic
 def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
     """Remove an item's bytes from the store and keep its record: status and hashes

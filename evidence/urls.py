@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/", views.evidence_detail, name="detail"),
     path("<int:pk>/download/", views.evidence_download, name="download"),
     path("<int:pk>/dispose/", views.evidence_dispose, name="dispose"),
+    path("<int:pk>/transfer/", views.evidence_transfer, name="transfer"),
     path("<int:pk>/preview.png", views.evidence_preview, name="preview"),
 ]

@@ -88,6 +88,7 @@ def evidence_detail(request, pk):
         "custody": selectors.custody_log(item=item),
         "legal_hold": services.evidence_hold_active(incident=item.incident),
         "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
+        "may_transfer": request.user.has_perm("evidence.export_evidence"),
         "may_have_preview": previews.may_have_preview(item),
     }
     return render(request, "evidence/detail.html", context)
@@ -155,6 +156,33 @@ def _dispose_after_step_up(request, item):
         return render(request, "evidence/refused.html", {"item": item, "why": refusal}, status=409)
     else:
         messages.success(request, f"The bytes of evidence #{item.pk} were disposed of.")
+    return redirect("evidence:detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def evidence_transfer(request, pk):
+    """POST `recipient` and `reason`: record a hand-over outside Cordon (custody event).
+    Needs the export permission and a step-up."""
+    item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
+    if not request.user.has_perm("evidence.export_evidence"):
+        raise PermissionDenied("You are not allowed to hand evidence over.")
+    return _transfer_after_step_up(request, item)
+
+
+@step_up_required
+def _transfer_after_step_up(request, item):
+    try:
+        services.evidence_transfer(
+            item=item,
+            actor=request.user,
+            recipient=request.POST.get("recipient", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError:
+        messages.error(request, "Name who received the evidence and why.")
+    else:
+        messages.success(request, f"The hand-over of evidence #{item.pk} was recorded.")
     return redirect("evidence:detail", pk=item.pk)
 
 
