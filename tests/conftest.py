@@ -160,26 +160,27 @@ def celery_worker(request, transactional_db, tmp_path):
         env.update(request.getfixturevalue("celery_worker_env"))
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "--app",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "--app",
+        "config",
+        "worker",
+        "--pool",
+        "solo",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel",
+        "WARNING",
+    ]
+    process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603 - ours
     process.mail_dir = mail_dir
+    # Another worker like this one, for tests of a worker that dies (the caller ends it).
+    process.start_another = lambda: subprocess.Popen(  # noqa: S603 - our own command
+        command, env=env, cwd=settings.BASE_DIR
+    )
     try:
         yield process
     finally:
