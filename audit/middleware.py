@@ -2,7 +2,10 @@
 an audit event for every refused or failed request (400, 401, 403, 404, 405, 413, 429, 5xx)."""
 
 import logging
+import time
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
 
 import audit
@@ -17,6 +20,29 @@ UNRECORDED_PREFIXES = ("/static/", "/healthz")
 security_log = logging.getLogger("cordon.security")
 
 
+def _current_minute() -> int:
+    return int(time.time() // 60)
+
+
+def _within_budget(ip: str | None) -> tuple[bool, bool]:
+    """(record it, it is the first one over the budget) for this address this minute.
+
+    A scanner's flood of 404s must not turn into a flood of audit writes, each waiting
+    on the chain lock: past AUDIT_REFUSALS_PER_MINUTE per address, one event says the
+    rest were only logged, and they go to the structured log alone.
+    """
+    key = f"cordon:refusals:{ip}:{_current_minute()}"
+    if cache.add(key, 1, 120):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired in between
+            count = 1
+    limit = settings.AUDIT_REFUSALS_PER_MINUTE
+    return count <= limit, count == limit + 1
+
+
 def _record_refusal(request, response) -> None:
     status = response.status_code
     if status < 500 and status not in RECORDED_STATUSES:
@@ -25,6 +51,17 @@ def _record_refusal(request, response) -> None:
         return
     data = {"method": request.method, "path": request.path[:MAX_PATH_LENGTH], "status": status}
     outcome = Outcome.FAILURE if status >= 500 else Outcome.DENIED
+    ctx = context.get()
+    record, first_over = _within_budget(ctx.ip if ctx else None)
+    if not record:
+        security_log.warning(
+            "refused request (audit budget for this address spent)",
+            extra={"action": f"http.{status}", "outcome": outcome, "object": data["path"]},
+        )
+        if not first_over:
+            return
+        data = {"limit_per_minute": settings.AUDIT_REFUSALS_PER_MINUTE}
+        status, outcome = "refusals_suppressed", Outcome.DENIED
     try:
         audit.record(f"http.{status}", data=data, outcome=outcome)
     except DatabaseError:

@@ -466,6 +466,9 @@ AUDIT_CAPTURE_EXCLUDED_MODELS = [
     "accounts.loginattempt",
     "incidents.referencecounter",
 ]
+# Refused requests (4xx) recorded per client address and minute; the rest go to the
+# structured log only, so a scanner cannot flood the audit chain.
+AUDIT_REFUSALS_PER_MINUTE = 120
 # Never written to the audit log in clear, whatever the model.
 AUDIT_REDACTED_FIELDS = ["password", "token_hash", "key", "secret", "session_key", "token"]
 # ...and per model: message bodies may carry one-time links (invitations).

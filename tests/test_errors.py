@@ -99,3 +99,17 @@ def test_a_disallowed_host_gets_the_bad_request_page(client):
     response = client.get("/accounts/login/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert "Bad request" in response.content.decode()
+
+
+def test_a_flood_of_refusals_from_one_address_is_audited_up_to_a_budget(
+    client, settings, monkeypatch
+):
+    settings.AUDIT_REFUSALS_PER_MINUTE = 3
+    monkeypatch.setattr("audit.middleware._current_minute", lambda: 30_000_000)
+    for n in range(6):
+        assert client.get(f"/api/v1/incidents/{n}/").status_code == 401
+    refusals = AuditEvent.objects.filter(action="http.401")
+    assert refusals.count() == 3
+    suppressed = AuditEvent.objects.get(action="http.refusals_suppressed")
+    assert suppressed.data == {"limit_per_minute": 3}
+    assert suppressed.ip == "127.0.0.1"
