@@ -332,6 +332,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
 
+# --- Incidents -------------------------------------------------------------
+
+# Closing an incident of these severities needs a completed post-incident review
+# (comma-separated; empty: never required).
+REVIEW_REQUIRED_SEVERITIES = [
+    severity.strip().lower()
+    for severity in env.list("REVIEW_REQUIRED_SEVERITIES", default=["high", "critical"])
+    if severity.strip()
+]
+if set(REVIEW_REQUIRED_SEVERITIES) - {"low", "medium", "high", "critical"}:
+    raise ImproperlyConfigured(
+        "REVIEW_REQUIRED_SEVERITIES takes low, medium, high and critical, comma-separated."
+    )
+
 # --- Disclosures -----------------------------------------------------------
 
 # Also require an approval from someone in the legal role, besides a manager's.

@@ -26,6 +26,11 @@ class IllegalTransition(Exception):
     """A status change the lifecycle does not allow."""
 
 
+class ReviewRequired(IllegalTransition):
+    """Closing an incident of this severity needs a completed post-incident review
+    (settings.REVIEW_REQUIRED_SEVERITIES). An IllegalTransition, so the API answers 409."""
+
+
 class ReasonRequired(Exception):
     """Moving back a step needs a reason."""
 
