@@ -8,6 +8,10 @@ from audit.models import AuditCheckpoint
 from notifications.models import WebhookEvent
 from notifications.services import notification_queue, webhook_publish
 
+# Names in notifications.events (who gets them by default) and of the webhook events.
+CHAIN_BROKEN_EVENT = "audit.chain_broken"
+RESOURCE_SPIKE_EVENT = "resource.spike"
+
 
 def audit_readers():
     """Active people allowed to read the audit log (the auditor and lead roles)."""
@@ -45,7 +49,7 @@ def chain_broken(checkpoint: AuditCheckpoint) -> None:
         recipients=audit_readers(),
         subject=subject,
         body=body,
-        event=WebhookEvent.AUDIT_CHAIN_BROKEN,
+        event=CHAIN_BROKEN_EVENT,  # mandatory: no preference turns it off
     )
     webhook_publish(
         event=WebhookEvent.AUDIT_CHAIN_BROKEN,
@@ -66,6 +70,6 @@ def resource_spike(data: dict) -> None:
         f"memory {data['thresholds']['memory_percent']}% for {data['thresholds']['seconds']} s.\n"
     )
     notification_queue(
-        recipients=audit_readers(), subject=subject, body=body, event=WebhookEvent.RESOURCE_SPIKE
+        recipients=audit_readers(), subject=subject, body=body, event=RESOURCE_SPIKE_EVENT
     )
     webhook_publish(event=WebhookEvent.RESOURCE_SPIKE, subject=subject, text=body, data=data)

@@ -127,6 +127,11 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 if not recorded:
                     continue
                 subject, body = _message(disclosure, deadline, recorded[-1], now)
-                notification_queue(recipients=_recipients(disclosure), subject=subject, body=body)
+                notification_queue(
+                    recipients=_recipients(disclosure),
+                    subject=subject,
+                    body=body,
+                    event="disclosure.deadline_reminder",
+                )
                 sent += len(recorded)
     return sent

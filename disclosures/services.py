@@ -10,6 +10,7 @@ from string import Template
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import audit
@@ -192,17 +193,55 @@ def disclosure_submit(*, disclosure: Disclosure, actor) -> Disclosure:
         target=disclosure,
         data={"version": disclosure.current_version.number},
     )
-    managers = User.objects.filter(groups__name=Role.MANAGER, is_active=True).exclude(pk=actor.pk)
     notification_queue(
-        recipients=managers,
+        recipients=_approvers_to_tell(disclosure, actor),
         subject=f"[Cordon] {disclosure.incident.reference}: a disclosure awaits your approval",
         body=(
             f"{actor.get_username()} submitted the {disclosure} for "
             f"{disclosure.incident.reference} for approval.\n"
             f"Review it in Cordon: /disclosures/{disclosure.pk}/\n"
         ),
+        event="disclosure.submitted",
     )
     return disclosure
+
+
+def _who_may_see(people, disclosure: Disclosure) -> list:
+    """Of `people`, those who may see the disclosure's incident (need-to-know)."""
+    incident_pk = disclosure.incident_id
+    return [
+        person
+        for person in people.filter(is_active=True).distinct().order_by("pk")
+        if visible_incidents(person).filter(pk=incident_pk).exists()
+    ]
+
+
+def _approvers_to_tell(disclosure: Disclosure, actor) -> list:
+    """Who may approve the submitted version: managers (and legal, when its approval is
+    required) who wrote neither the disclosure nor its current version."""
+    roles = [Role.MANAGER] + ([Role.LEGAL] if settings.DISCLOSURE_REQUIRE_LEGAL_APPROVAL else [])
+    writers = {actor.pk, disclosure.created_by_id, disclosure.current_version.author_id}
+    return _who_may_see(
+        User.objects.filter(groups__name__in=roles).exclude(pk__in=writers - {None}), disclosure
+    )
+
+
+def _notify_author_and_crew(disclosure: Disclosure, actor, *, event: str, what: str) -> None:
+    """The disclosure's author and the incident's crew hear that it was approved or went out."""
+    incident = disclosure.incident
+    people = User.objects.filter(
+        Q(pk=disclosure.created_by_id) | Q(crew_memberships__incident=incident)
+    ).exclude(pk=actor.pk)
+    notification_queue(
+        recipients=_who_may_see(people, disclosure),
+        subject=f"[Cordon] {incident.reference}: the {disclosure} was {what}",
+        body=(
+            f"{actor.get_username()} {what} the {disclosure} for {incident.reference} "
+            f"(version {disclosure.current_version.number}).\n"
+            f"Open it in Cordon: /disclosures/{disclosure.pk}/\n"
+        ),
+        event=event,
+    )
 
 
 def _approval_role(actor) -> str:
@@ -275,6 +314,8 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
             "status": disclosure.status,
         },
     )
+    if disclosure.status == DisclosureStatus.APPROVED:
+        _notify_author_and_crew(disclosure, actor, event="disclosure.approved", what="approved")
     return approval
 
 
@@ -344,6 +385,7 @@ def disclosure_publish(
             "late_reason": late_reason,
         },
     )
+    _notify_author_and_crew(disclosure, actor, event="disclosure.published", what="published")
     return publication
 
 

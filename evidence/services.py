@@ -31,6 +31,7 @@ from evidence.models import (
 )
 from evidence.storage import evidence_store, new_storage_key
 from incidents.models import ALLOWED_CLOCK_SKEW, Incident
+from incidents.selectors import visible_incidents
 from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
@@ -214,6 +215,7 @@ def evidence_record_hashes(
     )
     if item.status == Status.VERIFIED:
         custody_record(item=item, action=Action.VERIFIED, sha256=sha256)
+        _notify_verified(item)
     elif not matches:
         _integrity_failure(
             item,
@@ -244,6 +246,25 @@ def _integrity_failure(item: EvidenceItem, *, reason: str, sha256: str, **data) 
             f"Found SHA-256:    {sha256 or '(none)'}\n"
             f"Open it in Cordon: /evidence/{item.pk}/\n"
         ),
+        event="evidence.integrity_failure",
+    )
+
+
+def _notify_verified(item: EvidenceItem) -> None:
+    """Tell the person who uploaded the item that it is safely stored (if they want)."""
+    uploader, incident = item.collected_by, item.incident
+    if not uploader.is_active or not visible_incidents(uploader).filter(pk=incident.pk).exists():
+        return
+    notification_queue(
+        recipients=[uploader],
+        subject=f"[Cordon] Evidence verified {incident.reference} #{item.pk}",
+        body=(
+            f"Evidence #{item.pk} ({item.original_name}) of {incident.reference} is stored and "
+            "its SHA-256 matches the receipt of your upload.\n"
+            f"SHA-256: {item.sha256}\n"
+            f"Open it in Cordon: /evidence/{item.pk}/\n"
+        ),
+        event="evidence.verified",
     )
 
 

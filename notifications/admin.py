@@ -8,13 +8,14 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = (
         "subject",
         "recipient",
+        "event",
         "channel",
         "status",
         "attempts",
         "created_at",
         "sent_at",
     )
-    list_filter = ("status", "channel")
+    list_filter = ("status", "channel", "event")
 
 
 @admin.register(WebhookEndpoint)

@@ -24,6 +24,12 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
     )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    event = models.CharField(
+        max_length=64, blank=True, help_text="The kind of message (notifications.events)."
+    )
+    to_address = models.EmailField(
+        blank=True, help_text="Sent here instead of the recipient's address (a new address)."
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     sensitive = models.BooleanField(
@@ -131,8 +137,8 @@ class WebhookDelivery(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """One person's choice for one kind of message: by default everyone the sender
-    picks (by role) gets it; a row with email=False opts that person out."""
+    """One person's choice for one kind of message (notifications.events): without a row
+    the default of their role applies; email=False opts out, email=True opts in."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"

@@ -13,11 +13,14 @@ from functools import partial
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from notifications import webhooks
+from notifications.events import ADDRESSED, EVENTS, get_event
 from notifications.models import (
     Channel,
     DeliveryStatus,
@@ -32,14 +35,35 @@ MAX_ERROR_LENGTH = 500
 ERASED_BODY = "[erased after delivery: it held a one-time link]"
 
 
-def opted_out(recipients, event: str) -> set:
-    """Primary keys of the recipients who turned `event` off for e-mail."""
+def _roles_of(user_ids) -> dict[int, set[str]]:
+    """Group (role) names of each person, in one query."""
+    memberships = get_user_model().groups.through.objects.filter(user_id__in=user_ids)
+    roles: dict[int, set[str]] = {}
+    for user_id, group in memberships.values_list("user_id", "group__name"):
+        roles.setdefault(user_id, set()).add(group)
+    return roles
+
+
+def wanted_by(recipients, event: str) -> list:
+    """Those of `recipients` who get `event` (notifications.events): a mandatory event
+    goes to all; otherwise each person's own choice, or the event's default for their
+    roles. Two queries whatever the number of people."""
+    definition = get_event(event)
+    recipients = list(recipients)
+    if definition.mandatory:
+        return recipients
     ids = [recipient.pk for recipient in recipients]
-    return set(
-        NotificationPreference.objects.filter(
-            user_id__in=ids, event=event, email=False
-        ).values_list("user_id", flat=True)
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=ids, event=event).values_list(
+            "user_id", "email"
+        )
     )
+    roles = {} if definition.default_roles is ADDRESSED else _roles_of(ids)
+    return [
+        recipient
+        for recipient in recipients
+        if chosen.get(recipient.pk, definition.on_by_default(roles.get(recipient.pk, ())))
+    ]
 
 
 @transaction.atomic
@@ -51,26 +75,33 @@ def notification_queue(
     channel: str = Channel.EMAIL,
     sensitive: bool = False,
     event: str = "",
+    to_address: str = "",
 ) -> list[Notification]:
     """Put one message per recipient in the outbox; delivery starts after commit.
 
+    `recipients` are the candidates the sender picked (a crew, an assignee, the
+    managers). With an `event` name (one of notifications.events.EVENTS; ValueError
+    otherwise) only those who want it get it: their choice, or the default of their
+    role; mandatory events go to all. Without one (invitations, password resets) every
+    recipient gets it.
+
     A `sensitive` body (one with a one-time link) is erased from the outbox once sent.
-    With an `event` name, people who turned that event off are left out.
+    `to_address` sends to that address instead of the recipient's own (the link that
+    verifies a new address goes to the new address).
     """
     from notifications.tasks import deliver_notification
 
-    recipients = list(recipients)
-    skipped = opted_out(recipients, event) if event else set()
+    recipients = wanted_by(recipients, event) if event else list(recipients)
     queued = []
     for recipient in recipients:
-        if recipient.pk in skipped:
-            continue
         notification = Notification(
             recipient=recipient,
             channel=channel,
+            event=event,
             subject=subject[:200],
             body=body,
             sensitive=sensitive,
+            to_address=to_address,
         )
         notification.full_clean()
         notification.save()
@@ -95,7 +126,7 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
         if notification is None or notification.status == DeliveryStatus.SENT:
             return notification
         notification.attempts += 1
-        address = notification.recipient.email
+        address = notification.to_address or notification.recipient.email
         if not address:
             notification.status = DeliveryStatus.FAILED
             notification.last_error = "The recipient has no e-mail address."
@@ -263,7 +294,22 @@ def webhooks_due(*, now=None) -> list[int]:
 
 @transaction.atomic
 def notification_preference_set(*, user, event: str, email: bool) -> NotificationPreference:
+    """Record one person's choice for one event. A mandatory event cannot be turned off."""
+    if event not in EVENTS:
+        raise ValidationError({"event": [f"Unknown notification event {event!r}."]})
+    if EVENTS[event].mandatory and not email:
+        raise ValidationError({"event": [f"{EVENTS[event].label} cannot be turned off."]})
     preference, _ = NotificationPreference.objects.update_or_create(
         user=user, event=event, defaults={"email": email}
     )
     return preference
+
+
+def notification_preferences_of(*, user, roles) -> dict[str, bool]:
+    """Whether `user` (whose role names are `roles`) gets each event by e-mail now: their
+    choice where they made one, the default of their roles otherwise, on when mandatory."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("event", "email"))
+    return {
+        name: definition.mandatory or chosen.get(name, definition.on_by_default(roles))
+        for name, definition in EVENTS.items()
+    }

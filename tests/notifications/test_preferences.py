@@ -26,7 +26,9 @@ def test_turning_one_event_off_keeps_the_others_and_can_be_undone(make_member):
     person = make_member(Role.LEAD)
     notification_preference_set(user=person, event="resource.spike", email=False)
 
-    assert notification_queue(recipients=[person], subject="a", body="b", event="audit.x")
+    assert notification_queue(
+        recipients=[person], subject="a", body="b", event="audit.chain_broken"
+    )
     assert notification_queue(recipients=[person], subject="a", body="b")
     notification_preference_set(user=person, event="resource.spike", email=True)
     assert notification_queue(recipients=[person], subject="a", body="b", event="resource.spike")
