@@ -1,27 +1,26 @@
-"""The home page: what is open, and every regulatory clock that is running."""
+"""The home page: what is open, every regulatory clock that is running, what waits for
+this person, evidence that failed its integrity check, and recent crew activity.
+
+A fixed number of queries whatever the amount of data (dashboard.selectors)."""
 
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from disclosures.lifecycle import DisclosureStatus
-from disclosures.selectors import disclosure_list
+from dashboard import selectors
+from dashboard.access import may_read_metrics
 from disclosures.views.common import countdowns
-from incidents.lifecycle import Status
-from incidents.selectors import visible_incidents
 
 RECENT_INCIDENTS = 10
-FINISHED_DISCLOSURES = (DisclosureStatus.PUBLISHED, DisclosureStatus.WITHDRAWN)
 
 
 def _clocks(user, now):
     """Each running deadline of each unfinished disclosure the user may see, soonest first."""
     rows = []
-    for disclosure in disclosure_list(user=user).exclude(status__in=FINISHED_DISCLOSURES):
+    for disclosure in selectors.clock_disclosures(user):
         for item in countdowns(disclosure, now):
             rows.append({"disclosure": disclosure, **item})
     far_future = now + timedelta(days=36500)
@@ -31,18 +30,27 @@ def _clocks(user, now):
 @login_required
 @require_GET
 def home(request):
+    user = request.user
     now = timezone.now()
-    open_incidents = visible_incidents(request.user).exclude(status=Status.CLOSED)
-    by_status = dict(open_incidents.order_by().values_list("status").annotate(count=Count("id")))
+    matrix = selectors.open_incident_matrix(user)
     return render(
         request,
         "dashboard/home.html",
         {
+            "matrix": matrix,
             "status_counts": [
-                (s.label, by_status.get(s.value, 0)) for s in Status if s != Status.CLOSED
+                (status.label, total)
+                for status, total in zip(matrix["statuses"], matrix["column_totals"], strict=True)
             ],
-            "open_count": sum(by_status.values()),
-            "recent": open_incidents.select_related("reporter")[:RECENT_INCIDENTS],
-            "clocks": _clocks(request.user, now),
+            "open_count": matrix["total"],
+            "recent": selectors.recent_open_incidents(user, RECENT_INCIDENTS),
+            "clocks": _clocks(user, now),
+            "awaiting_approval": selectors.disclosures_awaiting_approval(user),
+            "my_tasks": selectors.my_open_tasks(user),
+            "my_action_items": selectors.my_open_action_items(user),
+            "integrity_failures": selectors.evidence_integrity_failures(user),
+            "crew_activity": selectors.recent_crew_activity(user),
+            "show_metrics": may_read_metrics(user),
+            "today": timezone.localdate(),
         },
     )
