@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import URLValidator
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,11 +17,15 @@ from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
     MAX_LIST_ITEM_LENGTH,
     MAX_LIST_ITEMS,
+    ActionItem,
+    ActionItemStatus,
     ContainmentState,
     CrewRole,
     DataCategory,
     EntryKind,
     Incident,
+    ReviewSection,
+    ReviewSectionKind,
     Severity,
     SystemKind,
 )
@@ -348,3 +353,126 @@ class TaskDoneForm(Form):
     done = forms.TypedChoiceField(
         choices=[("true", "Done"), ("false", "Not done")], coerce=lambda value: value == "true"
     )
+
+
+# --- The post-incident review ----------------------------------------------------
+
+MAX_SECTION_LENGTH = 50_000
+MAX_FINDING_LENGTH = 5_000
+ROOT_CAUSE_HELP = (
+    "Blameless: write systemic causes, not people. Ask how our systems let this happen, never who."
+)
+
+
+class ReviewSectionForm(Form):
+    body = forms.CharField(
+        required=False,
+        max_length=MAX_SECTION_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Text",
+    )
+
+    def __init__(self, *args, section: ReviewSection, **kwargs):
+        kwargs.setdefault("auto_id", f"id_section{section.pk}_%s")
+        kwargs.setdefault("initial", {"body": section.body})
+        super().__init__(*args, **kwargs)
+        if section.kind == ReviewSectionKind.ROOT_CAUSE:
+            self.fields["body"].help_text = ROOT_CAUSE_HELP
+
+
+class FindingForm(Form):
+    body = forms.CharField(
+        max_length=MAX_FINDING_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Finding",
+    )
+
+    def __init__(self, *args, section: ReviewSection, **kwargs):
+        kwargs.setdefault("auto_id", f"id_finding{section.pk}_%s")
+        super().__init__(*args, **kwargs)
+        if section.kind == ReviewSectionKind.ROOT_CAUSE:
+            self.fields["body"].help_text = ROOT_CAUSE_HELP
+
+
+class HttpUrlField(forms.URLField):
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
+class ActionItemAddForm(Form):
+    title = forms.CharField(max_length=200, label="Action item")
+    owner = AssigneeChoiceField(
+        queryset=get_user_model().objects.none(),
+        to_field_name="username",
+        empty_label="Choose an owner",
+        help_text="Someone who can see this incident.",
+    )
+    due_date = forms.DateField(widget=DateInput, label="Due date")
+    ticket_url = HttpUrlField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="Ticket link",
+        help_text="The ticket in another tracker (http or https), if there is one.",
+    )
+
+    def __init__(self, *args, section: ReviewSection, incident: Incident, **kwargs):
+        kwargs.setdefault("auto_id", f"id_item{section.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+
+
+class ActionItemStatusForm(Form):
+    status = forms.ChoiceField(choices=ActionItemStatus.choices, label="Status")
+
+    def __init__(self, *args, item: ActionItem, **kwargs):
+        kwargs.setdefault("auto_id", f"id_itemstatus{item.pk}_%s")
+        kwargs.setdefault("initial", {"status": item.status})
+        super().__init__(*args, **kwargs)
+
+
+ANY_STATUS = "all"
+
+
+class ActionItemFilterForm(Form):
+    """The tracker's GET filters. An invalid value is reported and that filter ignored."""
+
+    owner = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Owner",
+        help_text="“me”, or a person's id.",
+    )
+    overdue = forms.BooleanField(required=False, label="Only overdue")
+    status = forms.ChoiceField(
+        choices=[("", "Open and in progress"), *ActionItemStatus.choices, (ANY_STATUS, "Any")],
+        required=False,
+        label="Status",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_owner(self):
+        owner = self.cleaned_data["owner"].strip()
+        if not owner:
+            return None
+        if owner == "me":
+            return self.user.pk
+        if not owner.isdigit():
+            raise ValidationError("Give “me” or a person's id.")
+        return int(owner)
+
+    def valid_filters(self) -> dict:
+        """Arguments for incidents.selectors.action_item_tracker (besides user)."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        status = data.get("status") or None
+        if status == ANY_STATUS:
+            status = ActionItemStatus.values
+        return {
+            "owner": data.get("owner"),
+            "overdue": bool(data.get("overdue")),
+            "status": status,
+        }

@@ -2,12 +2,18 @@
 
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from incidents.models import (
+    OPEN_ACTION_ITEM_STATUSES,
+    ActionItem,
     AffectedSystem,
     CrewMember,
     CrewRole,
+    Finding,
     Incident,
+    PostIncidentReview,
+    ReviewSection,
     Task,
     TimelineEntry,
 )
@@ -45,7 +51,7 @@ def incident_detail(*, user, pk) -> Incident:
     """An incident with everything its page shows, in a fixed number of queries."""
     return get_object_or_404(
         visible_incidents(user)
-        .select_related("reporter")
+        .select_related("reporter", "review")
         .prefetch_related(
             Prefetch("crew", queryset=CrewMember.objects.select_related("user")),
             Prefetch("systems", queryset=AffectedSystem.objects.prefetch_related("history")),
@@ -82,3 +88,68 @@ def crew_manageable_by(*, user, incident: Incident) -> bool:
         member.user_id == user.pk and member.role == CrewRole.COMMANDER
         for member in incident.crew.all()
     )
+
+
+# --- The post-incident review ------------------------------------------------------
+
+
+def review_get(*, user, incident_pk) -> PostIncidentReview:
+    """An incident's review with its sections, findings and action items; 404 when the
+    incident is out of sight or has no review yet."""
+    incident = incident_get(user=user, pk=incident_pk)
+    sections = ReviewSection.objects.select_related("updated_by").prefetch_related(
+        Prefetch("findings", queryset=Finding.objects.select_related("created_by")),
+        Prefetch("action_items", queryset=ActionItem.objects.select_related("owner")),
+    )
+    review = get_object_or_404(
+        PostIncidentReview.objects.select_related("completed_by").prefetch_related(
+            Prefetch("sections", queryset=sections)
+        ),
+        incident=incident,
+    )
+    review.incident = incident  # already loaded through the gate
+    return review
+
+
+def action_items_visible(user):
+    """Action items of the incidents the user may see."""
+    return ActionItem.objects.filter(incident__in=visible_incidents(user)).select_related(
+        "incident", "owner"
+    )
+
+
+def action_item_get(*, user, incident_pk, pk) -> ActionItem:
+    incident = incident_get(user=user, pk=incident_pk)
+    return get_object_or_404(
+        ActionItem.objects.select_related("incident", "owner", "section__review"),
+        incident=incident,
+        pk=pk,
+    )
+
+
+def review_section_get(*, user, incident_pk, pk) -> ReviewSection:
+    incident = incident_get(user=user, pk=incident_pk)
+    return get_object_or_404(
+        ReviewSection.objects.select_related("review__incident"), review__incident=incident, pk=pk
+    )
+
+
+def action_item_tracker(*, user, owner=None, overdue=False, status=None):
+    """Open action items across the incidents the user may see, soonest due first.
+
+    `owner`: a person or a person's id. `status`: one status or several; by default
+    the open ones (open and in progress). `overdue`: only open items past their date.
+    """
+    items = action_items_visible(user)
+    if owner is not None:
+        items = items.filter(owner=owner)
+    if status is None:
+        statuses = list(OPEN_ACTION_ITEM_STATUSES)
+    elif isinstance(status, str):
+        statuses = [status]
+    else:
+        statuses = list(status)
+    if overdue:
+        statuses = [value for value in statuses if value in OPEN_ACTION_ITEM_STATUSES]
+        items = items.filter(due_date__lt=timezone.localdate())
+    return items.filter(status__in=statuses).select_related("section").order_by("due_date", "id")

@@ -1,30 +1,50 @@
 """Every write to incidents and what hangs off them. Each function checks that the
-actor may do it, validates, saves in one transaction and records an audit event."""
+actor may do it, validates, saves in one transaction and records an audit event.
+
+Notifications name their event (notification_queue(event=...)) so that people's
+preferences apply: incident.filed, incident.severity_raised, incident.crew_added,
+incident.task_assigned, review.action_item_assigned. A message about a restricted
+incident carries only its reference and the path to it (never its title or facts).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 import audit
 from accounts.models import User
 from accounts.roles import Role
-from incidents.lifecycle import Status, check_transition
+from incidents.lifecycle import ReviewRequired, Status, check_transition
 from incidents.models import (
     ALLOWED_CLOCK_SKEW,
+    CLOSED_ACTION_ITEM_STATUSES,
+    ActionItem,
+    ActionItemStatus,
     AffectedSystem,
     ContainmentChange,
     ContainmentState,
     CrewMember,
     CrewRole,
     EntryKind,
+    Finding,
     Incident,
+    PostIncidentReview,
     ReferenceCounter,
+    ReviewSection,
+    ReviewSectionKind,
+    ReviewStatus,
+    Severity,
     Task,
     TimelineEntry,
 )
-from incidents.selectors import crew_manageable_by
+from incidents.selectors import crew_manageable_by, visible_incidents
 from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -41,6 +61,10 @@ EDITABLE_FIELDS = (
     "estimated_affected_people",
     "restricted",
 )
+
+# Leads hear of every filing at these severities (their preferences may add the rest).
+LEADS_NOTIFIED_OF_FILING = (Severity.HIGH, Severity.CRITICAL)
+SEVERITY_ORDER = list(Severity.values)
 
 
 def _require(actor, permission: str) -> None:
@@ -96,18 +120,41 @@ def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
     return incident
 
 
+def _active_leads():
+    return User.objects.filter(groups__name=Role.LEAD, is_active=True).distinct()
+
+
+def _notify(*, recipients, incident: Incident, event: str, headline: str, what: str, path=None):
+    """One message per recipient about `incident`: its reference, title, what happened and
+    the path to it; for a restricted incident only the reference and the path."""
+    recipients = list(recipients)
+    if not recipients:
+        return
+    path = path or reverse("incidents:detail", args=[incident.pk])
+    if incident.restricted:
+        subject = f"[Cordon] {incident.reference}"
+        body = (
+            f"There is news on the restricted incident {incident.reference}.\n"
+            f"Open it in Cordon: {path}\n"
+        )
+    else:
+        subject = f"[Cordon] {incident.reference} {headline}"
+        body = f"{incident.reference}: {incident.title}\n{what}\nOpen it in Cordon: {path}\n"
+    notification_queue(recipients=recipients, subject=subject, body=body, event=event)
+
+
 def _notify_leads_of_filing(incident: Incident) -> None:
-    leads = User.objects.filter(groups__name=Role.LEAD, is_active=True).exclude(
-        pk=incident.reporter_id
-    )
-    notification_queue(
-        recipients=leads,
-        subject=f"[Cordon] {incident.reference} filed ({incident.get_severity_display()})",
-        body=(
-            f"{incident.reporter.get_username()} filed {incident.reference}: {incident.title}\n"
-            f"Severity: {incident.get_severity_display()}\n"
-            f"Aware at: {incident.aware_at:%Y-%m-%d %H:%M} UTC\n"
-            f"Open it in Cordon: /incidents/{incident.pk}/\n"
+    if incident.severity not in LEADS_NOTIFIED_OF_FILING:
+        return
+    severity = incident.get_severity_display()
+    _notify(
+        recipients=_active_leads().exclude(pk=incident.reporter_id),
+        incident=incident,
+        event="incident.filed",
+        headline=f"filed ({severity})",
+        what=(
+            f"{incident.reporter.get_username()} filed it with severity {severity.lower()}; "
+            f"aware at {incident.aware_at:%Y-%m-%d %H:%M} UTC."
         ),
     )
 
@@ -126,24 +173,60 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
     if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
         # Who may see an incident is decided by those who decide its crew.
         raise PermissionDenied("Only leads and the incident commander change need-to-know.")
+    previous_severity = incident.severity
     for name, value in changed.items():
         setattr(incident, name, value)
     incident.full_clean()
     incident.save()
     audit.record("incident.updated", actor=actor, target=incident, data={"fields": sorted(changed)})
+    if SEVERITY_ORDER.index(incident.severity) > SEVERITY_ORDER.index(previous_severity):
+        _severity_raised(incident=incident, actor=actor, previous=previous_severity)
     return incident
+
+
+def _severity_raised(*, incident: Incident, actor, previous: str) -> None:
+    audit.record(
+        "incident.severity_raised",
+        actor=actor,
+        target=incident,
+        data={"from": previous, "to": incident.severity},
+    )
+    recipients = (
+        User.objects.filter(
+            Q(crew_memberships__incident=incident) | Q(groups__name=Role.LEAD), is_active=True
+        )
+        .exclude(pk=actor.pk)
+        .distinct()
+    )
+    _notify(
+        recipients=recipients,
+        incident=incident,
+        event="incident.severity_raised",
+        headline=f"severity raised to {incident.get_severity_display()}",
+        what=(
+            f"{actor.get_username()} raised the severity from "
+            f"{Severity(previous).label.lower()} to {incident.get_severity_display().lower()}."
+        ),
+    )
 
 
 @transaction.atomic
 def incident_change_status(*, incident: Incident, actor, status: str, reason: str = "") -> Incident:
     """Move an incident along its lifecycle (incidents.lifecycle); writes a timeline entry.
 
-    Raises IllegalTransition or ReasonRequired without writing anything.
+    Entering `review` starts the post-incident review (once: it is kept when the
+    incident goes back and forth). Closing an incident whose severity is in
+    settings.REVIEW_REQUIRED_SEVERITIES needs that review completed.
+
+    Raises IllegalTransition (ReviewRequired is one) or ReasonRequired without writing
+    anything.
     """
     _require(actor, "incidents.change_incident")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     previous = incident.status
     check_transition(previous, status, reason)
+    if status == Status.CLOSED:
+        _check_review_for_closing(incident)
     now = timezone.now()
     incident.status = status
     if status == Status.ERADICATION and previous == Status.CONTAINMENT:
@@ -167,7 +250,27 @@ def incident_change_status(*, incident: Incident, actor, status: str, reason: st
         target=incident,
         data={"from": previous, "to": status, "reason": reason.strip()},
     )
+    if status == Status.REVIEW:
+        review_start(incident=incident, actor=actor)
     return incident
+
+
+def review_required(incident: Incident) -> bool:
+    """Whether closing `incident` needs a completed review (REVIEW_REQUIRED_SEVERITIES)."""
+    return incident.severity in settings.REVIEW_REQUIRED_SEVERITIES
+
+
+def _check_review_for_closing(incident: Incident) -> None:
+    if not review_required(incident):
+        return
+    # The incident row is locked; the review row is locked after it (as review_reopen does).
+    review = PostIncidentReview.objects.select_for_update().filter(incident=incident).first()
+    if review is None or not review.is_completed:
+        raise ReviewRequired(
+            f"Closing a {incident.get_severity_display().lower()} incident needs a completed "
+            f"post-incident review: complete the review of {incident.reference} first "
+            f"({reverse('incidents:review', args=[incident.pk])})."
+        )
 
 
 @transaction.atomic
@@ -261,6 +364,15 @@ def task_add(*, incident: Incident, actor, title: str, assignee=None, due_date=N
     task.full_clean()
     task.save()
     audit.record("incident.task_added", actor=actor, target=incident, data={"task": title})
+    if assignee is not None and assignee.pk != actor.pk:
+        due = f", due {due_date:%Y-%m-%d}" if due_date else ""
+        _notify(
+            recipients=[assignee],
+            incident=incident,
+            event="incident.task_assigned",
+            headline="task assigned to you",
+            what=f"{actor.get_username()} assigned you the task \u201c{task.title}\u201d{due}.",
+        )
     return task
 
 
@@ -302,6 +414,17 @@ def crew_add(*, incident: Incident, actor, user, role: str = CrewRole.RESPONDER)
         target=incident,
         data={"user": user.get_username(), "role": role},
     )
+    if user.pk != actor.pk:
+        _notify(
+            recipients=[user],
+            incident=incident,
+            event="incident.crew_added",
+            headline="you joined the crew",
+            what=(
+                f"{actor.get_username()} added you to the crew as "
+                f"{member.get_role_display().lower()}."
+            ),
+        )
     return member
 
 
@@ -313,3 +436,342 @@ def crew_remove(*, member: CrewMember, actor) -> None:
     username = member.user.get_username()
     member.delete()
     audit.record("incident.crew_removed", actor=actor, target=incident, data={"user": username})
+
+
+# --- The post-incident review ------------------------------------------------------
+
+# Fields of an action item that may change, and which of them its owner (without the
+# right to edit the review) and anyone after completion may still change: a completed
+# review is read-only, but the work it decided on goes on and is tracked.
+ACTION_ITEM_FIELDS = ("status", "owner", "due_date", "ticket_url")
+ACTION_ITEM_OWNER_FIELDS = ("status",)
+ACTION_ITEM_FIELDS_AFTER_COMPLETION = ("status", "ticket_url")
+REQUIRED_FOR_COMPLETION = (ReviewSectionKind.SUMMARY, ReviewSectionKind.ROOT_CAUSE)
+
+
+def may_edit_review(user, incident: Incident) -> bool:
+    """People who may change the incident (incidents.change_incident) and see it."""
+    return (
+        user is not None
+        and user.is_active
+        and user.has_perm("incidents.change_incident")
+        and visible_incidents(user).filter(pk=incident.pk).exists()
+    )
+
+
+def _require_review_editor(actor, incident: Incident) -> None:
+    if not may_edit_review(actor, incident):
+        raise PermissionDenied("Only people who may change this incident edit its review.")
+
+
+def _locked_review(review_id: int) -> PostIncidentReview:
+    return PostIncidentReview.objects.select_for_update().get(pk=review_id)
+
+
+def _require_draft(review: PostIncidentReview) -> None:
+    if review.is_completed:
+        raise ValidationError("This review is completed and read-only; reopen it to change it.")
+
+
+def _utc(moment) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _duration(start, end) -> str:
+    minutes = max(int((end - start).total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(part for part in parts if part)
+
+
+def _timeline_text(incident: Incident) -> str:
+    """One line per timeline entry: UTC time, kind, text."""
+    entries = TimelineEntry.objects.filter(incident=incident).order_by("occurred_at", "id")
+    return "\n".join(
+        f"{_utc(entry.occurred_at)} \u2014 {entry.get_kind_display()} \u2014 "
+        f"{' '.join(entry.body.split())}"
+        for entry in entries
+    )
+
+
+def _detection_text(incident: Incident) -> str:
+    """How the incident was discovered and how long each phase took, as far as known."""
+    lines = [f"How it was discovered: {incident.discovery_method.strip() or 'not recorded'}"]
+    times = [
+        ("Occurred", incident.occurred_at),
+        ("Discovered", incident.discovered_at),
+        ("Aware", incident.aware_at),
+        ("Contained", incident.contained_at),
+        ("Resolved", incident.resolved_at),
+    ]
+    lines += [f"{label}: {_utc(moment) if moment else 'not known'}" for label, moment in times]
+    phases = [
+        ("Occurred \u2192 discovered", incident.occurred_at, incident.discovered_at),
+        ("Discovered \u2192 aware", incident.discovered_at, incident.aware_at),
+        ("Aware \u2192 contained", incident.aware_at, incident.contained_at),
+        ("Aware \u2192 resolved", incident.aware_at, incident.resolved_at),
+    ]
+    for label, start, end in phases:
+        known = start is not None and end is not None
+        lines.append(f"{label}: {_duration(start, end) if known else 'not known yet'}")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def review_start(*, incident: Incident, actor) -> PostIncidentReview:
+    """Create the incident's review with every section; the timeline and detection
+    sections are prefilled from the incident. Idempotent: an existing review is kept."""
+    _require(actor, "incidents.change_incident")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    existing = PostIncidentReview.objects.filter(incident=incident).first()
+    if existing is not None:
+        return existing
+    review = PostIncidentReview(incident=incident, created_by=actor)
+    review.full_clean()
+    review.save()
+    prefilled = {
+        ReviewSectionKind.TIMELINE: _timeline_text(incident),
+        ReviewSectionKind.DETECTION: _detection_text(incident),
+    }
+    for position, kind in enumerate(ReviewSectionKind):
+        # One save per section (not bulk_create): the audit log captures each write.
+        section = ReviewSection(
+            review=review, kind=kind, position=position, body=prefilled.get(kind, "")
+        )
+        section.full_clean()
+        section.save()
+    audit.record("review.started", actor=actor, target=incident, data={"review": review.pk})
+    return review
+
+
+@transaction.atomic
+def review_section_update(*, section: ReviewSection, actor, body: str) -> ReviewSection:
+    incident = section.review.incident
+    _require_review_editor(actor, incident)
+    _require_draft(_locked_review(section.review_id))
+    section = ReviewSection.objects.select_for_update().get(pk=section.pk)
+    if section.body == body:
+        return section
+    section.body = body
+    section.updated_at = timezone.now()
+    section.updated_by = actor
+    section.full_clean()
+    section.save()
+    audit.record(
+        "review.section_updated", actor=actor, target=incident, data={"section": section.kind}
+    )
+    return section
+
+
+@transaction.atomic
+def finding_add(*, section: ReviewSection, actor, body: str) -> Finding:
+    incident = section.review.incident
+    _require_review_editor(actor, incident)
+    _require_draft(_locked_review(section.review_id))
+    finding = Finding(section=section, body=body.strip(), created_by=actor)
+    finding.full_clean()
+    finding.save()
+    audit.record(
+        "review.finding_added",
+        actor=actor,
+        target=incident,
+        data={"section": section.kind, "finding": finding.pk},
+    )
+    return finding
+
+
+def _check_owner(owner, incident: Incident) -> None:
+    if owner is None or not owner.is_active:
+        raise ValidationError({"owner": ["Choose an active person as the owner."]})
+    if not visible_incidents(owner).filter(pk=incident.pk).exists():
+        raise ValidationError({"owner": ["The owner must be someone who can see this incident."]})
+
+
+def _notify_action_item_owner(item: ActionItem, actor) -> None:
+    if item.owner_id == actor.pk:
+        return
+    _notify(
+        recipients=[item.owner],
+        incident=item.incident,
+        event="review.action_item_assigned",
+        headline="review action item assigned to you",
+        what=(
+            f"{actor.get_username()} made you the owner of the action item "
+            f"\u201c{item.title}\u201d, due {item.due_date:%Y-%m-%d}."
+        ),
+        path=reverse("incidents:review", args=[item.incident_id]),
+    )
+
+
+@transaction.atomic
+def action_item_add(
+    *, section: ReviewSection, actor, title: str, owner, due_date, ticket_url: str = ""
+) -> ActionItem:
+    """An action item with an owner and a due date (both required: an item nobody owns
+    or nobody dates is not tracked, so review_complete need not check for them)."""
+    incident = section.review.incident
+    _require_review_editor(actor, incident)
+    _require_draft(_locked_review(section.review_id))
+    _check_owner(owner, incident)
+    item = ActionItem(
+        section=section,
+        incident=incident,
+        title=title.strip(),
+        owner=owner,
+        due_date=due_date,
+        ticket_url=ticket_url.strip(),
+        created_by=actor,
+    )
+    item.full_clean()
+    item.save()
+    audit.record(
+        "review.action_item_added",
+        actor=actor,
+        target=incident,
+        data={
+            "item": item.pk,
+            "section": section.kind,
+            "title": item.title,
+            "owner": owner.get_username(),
+            "due_date": item.due_date.isoformat(),
+        },
+    )
+    _notify_action_item_owner(item, actor)
+    return item
+
+
+def _audit_value(value):
+    if hasattr(value, "get_username"):
+        return value.get_username()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def action_item_update(*, item: ActionItem, actor, **fields) -> ActionItem:
+    """Change an action item's status, owner, due date or ticket link.
+
+    Review editors change any of them; the item's owner changes its status. On a
+    completed review only the status and the ticket link still change (the work goes
+    on after the review). Closing (done, won't do) sets closed_at; reopening clears it.
+    """
+    unknown = set(fields) - set(ACTION_ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"action_item_update() takes only {', '.join(ACTION_ITEM_FIELDS)}")
+    item = (
+        ActionItem.objects.select_for_update()
+        .select_related("incident", "owner", "section")
+        .get(pk=item.pk)
+    )
+    incident = item.incident
+    if not may_edit_review(actor, incident):
+        is_owner = (
+            actor is not None
+            and actor.is_active
+            and actor.pk == item.owner_id
+            and visible_incidents(actor).filter(pk=incident.pk).exists()
+        )
+        if not is_owner or set(fields) - set(ACTION_ITEM_OWNER_FIELDS):
+            raise PermissionDenied(
+                "Only people who may change this incident, or the item's owner for its "
+                "status, change an action item."
+            )
+    review = _locked_review(item.section.review_id)
+    if review.is_completed and set(fields) - set(ACTION_ITEM_FIELDS_AFTER_COMPLETION):
+        raise ValidationError(
+            "This review is completed: only an action item's status and ticket link still "
+            "change; reopen the review to change the rest."
+        )
+    if "owner" in fields and fields["owner"] != item.owner:
+        _check_owner(fields["owner"], incident)
+    if "ticket_url" in fields:
+        fields["ticket_url"] = (fields["ticket_url"] or "").strip()
+    changes = {
+        name: [_audit_value(getattr(item, name)), _audit_value(value)]
+        for name, value in fields.items()
+        if getattr(item, name) != value
+    }
+    if not changes:
+        return item
+    previous_owner_id = item.owner_id
+    for name, value in fields.items():
+        setattr(item, name, value)
+    if item.status in CLOSED_ACTION_ITEM_STATUSES:
+        item.closed_at = item.closed_at or timezone.now()
+    else:
+        item.closed_at = None
+    item.full_clean()
+    item.save()
+    audit.record(
+        "review.action_item_updated",
+        actor=actor,
+        target=incident,
+        data={"item": item.pk, "title": item.title, "changes": changes},
+    )
+    if item.owner_id != previous_owner_id:
+        _notify_action_item_owner(item, actor)
+    return item
+
+
+@transaction.atomic
+def review_complete(*, review: PostIncidentReview, actor) -> PostIncidentReview:
+    """Mark the review completed (then read-only). Needs a summary and a root cause.
+
+    Every action item has an owner and a due date by construction (action_item_add),
+    so open items do not stop completion: they stay on the tracker.
+    """
+    incident = review.incident
+    _require_review_editor(actor, incident)
+    review = _locked_review(review.pk)
+    if review.is_completed:
+        raise ValidationError("This review is already completed.")
+    bodies = dict(review.sections.values_list("kind", "body"))
+    missing = {
+        kind.value: [f"Write the {kind.label.lower()} before completing the review."]
+        for kind in REQUIRED_FOR_COMPLETION
+        if not (bodies.get(kind) or "").strip()
+    }
+    if missing:
+        raise ValidationError(missing)
+    review.status = ReviewStatus.COMPLETED
+    review.completed_at = timezone.now()
+    review.completed_by = actor
+    review.full_clean()
+    review.save()
+    open_items = ActionItem.objects.filter(
+        section__review=review, status__in=[ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS]
+    ).count()
+    audit.record(
+        "review.completed",
+        actor=actor,
+        target=incident,
+        data={"review": review.pk, "open_action_items": open_items},
+    )
+    return review
+
+
+@transaction.atomic
+def review_reopen(*, review: PostIncidentReview, actor) -> PostIncidentReview:
+    """Make a completed review editable again. Refused while the incident is closed and
+    its severity needs a completed review (reopen the incident first)."""
+    incident = review.incident
+    _require_review_editor(actor, incident)
+    # Lock order: incident, then review (as closing does), so the two cannot cross.
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    review = _locked_review(review.pk)
+    if not review.is_completed:
+        raise ValidationError("This review is not completed.")
+    if incident.status == Status.CLOSED and review_required(incident):
+        raise ValidationError(
+            f"{incident.reference} is closed and its severity needs a completed review: "
+            "move the incident back to review first."
+        )
+    review.status = ReviewStatus.DRAFT
+    review.completed_at = None
+    review.completed_by = None
+    review.full_clean()
+    review.save()
+    audit.record("review.reopened", actor=actor, target=incident, data={"review": review.pk})
+    return review

@@ -1,4 +1,5 @@
-"""Browser URLs of incidents (CONTRACT.md: /incidents/, /incidents/new/, /incidents/<id>/)."""
+"""Browser URLs of incidents (CONTRACT.md: /incidents/, /incidents/new/, /incidents/<id>/),
+their post-incident review and the tracker of its action items."""
 
 from django.urls import path
 
@@ -9,6 +10,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new/", views.incident_new, name="new"),
+    path("action-items/", views.action_item_tracker, name="action_items"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/status/", views.status_change, name="status_change"),
     path("<int:pk>/timeline/", views.timeline_add, name="timeline_add"),
@@ -22,4 +24,27 @@ urlpatterns = [
     path("<int:pk>/crew/<int:member_pk>/remove/", views.crew_remove, name="crew_remove"),
     path("<int:pk>/tasks/", views.task_add, name="task_add"),
     path("<int:pk>/tasks/<int:task_pk>/done/", views.task_done, name="task_done"),
+    path("<int:pk>/review/", views.review_page, name="review"),
+    path("<int:pk>/review/complete/", views.review_complete, name="review_complete"),
+    path("<int:pk>/review/reopen/", views.review_reopen, name="review_reopen"),
+    path(
+        "<int:pk>/review/sections/<int:section_pk>/",
+        views.review_section_update,
+        name="review_section_update",
+    ),
+    path(
+        "<int:pk>/review/sections/<int:section_pk>/findings/",
+        views.finding_add,
+        name="review_finding_add",
+    ),
+    path(
+        "<int:pk>/review/sections/<int:section_pk>/action-items/",
+        views.action_item_add,
+        name="review_action_item_add",
+    ),
+    path(
+        "<int:pk>/review/action-items/<int:item_pk>/status/",
+        views.action_item_status,
+        name="review_action_item_status",
+    ),
 ]

@@ -11,13 +11,31 @@ from incidents.views.actions import (
     timeline_add,
 )
 from incidents.views.pages import incident_detail, incident_list, incident_new
+from incidents.views.review import (
+    action_item_add,
+    action_item_status,
+    action_item_tracker,
+    finding_add,
+    review_complete,
+    review_page,
+    review_reopen,
+    review_section_update,
+)
 
 __all__ = [
+    "action_item_add",
+    "action_item_status",
+    "action_item_tracker",
     "crew_add",
     "crew_remove",
+    "finding_add",
     "incident_detail",
     "incident_list",
     "incident_new",
+    "review_complete",
+    "review_page",
+    "review_reopen",
+    "review_section_update",
     "status_change",
     "system_add",
     "system_containment",

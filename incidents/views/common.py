@@ -16,8 +16,10 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from incidents import forms
+from incidents.lifecycle import Status, next_statuses
 from incidents.models import DataCategory, Incident
 from incidents.selectors import crew_manageable_by
+from incidents.services import review_required
 
 HTMX_HEADER = "HX-Request"
 UNPROCESSABLE = 422  # a form the services refused; htmx is configured to swap it in
@@ -109,8 +111,16 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
         for task in incident.tasks.all()
     ]
     crew_form = bound.get("crew") or forms.CrewAddForm(incident=incident)
+    review = getattr(incident, "review", None)  # selected with the incident
+    closing_needs_review = (
+        Status.CLOSED in next_statuses(incident.status)
+        and review_required(incident)
+        and not (review and review.is_completed)
+    )
     return {
         "incident": incident,
+        "review": review,
+        "closing_needs_review": closing_needs_review,
         "can": can,
         "notices": notices or {},
         "data_categories": [DataCategory(value).label for value in incident.data_categories],

@@ -17,6 +17,7 @@ from audit.models import AuditEvent
 from incidents import services
 from incidents.lifecycle import ORDER, Status
 from incidents.models import EntryKind, Incident, TimelineEntry
+from tests.incidents.review_helpers import complete_review
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,8 @@ def writer(responder, token_client):
 def _at_status(incident, status, actor):
     """Walk an incident forward through the lifecycle to `status`."""
     for step in ORDER[1 : ORDER.index(status) + 1]:
+        if step == Status.CLOSED:  # a high incident closes with a completed review
+            complete_review(incident, actor)
         incident = services.incident_change_status(incident=incident, actor=actor, status=step)
     return incident
 
@@ -315,8 +318,10 @@ def test_following_next_walks_every_incident_once_newest_first(writer, responder
 # --- Lifecycle through PATCH --------------------------------------------------
 
 
-def test_every_forward_step_is_allowed(writer, incident):
+def test_every_forward_step_is_allowed(writer, incident, responder):
     for status in ORDER[1:]:
+        if status == Status.CLOSED:  # a high incident closes with a completed review
+            complete_review(incident, responder)
         response = writer.patch(detail_url(incident.pk), {"status": status}, format="json")
         assert response.status_code == 200, (status, response.content)
         assert response.json()["status"] == status
@@ -389,6 +394,7 @@ def test_containment_to_eradication_sets_contained_at(writer, incident, responde
 
 def test_closing_sets_resolved_at(writer, incident, responder):
     incident = _at_status(incident, Status.REVIEW, responder)
+    complete_review(incident, responder)
     assert writer.get(detail_url(incident.pk)).json()["resolved_at"] is None
     before = timezone.now()
     response = writer.patch(detail_url(incident.pk), {"status": "closed"}, format="json")

@@ -1,0 +1,228 @@
+"""The post-incident review page, its writes, and the tracker of action items.
+
+Objects are looked up through the selectors (the need-to-know gate), so a review of
+an incident the person cannot see is 404. Each write is a POST to its own URL that
+calls one service and redirects back to the section it changed; a refused write shows
+the page again with the error (422).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import forms, selectors, services
+from incidents.models import REVIEW_GUIDANCE, PostIncidentReview, ReviewSectionKind
+from incidents.views.common import UNPROCESSABLE, login_required, require
+
+ACTION_ITEMS_PER_PAGE = 50
+RETURN_TO_TRACKER = "tracker"
+
+
+def review_url(incident_pk, anchor: str | None = None) -> str:
+    url = reverse("incidents:review", args=[incident_pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _may_change_item(user, item, may_edit: bool) -> bool:
+    return may_edit or item.owner_id == user.pk
+
+
+def review_context(request, review: PostIncidentReview, *, bound=None, errors=()) -> dict:
+    """Everything the review page shows. `bound` holds refused forms keyed by
+    (form name, object id), to show again with their errors."""
+    user = request.user
+    bound = bound or {}
+    incident = review.incident
+    may_edit = services.may_edit_review(user, incident)
+    editable = may_edit and not review.is_completed
+    sections = []
+    for section in review.sections.all():
+        items = [
+            {
+                "item": item,
+                "may_change": _may_change_item(user, item, may_edit),
+                "form": bound.get(("status", item.pk)) or forms.ActionItemStatusForm(item=item),
+            }
+            for item in section.action_items.all()
+        ]
+        sections.append(
+            {
+                "section": section,
+                "guidance": REVIEW_GUIDANCE[ReviewSectionKind(section.kind)],
+                "is_root_cause": section.kind == ReviewSectionKind.ROOT_CAUSE,
+                "form": bound.get(("section", section.pk))
+                or forms.ReviewSectionForm(section=section),
+                "finding_form": bound.get(("finding", section.pk))
+                or forms.FindingForm(section=section),
+                "item_form": bound.get(("item", section.pk))
+                or forms.ActionItemAddForm(section=section, incident=incident),
+                "items": items,
+            }
+        )
+    return {
+        "incident": incident,
+        "review": review,
+        "sections": sections,
+        "editable": editable,
+        "may_complete": editable,
+        "may_reopen": may_edit and review.is_completed,
+        "required_for_closing": services.review_required(incident),
+        "errors": list(errors),
+    }
+
+
+def _refused(request, pk, *, bound=None, errors=()):
+    review = selectors.review_get(user=request.user, incident_pk=pk)
+    context = review_context(request, review, bound=bound, errors=errors)
+    return render(request, "incidents/review.html", context, status=UNPROCESSABLE)
+
+
+@login_required
+@require_GET
+def review_page(request, pk):
+    """The incident's review; 404 when the incident is out of sight or has no review yet."""
+    review = selectors.review_get(user=request.user, incident_pk=pk)
+    return render(request, "incidents/review.html", review_context(request, review))
+
+
+@login_required
+@require_POST
+def review_section_update(request, pk, section_pk):
+    section = selectors.review_section_get(user=request.user, incident_pk=pk, pk=section_pk)
+    require(services.may_edit_review(request.user, section.review.incident))
+    form = forms.ReviewSectionForm(request.POST, section=section)
+    if form.is_valid():
+        try:
+            services.review_section_update(
+                section=section, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, f"{section.get_kind_display()} saved.")
+            return redirect(review_url(pk, f"section-{section.kind}"))
+    return _refused(request, pk, bound={("section", section.pk): form})
+
+
+@login_required
+@require_POST
+def finding_add(request, pk, section_pk):
+    section = selectors.review_section_get(user=request.user, incident_pk=pk, pk=section_pk)
+    require(services.may_edit_review(request.user, section.review.incident))
+    form = forms.FindingForm(request.POST, section=section)
+    if form.is_valid():
+        try:
+            services.finding_add(
+                section=section, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, "Finding added.")
+            return redirect(review_url(pk, f"section-{section.kind}"))
+    return _refused(request, pk, bound={("finding", section.pk): form})
+
+
+@login_required
+@require_POST
+def action_item_add(request, pk, section_pk):
+    section = selectors.review_section_get(user=request.user, incident_pk=pk, pk=section_pk)
+    incident = section.review.incident
+    require(services.may_edit_review(request.user, incident))
+    form = forms.ActionItemAddForm(request.POST, section=section, incident=incident)
+    if form.is_valid():
+        try:
+            item = services.action_item_add(
+                section=section, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Action item “{item.title}” added.")
+            return redirect(review_url(pk, f"section-{section.kind}"))
+    return _refused(request, pk, bound={("item", section.pk): form})
+
+
+@login_required
+@require_POST
+def action_item_status(request, pk, item_pk):
+    item = selectors.action_item_get(user=request.user, incident_pk=pk, pk=item_pk)
+    may_edit = services.may_edit_review(request.user, item.incident)
+    require(_may_change_item(request.user, item, may_edit))
+    form = forms.ActionItemStatusForm(request.POST, item=item)
+    to_tracker = request.POST.get("return_to") == RETURN_TO_TRACKER
+    if form.is_valid():
+        try:
+            item = services.action_item_update(
+                item=item, actor=request.user, status=form.cleaned_data["status"]
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
+            if to_tracker:
+                return redirect("incidents:action_items")
+            return redirect(review_url(pk, f"item-{item.pk}"))
+    if to_tracker:
+        return HttpResponseBadRequest("Choose one of the action item statuses.")
+    return _refused(request, pk, bound={("status", item.pk): form})
+
+
+@login_required
+@require_POST
+def review_complete(request, pk):
+    review = selectors.review_get(user=request.user, incident_pk=pk)
+    require(services.may_edit_review(request.user, review.incident))
+    try:
+        services.review_complete(review=review, actor=request.user)
+    except ValidationError as error:
+        return _refused(request, pk, errors=error.messages)
+    messages.success(request, "The review is completed.")
+    return redirect(review_url(pk))
+
+
+@login_required
+@require_POST
+def review_reopen(request, pk):
+    review = selectors.review_get(user=request.user, incident_pk=pk)
+    require(services.may_edit_review(request.user, review.incident))
+    try:
+        services.review_reopen(review=review, actor=request.user)
+    except ValidationError as error:
+        return _refused(request, pk, errors=error.messages)
+    messages.success(request, "The review is open for changes again.")
+    return redirect(review_url(pk))
+
+
+@login_required
+@require_GET
+def action_item_tracker(request):
+    """Action items across the incidents the person may see, soonest due first."""
+    filter_form = forms.ActionItemFilterForm(request.GET, user=request.user)
+    filters = filter_form.valid_filters()
+    items = selectors.action_item_tracker(user=request.user, **filters)
+    page = Paginator(items, ACTION_ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    may_edit = request.user.has_perm("incidents.change_incident")
+    rows = [
+        {
+            "item": item,
+            "may_change": _may_change_item(request.user, item, may_edit),
+            "form": forms.ActionItemStatusForm(item=item),
+        }
+        for item in page
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter_form": filter_form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "return_to": RETURN_TO_TRACKER,
+    }
+    status = 400 if filter_form.errors else 200
+    return render(request, "incidents/action_items.html", context, status=status)
