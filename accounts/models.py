@@ -24,6 +24,11 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         default=False, help_text="Set for one-time passwords; cleared by a password change."
     )
+    email_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the person proved they read mail at `email` (a link sent there).",
+    )
 
     @cached_property
     def roles(self) -> frozenset[str]:

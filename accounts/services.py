@@ -68,8 +68,10 @@ def member_save(
     created = user is None
     if created:
         user = User(username=username)
-    if email is not None:
+    if email is not None and email != user.email:
         user.email = email
+        # Set by a lead or the command line: nobody proved they read mail there.
+        user.email_verified_at = None
     if password is not None:
         password_validation.validate_password(password, user)
         user.set_password(password)
@@ -257,7 +259,87 @@ def login_attempt_complete(*, user: User, attempt_id: int | None) -> LoginAttemp
     if attempt is not None:
         attempt.second_factor_at = timezone.now()
         attempt.save(update_fields=["second_factor_at"])
+        _tell_of_new_address(user=user, attempt=attempt)
     return attempt
+
+
+def _tell_of_new_address(*, user: User, attempt: LoginAttempt) -> None:
+    """A complete sign-in from an address this person never completed one from: audit it
+    and tell them (mandatory). Their very first complete sign-in is not "new"."""
+    if not attempt.ip:
+        return
+    earlier = LoginAttempt.objects.filter(
+        user=user, succeeded=True, second_factor_at__isnull=False
+    ).exclude(pk=attempt.pk)
+    if not earlier.exists() or earlier.filter(ip=attempt.ip).exists():
+        return
+    audit.record(
+        "login.new_address",
+        actor=user,
+        target=user,
+        data={"ip": attempt.ip, "user_agent": attempt.user_agent},
+    )
+    notification_queue(
+        recipients=[user],
+        subject="[Cordon] Sign-in to your account from a new address",
+        body=(
+            f"Your Cordon account {user.get_username()} was signed in to, with your password "
+            "and your second factor, from an address it was never signed in from before.\n\n"
+            f"Address: {attempt.ip}\n"
+            f"Time: {attempt.second_factor_at:%Y-%m-%d %H:%M:%S} UTC\n"
+            f"Browser: {attempt.user_agent or 'unknown'}\n\n"
+            "If this was you, there is nothing to do.\n"
+            "If this was not you, end that session at once on /accounts/security/ (Sessions), "
+            "change your password and tell your CSIRT lead.\n"
+        ),
+        event="account.new_login_address",
+    )
+
+
+def lockout_notify(*, user: User, ip: str | None) -> bool:
+    """Tell the owner that sign-in to their account is locked, once per lockout episode:
+    not again while tries keep coming within the cool-off (each of them is refused and
+    recorded as login.locked_out). Call before recording the current refusal.
+
+    Only the owner hears of it, by e-mail; the person at the sign-in page learns nothing
+    more than they would for an unknown user name."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from audit.models import AuditEvent
+
+    cooloff = settings.AXES_COOLOFF_TIME or timedelta(days=1)
+    since = timezone.now() - cooloff
+    last_complete = (
+        LoginAttempt.objects.filter(user=user, succeeded=True, second_factor_at__isnull=False)
+        .values_list("second_factor_at", flat=True)
+        .first()
+    )
+    if last_complete is not None and last_complete > since:
+        since = last_complete
+    same_episode = AuditEvent.objects.filter(
+        action="login.locked_out",
+        target_type=ContentType.objects.get_for_model(User),
+        target_id=str(user.pk),
+        created_at__gt=since,
+    ).exists()
+    if same_episode or not user.is_active:
+        return False
+    minutes = int(cooloff.total_seconds() // 60)
+    notification_queue(
+        recipients=[user],
+        subject="[Cordon] Sign-in to your account was locked",
+        body=(
+            f"Too many wrong passwords were tried for your Cordon account "
+            f"{user.get_username()}, last from the address {ip or 'unknown'} at "
+            f"{timezone.now():%Y-%m-%d %H:%M} UTC. Sign-in from there is paused for "
+            f"{minutes} minutes.\n\n"
+            "If this was you, wait and try again. If it was not, your password and second "
+            "factor held; still, change your password and tell your CSIRT lead. Your failed "
+            "attempts and their addresses are on /accounts/security/.\n"
+        ),
+        event="account.locked_out",
+    )
+    return True
 
 
 # --- Second-factor devices ---------------------------------------------------
@@ -480,6 +562,16 @@ def invitation_accept(*, raw_token: str, password: str) -> User:
     invitation.save(update_fields=["accepted_at"])
     _invitations_void(user=user)
     audit.record("member.invitation_accepted", actor=user, target=user)
+    if user.email:
+        # The link reached them at this address: that proves they read mail there.
+        user.email_verified_at = invitation.accepted_at
+        user.save(update_fields=["email_verified_at"])
+        audit.record(
+            "account.email_verified",
+            actor=user,
+            target=user,
+            data={"email": user.email, "via": "invitation"},
+        )
     return user
 
 
@@ -544,3 +636,189 @@ def user_reset_password(*, user: User, new_password: str) -> User:
     sessions_ended = sessions_end(user=user, actor=user)
     audit.record("password.reset", actor=user, target=user, data={"sessions_ended": sessions_ended})
     return user
+
+
+# --- Notification preferences -------------------------------------------------------
+
+
+def notification_rows(*, user: User) -> list[dict]:
+    """The events on the person's preferences page (offered to their role, or turned on
+    by them), each with whether they get it now and whether they may turn it off."""
+    from notifications.events import events_for
+    from notifications.services import notification_preferences_of
+
+    effective = notification_preferences_of(user=user, roles=user.roles)
+    opted_in = user.notification_preferences.filter(email=True).values_list("event", flat=True)
+    return [
+        {"event": event, "email": effective[event.name]}
+        for event in events_for(user.roles, opted_in)
+    ]
+
+
+@transaction.atomic
+def notification_preferences_save(*, user: User, choices: dict[str, bool]) -> dict[str, bool]:
+    """Save the person's e-mail choice for each event in `choices` (only events on their
+    page; mandatory ones cannot be turned off). Returns the events that changed. Nothing
+    is saved when any choice is refused."""
+    from notifications.services import notification_preference_set
+
+    rows = {row["event"].name: row for row in notification_rows(user=user)}
+    unknown = sorted(name for name in choices if name not in rows)
+    if unknown:
+        raise ValidationError(
+            {"events": [f"Unknown notification event {name!r}." for name in unknown]}
+        )
+    forced = sorted(
+        name for name, email in choices.items() if rows[name]["event"].mandatory and not email
+    )
+    if forced:
+        labels = ", ".join(rows[name]["event"].label for name in forced)
+        raise ValidationError({"events": [f"Always sent, cannot be turned off: {labels}."]})
+    changed = {
+        name: bool(email)
+        for name, email in choices.items()
+        if bool(email) != rows[name]["email"] and not rows[name]["event"].mandatory
+    }
+    for name, email in changed.items():
+        notification_preference_set(user=user, event=name, email=email)
+    if changed:
+        audit.record(
+            "notification.preferences_changed",
+            actor=user,
+            target=user,
+            data={"changed": dict(sorted(changed.items()))},
+        )
+    return changed
+
+
+# --- E-mail address verification -------------------------------------------------------
+
+EMAIL_VERIFICATION_SALT = "accounts.email_verification"
+DEFAULT_EMAIL_VERIFICATION_TTL_HOURS = 24
+
+
+class EmailVerificationNotValid(Exception):
+    """The link is tampered with, expired, used, superseded or someone else's."""
+
+
+def _email_verification_ttl() -> timedelta:
+    hours = getattr(settings, "EMAIL_VERIFICATION_TTL_HOURS", DEFAULT_EMAIL_VERIFICATION_TTL_HOURS)
+    return timedelta(hours=hours)
+
+
+def _email_state(user: User) -> str:
+    """What a link is bound to: the address and verification time when it was sent. Any
+    verification changes them, so a link works once and older links die with it."""
+    verified = user.email_verified_at.isoformat() if user.email_verified_at else ""
+    return hashlib.sha256(f"{user.pk}|{user.email}|{verified}".encode()).hexdigest()[:32]
+
+
+def _clean_new_email(user: User, email: str) -> str:
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    if not email:
+        raise ValidationError({"email": ["Give an e-mail address."]})
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": error.messages}) from error
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        # One address, one person: a password-reset link must reach exactly one account.
+        raise ValidationError({"email": ["Another person already uses this e-mail address."]})
+    if email == user.email and user.email_verified_at:
+        raise ValidationError({"email": ["This address is already verified."]})
+    return email
+
+
+@transaction.atomic
+def email_change_request(*, user: User, email: str, base_url: str = "") -> str:
+    """Send a signed, expiring, single-use link to `email` (a new address, or the current
+    one if unverified); the address changes only when the link is followed. Returns the
+    link's token (the outbox keeps it only until the message is sent)."""
+    from django.core import signing
+
+    email = _clean_new_email(user, email)
+    token = signing.dumps(
+        {"user": user.pk, "email": email, "state": _email_state(user)},
+        salt=EMAIL_VERIFICATION_SALT,
+    )
+    link = base_url.rstrip("/") + reverse("accounts:email_verify", kwargs={"token": token})
+    expires_at = timezone.now() + _email_verification_ttl()
+    notification_queue(
+        recipients=[user],
+        to_address=email,
+        subject="[Cordon] Confirm your e-mail address",
+        body=(
+            f"Someone signed in as {user.get_username()} asked Cordon to send its alerts to "
+            "this address. Open this link, signed in to Cordon as that person, to confirm. "
+            f"It works once, until {expires_at:%Y-%m-%d %H:%M} UTC:\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message; nothing changes without "
+            "the link.\n"
+        ),
+        sensitive=True,
+    )
+    if user.email and user.email.lower() != email.lower():
+        notification_queue(
+            recipients=[user],
+            subject="[Cordon] A change of your e-mail address was requested",
+            body=(
+                f"A change of the e-mail address of your Cordon account {user.get_username()} "
+                f"to {email} was requested. It takes effect only when the link sent there is "
+                "followed.\nIf this was not you, end your sessions on /accounts/security/, "
+                "change your password and tell your CSIRT lead.\n"
+            ),
+        )
+    audit.record(
+        "account.email_change_requested",
+        actor=user,
+        target=user,
+        data={"email": email, "previous": user.email, "expires_at": expires_at},
+    )
+    return token
+
+
+@transaction.atomic
+def email_verify(*, user: User, token: str) -> User:
+    """Follow a verification link: set the address it was sent to, verified now.
+
+    Raises EmailVerificationNotValid for a tampered, expired, used or superseded link
+    or one sent for another person; ValidationError if the address was taken since."""
+    email = email_verification_check(user=user, token=token)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    email = email_verification_check(user=user, token=token)  # again, under the row lock
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ValidationError({"email": ["Another person already uses this e-mail address."]})
+    previous = user.email
+    user.email = email
+    user.email_verified_at = timezone.now()
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["email", "email_verified_at"])
+    audit.record(
+        "account.email_verified",
+        actor=user,
+        target=user,
+        data={"email": email, "previous": previous, "via": "link"},
+    )
+    return user
+
+
+def email_verification_check(*, user: User, token: str) -> str:
+    """The address a verification link confirms for `user`, or EmailVerificationNotValid."""
+    from django.core import signing
+
+    try:
+        payload = signing.loads(
+            token or "",
+            salt=EMAIL_VERIFICATION_SALT,
+            max_age=_email_verification_ttl(),
+        )
+    except signing.SignatureExpired as error:
+        raise EmailVerificationNotValid("This link has expired.") from error
+    except signing.BadSignature as error:
+        raise EmailVerificationNotValid("This link is not valid.") from error
+    if not isinstance(payload, dict) or payload.get("user") != user.pk:
+        raise EmailVerificationNotValid("This link was sent to someone else.")
+    if payload.get("state") != _email_state(user):
+        raise EmailVerificationNotValid("This link was used already, or a newer one was sent.")
+    return str(payload.get("email", ""))

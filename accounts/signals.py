@@ -10,7 +10,7 @@ from django.core.signals import got_request_exception
 
 import audit
 from accounts.models import User
-from accounts.services import login_attempt_record
+from accounts.services import lockout_notify, login_attempt_record
 from accounts.sessions import (
     LOGIN_ATTEMPT_SESSION_KEY,
     SESSION_IP_KEY,
@@ -52,6 +52,9 @@ def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     """django-axes refused a sign-in: the limit was just reached, or a try came during
     the cool-off. The typed user name is data (JSON-escaped), never trusted text."""
     user = User.objects.filter(username=str(username or "")).first()
+    if user is not None:
+        # The owner hears of it by e-mail (once per episode); the requester never does.
+        lockout_notify(user=user, ip=ip_address)
     audit.record(
         "login.locked_out",
         target=user,

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts import views
-from accounts.views import members, password_reset, security
+from accounts.views import email, members, notifications, password_reset, security
 
 app_name = "accounts"
 
@@ -36,6 +36,9 @@ urlpatterns = [
     # The person's own security page and its forms.
     path("security/", security.security, name="security"),
     path("security/tokens/", security.token_create, name="token_create"),
+    path("security/email/", email.email_change, name="email_change"),
+    path("email/verify/<str:token>/", email.email_verify, name="email_verify"),
+    path("notifications/", notifications.notification_preferences, name="notifications"),
     path("security/tokens/<int:pk>/revoke/", security.token_revoke, name="token_revoke"),
     path(
         "security/devices/<str:kind>/<int:pk>/remove/",

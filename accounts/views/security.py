@@ -117,7 +117,15 @@ def _token_rows(user) -> list[dict]:
     return rows
 
 
-def _page(request, *, token_form=None, new_token=None, status=200):
+def _page(
+    request,
+    *,
+    token_form=None,
+    new_token=None,
+    email_errors=(),
+    email_value=None,
+    status=200,
+):
     user = request.user
     devices = _devices(user)
     token_form = token_form or ApiTokenForm()
@@ -141,8 +149,13 @@ def _page(request, *, token_form=None, new_token=None, status=200):
             {"attempt": attempt, "recent_failure": attempt.pk in recent_failures}
             for attempt in LoginAttempt.objects.filter(user=user)[:RECENT_ATTEMPTS]
         ],
+        "email_errors": email_errors,
+        "email_value": user.email if email_value is None else email_value,
     }
     return render(request, "accounts/security.html", context, status=status)
+
+
+security_page = _page  # also renders the e-mail form's errors (accounts.views.email)
 
 
 @never_cache

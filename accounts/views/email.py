@@ -1,0 +1,70 @@
+"""Changing and verifying a person's e-mail address.
+
+Alerts go to that address, so it changes only when the person follows a signed,
+expiring, single-use link sent to the new address (accounts.services.email_verify).
+Asking for the link needs a fresh step-up; following it needs the person signed in.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services, twofactor
+from accounts.views.security import UNPROCESSABLE, security_page
+
+LINK_GONE = 400
+
+
+@login_required
+@require_POST
+@twofactor.step_up_required(return_to="accounts:security")
+def email_change(request):
+    """POST `email`: send a verification link there."""
+    email = request.POST.get("email", "")
+    try:
+        services.email_change_request(
+            user=request.user, email=email, base_url=request.build_absolute_uri("/")
+        )
+    except ValidationError as error:
+        return security_page(
+            request, email_errors=error.messages, email_value=email, status=UNPROCESSABLE
+        )
+    messages.success(
+        request,
+        "We sent a link to that address. Your address changes when you follow it.",
+    )
+    return redirect(reverse("accounts:security") + "#email")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_verify(request, token: str):
+    """GET shows what the link confirms; POST confirms it (a mail scanner that fetches
+    the link changes nothing)."""
+    if request.method == "POST":
+        try:
+            services.email_verify(user=request.user, token=token)
+        except services.EmailVerificationNotValid as error:
+            return _gone(request, str(error))
+        except ValidationError as error:
+            return _gone(request, " ".join(error.messages))
+        messages.success(request, "Your e-mail address is verified.")
+        return redirect(reverse("accounts:security") + "#email")
+    try:
+        email = services.email_verification_check(user=request.user, token=token)
+    except services.EmailVerificationNotValid as error:
+        return _gone(request, str(error))
+    return render(request, "accounts/email_verify.html", {"token": token, "email": email})
+
+
+def _gone(request, reason: str):
+    return render(
+        request, "accounts/email_verify_invalid.html", {"reason": reason}, status=LINK_GONE
+    )
