@@ -56,3 +56,169 @@ def test_open_incidents_are_counted_by_status(client, lead, make_incident):
 
 def test_the_overview_needs_a_signed_in_verified_person(client):
     assert client.get("/").status_code == 302
+
+
+# --- Need-to-know in every list and every count -----------------------------------
+
+PAGE = "/"
+
+
+@pytest.fixture
+def two_cases(lead, responder, store_evidence, make_action_item, make_incident):
+    """An open case and a restricted one that the responder does not crew, each with a
+    task and an action item for the responder, an integrity failure and a disclosure
+    in review."""
+    from incidents import services as incident_services
+
+    cases = {}
+    for name, restricted, severity in (("open", False, "high"), ("secret", True, "critical")):
+        incident = make_incident(
+            reporter=lead,
+            restricted=restricted,
+            severity=severity,
+            title=f"Case {name} zebra",
+        )
+        incident_services.task_add(
+            incident=incident, actor=lead, title=f"Task {name}", assignee=responder
+        )
+        make_action_item(incident, responder, title=f"Action {name}")
+        store_evidence(incident, lead, name.encode(), sender_sha256="0" * 64)
+        disclosure = disclosure_services.disclosure_create(
+            incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
+        )
+        disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
+        cases[name] = incident
+    incident_services.crew_add(incident=cases["open"], actor=lead, user=responder)
+    incident_services.timeline_entry_add(
+        incident=cases["open"], actor=lead, body="Isolated the open host"
+    )
+    return cases
+
+
+def _counts(context):
+    return {
+        "open": context["open_count"],
+        "matrix": context["matrix"]["total"],
+        "critical": context["matrix"]["rows"][0]["total"],
+        "tasks": context["my_tasks"].total,
+        "action_items": context["my_action_items"].total,
+        "integrity_failures": context["integrity_failures"].total,
+        "clocks": len(context["clocks"]),
+    }
+
+
+def test_a_restricted_incident_out_of_sight_is_in_no_list_and_no_count(
+    client, lead, responder, two_cases
+):
+    secret = two_cases["secret"]
+    sign_in(client, responder)
+    response = client.get(PAGE)
+    page = response.content.decode()
+    assert secret.reference not in page
+    assert "Case secret" not in page
+    assert "Task secret" not in page
+    assert "Action secret" not in page
+    assert _counts(response.context) == {
+        "open": 1,
+        "matrix": 1,
+        "critical": 0,
+        "tasks": 1,
+        "action_items": 1,
+        "integrity_failures": 1,
+        "clocks": 1,
+    }
+    assert [task.title for task in response.context["my_tasks"].rows] == ["Task open"]
+    assert [item.title for item in response.context["my_action_items"].rows] == ["Action open"]
+    entries = response.context["crew_activity"]
+    assert entries and {entry.incident_id for entry in entries} == {two_cases["open"].pk}
+    assert "Isolated the open host" in page
+
+    # The same page for a lead counts both, restricted or not.
+    client.logout()
+    sign_in(client, lead)
+    lead_counts = _counts(client.get(PAGE).context)
+    assert lead_counts["open"] == lead_counts["matrix"] == 2
+    assert lead_counts["critical"] == 1
+    assert lead_counts["integrity_failures"] == 2
+    assert lead_counts["clocks"] == 2
+
+
+def test_a_manager_sees_what_waits_for_approval_only_where_they_may_look(
+    client, manager, two_cases
+):
+    sign_in(client, manager)
+    response = client.get(PAGE)
+    waiting = response.context["awaiting_approval"]
+    assert waiting.total == 1
+    assert [d.incident_id for d in waiting.rows] == [two_cases["open"].pk]
+    assert "Waiting for my approval (1)" in response.content.decode()
+
+
+def test_an_approval_already_given_no_longer_waits(client, manager, two_cases):
+    from disclosures.selectors import disclosure_list
+
+    (disclosure,) = disclosure_list(user=manager, incident=two_cases["open"])
+    disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
+    sign_in(client, manager)
+    assert client.get(PAGE).context["awaiting_approval"].total == 0
+
+
+def test_people_who_approve_nothing_have_no_approval_list(client, responder, two_cases):
+    sign_in(client, responder)
+    response = client.get(PAGE)
+    assert response.context["awaiting_approval"].total == 0
+    assert "Waiting for my approval" not in response.content.decode()
+
+
+# --- A fixed number of queries --------------------------------------------------
+
+
+def _fill(lead, responder, make_incident, make_action_item, store_evidence, count, offset):
+    from incidents import services as incident_services
+
+    for number in range(count):
+        incident = make_incident(
+            reporter=lead, restricted=number % 2 == 0, title=f"Load {offset + number}"
+        )
+        incident_services.task_add(incident=incident, actor=lead, title="Look", assignee=lead)
+        incident_services.timeline_entry_add(incident=incident, actor=lead, body="Seen")
+        make_action_item(incident, lead)
+        store_evidence(incident, lead, f"{offset + number}".encode(), sender_sha256="0" * 64)
+        disclosure_services.disclosure_create(
+            incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
+        )
+        if number % 2:
+            incident_services.crew_add(incident=incident, actor=lead, user=responder)
+
+
+@pytest.mark.parametrize("viewer", ["lead", "responder"])
+def test_the_overview_runs_the_same_few_queries_for_more_data(
+    client,
+    lead,
+    responder,
+    make_incident,
+    make_action_item,
+    store_evidence,
+    viewer,
+    django_assert_max_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = {"lead": lead, "responder": responder}[viewer]
+    sign_in(client, user)
+    _fill(lead, responder, make_incident, make_action_item, store_evidence, 2, 0)
+    client.get(PAGE)  # warm: session and permission caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(PAGE).status_code == 200
+    _fill(lead, responder, make_incident, make_action_item, store_evidence, 8, 100)
+    with django_assert_max_num_queries(MAX_HOME_QUERIES):
+        assert client.get(PAGE).status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        client.get(PAGE)
+    assert len(many) == len(few)
+
+
+# 18 today (session, person, device, permissions, then one per list or count); the
+# "and N more" counts add at most four when a list is full.
+MAX_HOME_QUERIES = 22
