@@ -2,9 +2,10 @@
 actor may do it, validates, saves in one transaction and records an audit event.
 
 Notifications name their event (notification_queue(event=...)) so that people's
-preferences apply: incident.filed, incident.severity_raised, incident.crew_added,
-incident.task_assigned, review.action_item_assigned. A message about a restricted
-incident carries only its reference and the path to it (never its title or facts).
+preferences apply: incident.filed (incident.filed_any below high severity),
+incident.severity_raised, incident.crew_added, incident.task_assigned and
+review.action_item_assigned. A message about a restricted incident carries only its
+reference and the path to it (never its title or facts).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ EDITABLE_FIELDS = (
     "restricted",
 )
 
-# Leads hear of every filing at these severities (their preferences may add the rest).
+# Leads hear of every filing at these severities (incident.filed); of the rest only
+# if they opted in (incident.filed_any).
 LEADS_NOTIFIED_OF_FILING = (Severity.HIGH, Severity.CRITICAL)
 SEVERITY_ORDER = list(Severity.values)
 
@@ -144,13 +146,16 @@ def _notify(*, recipients, incident: Incident, event: str, headline: str, what: 
 
 
 def _notify_leads_of_filing(incident: Incident) -> None:
-    if incident.severity not in LEADS_NOTIFIED_OF_FILING:
-        return
+    """Leads hear of every high or critical filing (incident.filed); of the others only
+    those leads who turned incident.filed_any on (notifications.events)."""
     severity = incident.get_severity_display()
+    event = (
+        "incident.filed" if incident.severity in LEADS_NOTIFIED_OF_FILING else "incident.filed_any"
+    )
     _notify(
         recipients=_active_leads().exclude(pk=incident.reporter_id),
         incident=incident,
-        event="incident.filed",
+        event=event,
         headline=f"filed ({severity})",
         what=(
             f"{incident.reporter.get_username()} filed it with severity {severity.lower()}; "
