@@ -253,16 +253,19 @@ def _require_access(user) -> None:
 @require_GET
 def metrics_page(request):
     _require_access(request.user)
-    period = request.GET.get("period") or "quarter"
-    data = MetricsData(request.user, period=period if period in metrics.PERIODS else "quarter")
-    form = MetricsForm(request.GET or None, metric_choices=data.metric_choices())
+    # Always bound, with the defaults filled in, so the lists show what is drawn.
+    params = request.GET.copy()
+    params.setdefault("metric", DEFAULT_METRIC)
+    params.setdefault("period", "quarter")
+    period = params["period"] if params["period"] in metrics.PERIODS else "quarter"
+    data = MetricsData(request.user, period=period)
+    form = MetricsForm(params, metric_choices=data.metric_choices())
     status = 200
     metric = DEFAULT_METRIC
-    if form.is_bound:
-        if form.is_valid():
-            metric = form.cleaned_data["metric"]
-        else:
-            status = 400
+    if form.is_valid():
+        metric = form.cleaned_data["metric"]
+    else:
+        status = 400
     summary_durations = [
         (row, metrics.metric_label(row.metric, REGIME_LABELS)) for row in data.overall
     ]
