@@ -1,8 +1,9 @@
 """Periodic verification of the audit chain (Celery beat)."""
 
 from celery import shared_task
+from django.conf import settings
 
-from audit import alerts, monitor
+from audit import alerts, chainhead, monitor
 from audit.services import verify_chain_incrementally
 
 
@@ -18,3 +19,12 @@ def audit_verify_chain() -> dict:
 def audit_sample_resources() -> str:
     """Beat: one CPU/memory sample; a long enough spike is recorded and alerted once."""
     return monitor.resource_check()
+
+
+@shared_task(ignore_result=True)
+def audit_export_chain_head() -> str:
+    """Beat: append the signed chain head to AUDIT_CHAIN_HEAD_FILE (when set)."""
+    if not settings.AUDIT_CHAIN_HEAD_FILE:
+        return "off"
+    head = chainhead.export_head(settings.AUDIT_CHAIN_HEAD_FILE)
+    return f"exported {head.id}" if head else "unchanged"

@@ -487,6 +487,18 @@ AUDIT_REFUSALS_PER_MINUTE = 120
 AUDIT_REDACTED_FIELDS = ["password", "token_hash", "key", "secret", "session_key", "token"]
 # ...and per model: message bodies may carry one-time links (invitations).
 AUDIT_REDACTED_MODEL_FIELDS = {"notifications.notification": ["body"]}
+# Signed chain heads (audit/chainhead.py): beat appends the current head, HMAC-signed, to
+# this file outside the database, so a truncated or rewritten tail is detected by
+# `verify_audit_chain --heads FILE`. Empty: off. Keep it where the database cannot write.
+AUDIT_CHAIN_HEAD_FILE = env.str("AUDIT_CHAIN_HEAD_FILE", default="")
+# The signing key; empty: derived from SECRET_KEY.
+AUDIT_CHAIN_HEAD_KEY = env.str("AUDIT_CHAIN_HEAD_KEY", default="")
+AUDIT_CHAIN_HEAD_EVERY_SECONDS = env.int("AUDIT_CHAIN_HEAD_EVERY_SECONDS", default=300)
+if AUDIT_CHAIN_HEAD_FILE:
+    CELERY_BEAT_SCHEDULE["audit-export-chain-head"] = {
+        "task": "audit.tasks.audit_export_chain_head",
+        "schedule": AUDIT_CHAIN_HEAD_EVERY_SECONDS,
+    }
 
 # --- Logging ---------------------------------------------------------------
 

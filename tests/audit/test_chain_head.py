@@ -1,0 +1,174 @@
+"""Signed chain heads outside the database (issue 6): beat appends the head to a file,
+`verify_audit_chain --heads FILE` proves no exported head was cut off or rewritten."""
+
+import io
+import json
+import stat
+
+import pytest
+from django.core.management import CommandError, call_command
+
+import audit
+from audit import chainhead
+from audit.models import AuditEvent
+from audit.tasks import audit_export_chain_head
+from tests.audit.test_chain import TABLE, insert_raw_event, tampering
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def head_file(tmp_path, settings):
+    path = tmp_path / "heads" / "chain-heads.jsonl"
+    path.parent.mkdir()
+    settings.AUDIT_CHAIN_HEAD_FILE = str(path)
+    return path
+
+
+def append(count: int, action: str = "test.event") -> list[AuditEvent]:
+    return [audit.record(action, data={"n": n}) for n in range(count)]
+
+
+def lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def verify_with_heads(path) -> str:
+    out = io.StringIO()
+    call_command("verify_audit_chain", "--heads", str(path), stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def assert_heads_fail(path, *, line: int, says: str) -> str:
+    out = io.StringIO()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("verify_audit_chain", "--heads", str(path), stdout=out, stderr=io.StringIO())
+    assert excinfo.value.returncode == 1
+    message = str(excinfo.value)
+    assert f"line {line}" in message, message
+    assert says in message, message
+    return out.getvalue()
+
+
+# --- Export -----------------------------------------------------------------------
+
+
+def test_the_beat_task_appends_the_signed_head_to_a_private_file(head_file):
+    *_, last = append(3)
+    assert audit_export_chain_head() == f"exported {last.pk}"
+    (line,) = lines(head_file)
+    assert (line["id"], line["hash"]) == (last.pk, last.hash)
+    assert set(line) == {"id", "hash", "at", "sig"}
+    head = chainhead.Head(id=line["id"], hash=line["hash"], at=line["at"])
+    assert line["sig"] == chainhead.sign(head)
+    assert stat.S_IMODE(head_file.stat().st_mode) == 0o600
+
+
+def test_an_unchanged_head_is_not_written_again_and_a_new_one_is_appended(head_file):
+    append(2)
+    audit_export_chain_head()
+    assert audit_export_chain_head() == "unchanged"
+    assert len(lines(head_file)) == 1
+    *_, newest = append(2)
+    audit_export_chain_head()
+    exported = lines(head_file)
+    assert len(exported) == 2
+    assert exported[-1]["id"] == newest.pk
+    assert exported[0]["id"] < exported[1]["id"]
+
+
+def test_the_task_does_nothing_when_no_file_is_set(settings, tmp_path):
+    settings.AUDIT_CHAIN_HEAD_FILE = ""
+    append(1)
+    assert audit_export_chain_head() == "off"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_signature_depends_on_the_secret_key_or_the_explicit_key(head_file, settings):
+    append(1)
+    head = chainhead.export_head()
+    signature = chainhead.sign(head)
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    assert chainhead.sign(head) != signature
+    settings.AUDIT_CHAIN_HEAD_KEY = "an explicit chain head key"
+    explicit = chainhead.sign(head)
+    settings.SECRET_KEY = "yet-another-secret-key-" + "y" * 40
+    assert chainhead.sign(head) == explicit
+
+
+# --- Verification -----------------------------------------------------------------
+
+
+def test_intact_chain_and_heads_verify_ok(head_file):
+    for _ in range(3):
+        append(2)
+        audit_export_chain_head()
+    output = verify_with_heads(head_file).splitlines()
+    assert output == [f"OK {AuditEvent.objects.count()} events", "OK 3 signed heads"]
+
+
+def test_a_cut_off_tail_fails_with_the_head_that_is_gone(head_file):
+    append(2)
+    audit_export_chain_head()
+    *_, last = append(3)
+    audit_export_chain_head()
+    with tampering() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id >= %s", [last.pk - 1])  # noqa: S608
+
+    # The chain alone cannot tell: what is left still links up.
+    call_command("verify_audit_chain", stdout=io.StringIO(), stderr=io.StringIO())
+    out = assert_heads_fail(head_file, line=2, says=f"event {last.pk} exported at")
+    assert out.strip().splitlines()[-1] == f"BROKEN HEAD {last.pk}"
+    assert_heads_fail(head_file, line=2, says="is gone: the tail was cut off")
+
+
+def test_a_rewritten_tail_with_fresh_hashes_fails(head_file):
+    *_, before, last = append(3)
+    audit_export_chain_head()
+    with tampering() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [last.pk])  # noqa: S608
+    # A well-formed replacement under the same id, linked to its predecessor.
+    insert_raw_event(prev_hash=before.hash, event_id=last.pk)
+
+    call_command("verify_audit_chain", stdout=io.StringIO(), stderr=io.StringIO())
+    assert_heads_fail(head_file, line=1, says="now has another hash: the tail was rewritten")
+
+
+def test_a_forged_line_fails(head_file):
+    append(2)
+    audit_export_chain_head()
+    *_, last = append(1)
+    forged = {"id": last.pk, "hash": last.hash, "at": "2026-01-01T00:00:00+00:00"}
+    forged["sig"] = "0" * 64
+    with head_file.open("a") as handle:
+        handle.write(json.dumps(forged) + "\n")
+    assert_heads_fail(head_file, line=2, says="bad signature")
+
+
+def test_a_line_signed_with_another_key_fails(head_file, settings):
+    append(1)
+    settings.AUDIT_CHAIN_HEAD_KEY = "the attacker's own key"
+    audit_export_chain_head()
+    settings.AUDIT_CHAIN_HEAD_KEY = ""
+    assert_heads_fail(head_file, line=1, says="bad signature")
+
+
+def test_a_garbled_line_fails(head_file):
+    append(1)
+    audit_export_chain_head()
+    with head_file.open("a") as handle:
+        handle.write('{"id": "not a number"}\n')
+    assert_heads_fail(head_file, line=2, says="not a signed chain head line")
+
+
+def test_a_missing_head_file_is_a_clear_failure(tmp_path):
+    append(1)
+    with pytest.raises(CommandError, match="cannot read the chain head file") as excinfo:
+        call_command(
+            "verify_audit_chain",
+            "--heads",
+            str(tmp_path / "nowhere.jsonl"),
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+    assert excinfo.value.returncode == 1
