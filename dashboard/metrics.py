@@ -24,6 +24,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
@@ -66,6 +67,15 @@ class IncidentTimes:
     contained_at: dt.datetime | None = None
     resolved_at: dt.datetime | None = None
     first_notified: dict[str, dt.datetime] = field(default_factory=dict)
+
+    # Worked out once per incident: the aggregates read them several times each.
+    @cached_property
+    def durations(self) -> dict[str, float | None]:
+        return incident_durations(self)
+
+    @cached_property
+    def quarter(self) -> str:
+        return quarter_of(self.aware_at)
 
 
 @dataclass(frozen=True)
@@ -181,7 +191,7 @@ def summarise(
     for times in incidents:
         group = group_of(times)
         found.add(group)
-        for metric, seconds in incident_durations(times).items():
+        for metric, seconds in times.durations.items():
             if seconds is not None:
                 samples[metric, group].append(seconds)
     ordered_groups = list(groups) if groups is not None else sorted(found)
@@ -207,7 +217,7 @@ def by_severity(incidents: Sequence[IncidentTimes]) -> list[Summary]:
 
 def by_quarter(incidents: Sequence[IncidentTimes]) -> list[Summary]:
     """Grouped by the quarter (UTC) of `aware_at`."""
-    return summarise(incidents, group_of=lambda times: quarter_of(times.aware_at))
+    return summarise(incidents, group_of=lambda times: times.quarter)
 
 
 def overall(incidents: Sequence[IncidentTimes]) -> list[Summary]:
@@ -231,11 +241,10 @@ def incidents_over_time(
     severity: every period from the first to the last, empty ones included."""
     if period not in PERIODS:
         raise ValueError(f"The period is one of {', '.join(PERIODS)}, not {period!r}.")
-    label_of = quarter_of if period == "quarter" else month_of
     counts: Counter[tuple[str, str]] = Counter()
     labels = set()
     for times in incidents:
-        label = label_of(times.aware_at)
+        label = times.quarter if period == "quarter" else month_of(times.aware_at)
         labels.add(label)
         counts[label, times.severity] += 1
     if not labels:

@@ -108,13 +108,13 @@ class MetricsData:
             newest = newest[:limit]
         rows = []
         for times in newest:
-            durations = metrics.incident_durations(times)
+            durations = times.durations
             rows.append(
                 [
                     times.reference,
                     times.severity,
                     times.aware_at.isoformat(),
-                    metrics.quarter_of(times.aware_at),
+                    times.quarter,
                     *(_hours(durations.get(metric)) for metric in self.metrics),
                 ]
             )

@@ -22,14 +22,13 @@ from evidence.selectors import visible_evidence
 from incidents.lifecycle import Status
 from incidents.models import (
     OPEN_ACTION_ITEM_STATUSES,
-    ActionItem,
     ActionItemStatus,
     CrewMember,
     Severity,
     Task,
     TimelineEntry,
 )
-from incidents.selectors import visible_incidents
+from incidents.selectors import action_items_visible, visible_incidents
 
 HOME_LIST_LIMIT = 15
 RECENT_ACTIVITY_LIMIT = 15
@@ -37,14 +36,6 @@ RECENT_ACTIVITY_LIMIT = 15
 # organisation became aware of first, whose legal clocks run out first.
 CLOCK_DISCLOSURE_LIMIT = 50
 OPEN_STATUSES = [status for status in Status if status != Status.CLOSED]
-
-
-def action_items_visible(user):
-    """Action items of the incidents the user may see (the same gate as
-    incidents.selectors.action_items_visible, which is not committed yet)."""
-    return ActionItem.objects.filter(incident__in=visible_incidents(user)).select_related(
-        "incident", "owner"
-    )
 
 
 @dataclass(frozen=True)
@@ -206,7 +197,7 @@ def _times(user, incidents) -> list[IncidentTimes]:
     )
     for incident_id, regime, first in published:
         first_notified.setdefault(incident_id, {})[regime] = first
-    columns = (
+    rows = incidents.values_list(
         "pk",
         "reference",
         "severity",
@@ -216,10 +207,7 @@ def _times(user, incidents) -> list[IncidentTimes]:
         "contained_at",
         "resolved_at",
     )
-    return [
-        IncidentTimes(**row, first_notified=first_notified.get(row["pk"], {}))
-        for row in incidents.values(*columns)
-    ]
+    return [IncidentTimes(*row, first_notified=first_notified.get(row[0]) or {}) for row in rows]
 
 
 def action_item_status_counts(user) -> dict[str, int]:
