@@ -20,9 +20,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "cordon_bench"
+DB_NAME = "cordon_bench_filing"
 BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13")
 PORT = int(os.environ.get("BENCH_PORT", "8799"))
 SEQUENTIAL = int(os.environ.get("BENCH_REQUESTS", "500"))
@@ -156,6 +160,7 @@ def main() -> None:
                 time.perf_counter() - started,
             )
         print(json.dumps({"api_filing": results}))
+        common.save("api_filing", results, db_name=DB_NAME)
     finally:
         server.terminate()
         server.wait(timeout=10)

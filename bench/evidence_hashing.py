@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common
 from evidence.hashing import ALL_DIGESTS, digest_stream
 
 MIB = 1024 * 1024
@@ -88,6 +89,15 @@ def main() -> None:
     print(f"task SHA-256 / file_digest SHA-256:        {sha_ratio:.2f}  (target >= 0.90)")
     print(f"three digests / MD5 alone:                 {all_ratio:.2f}  (target >= 0.80)")
     print(f"whole task (three digests) / file_digest SHA-256: {task_vs_sha:.2f}")
+    common.save(
+        "evidence_hashing",
+        {
+            "file_mib": round(size / MIB),
+            "mib_per_second": {label: round(size / MIB / t) for label, t in seconds.items()},
+            "task_sha256_vs_file_digest": round(sha_ratio, 2),
+            "three_digests_vs_md5_alone": round(all_ratio, 2),
+        },
+    )
 
 
 if __name__ == "__main__":

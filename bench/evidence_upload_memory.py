@@ -29,6 +29,10 @@ import time
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "cordon_ev_bench"
@@ -248,6 +252,7 @@ def main() -> int:
             and figures["receipt_matches"]
         )
         print("OK" if ok else "FAILED")
+        common.save("evidence_upload_memory", figures, db_name=DB_NAME)
         return 0 if ok else 1
     finally:
         server.terminate()

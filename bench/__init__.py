@@ -1,0 +1,1 @@
+"""Benchmarks, one runnable script each (see README, "Benchmarks")."""
