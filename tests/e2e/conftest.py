@@ -60,6 +60,29 @@ def page(browser, live_server, request):
     context.close()
 
 
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """`new_page("manager")`: a page in a browser context of its own (its own cookies),
+    for journeys where several people take turns. On failure each one's page is
+    saved as test-artifacts/<test>-<name>.png."""
+    opened = []
+
+    def make(name: str):
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        opened.append((name, page))
+        return page
+
+    yield make
+    report = getattr(request.node, "report_call", None)
+    for name, page in opened:
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=ARTIFACTS / f"{request.node.name}-{name}.png", full_page=True)
+        page.context.close()
+
+
 @pytest.fixture(autouse=True)
 def _static_files_from_finders(settings):
     """The live server serves static files from the app folders, not collectstatic's
