@@ -21,6 +21,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: dashboard.urls also serves incidents/<pk>/report/ (dashboard:incident_report),
+    # which must resolve before the incidents include below.
     path("", include("dashboard.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/webauthn/", include("accounts.webauthn_urls")),
