@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/tasks/", views.task_add, name="task_add"),
     path("<int:pk>/tasks/<int:task_pk>/done/", views.task_done, name="task_done"),
     path("<int:pk>/review/", views.review_page, name="review"),
+    path("<int:pk>/review/start/", views.review_start, name="review_start"),
     path("<int:pk>/review/complete/", views.review_complete, name="review_complete"),
     path("<int:pk>/review/reopen/", views.review_reopen, name="review_reopen"),
     path(

@@ -20,6 +20,7 @@ from incidents.views.review import (
     review_page,
     review_reopen,
     review_section_update,
+    review_start,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "review_page",
     "review_reopen",
     "review_section_update",
+    "review_start",
     "status_change",
     "system_add",
     "system_containment",

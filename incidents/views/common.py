@@ -121,6 +121,12 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
         "incident": incident,
         "review": review,
         "closing_needs_review": closing_needs_review,
+        # An incident that reached review before reviews existed has none yet.
+        "may_start_review": (
+            review is None
+            and incident.status in (Status.REVIEW, Status.CLOSED)
+            and can.change_status
+        ),
         "can": can,
         "notices": notices or {},
         "data_categories": [DataCategory(value).label for value in incident.data_categories],

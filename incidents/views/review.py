@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import forms, selectors, services
+from incidents.lifecycle import Status
 from incidents.models import REVIEW_GUIDANCE, PostIncidentReview, ReviewSectionKind
 from incidents.views.common import UNPROCESSABLE, login_required, require
 
 ACTION_ITEMS_PER_PAGE = 50
+REVIEWABLE_STATUSES = (Status.REVIEW, Status.CLOSED)
 RETURN_TO_TRACKER = "tracker"
 
 
@@ -87,6 +89,19 @@ def review_page(request, pk):
     """The incident's review; 404 when the incident is out of sight or has no review yet."""
     review = selectors.review_get(user=request.user, incident_pk=pk)
     return render(request, "incidents/review.html", review_context(request, review))
+
+
+@login_required
+@require_POST
+def review_start(request, pk):
+    """Start the review of an incident that reached review before reviews existed
+    (entering review starts it otherwise)."""
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    require(services.may_edit_review(request.user, incident))
+    if incident.status not in REVIEWABLE_STATUSES:
+        return HttpResponseBadRequest("The review starts when the incident reaches review.")
+    services.review_start(incident=incident, actor=request.user)
+    return redirect(review_url(pk))
 
 
 @login_required

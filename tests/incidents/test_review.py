@@ -668,3 +668,21 @@ def test_the_tracker_paginates(in_review, lead, lead_client):
     assert "page 1 of 2" in first and "?owner=me&amp;page=2" in first
     second = lead_client.get("/incidents/action-items/", {"owner": "me", "page": 2})
     assert second.content.decode().count('<tr id="item-') == 1
+
+
+def test_an_incident_in_review_without_a_review_can_start_one_from_its_page(
+    in_review, incident, lead_client
+):
+    PostIncidentReview.objects.filter(incident=in_review).delete()  # filed before reviews
+    page = lead_client.get(f"/incidents/{in_review.pk}/").content.decode()
+    assert "Start the post-incident review" in page
+    response = lead_client.post(f"/incidents/{in_review.pk}/review/start/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/incidents/{in_review.pk}/review/"
+    assert PostIncidentReview.objects.get(incident=in_review).sections.count() == 11
+    assert (
+        "Start the post-incident review"
+        not in lead_client.get(f"/incidents/{in_review.pk}/").content.decode()
+    )
+    assert lead_client.post(f"/incidents/{incident.pk}/review/start/").status_code == 400
+    assert not PostIncidentReview.objects.filter(incident=incident).exists()
