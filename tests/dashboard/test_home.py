@@ -163,10 +163,38 @@ def test_an_approval_already_given_no_longer_waits(client, manager, two_cases):
     assert client.get(PAGE).context["awaiting_approval"].total == 0
 
 
+def test_a_version_approved_in_my_role_by_someone_else_no_longer_waits_for_me(
+    client, settings, manager, make_member, two_cases
+):
+    from disclosures.selectors import disclosure_list
+
+    settings.DISCLOSURE_REQUIRE_LEGAL_APPROVAL = True
+    (disclosure,) = disclosure_list(user=manager, incident=two_cases["open"])
+    disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
+    other_manager = make_member("manager", username="max")
+    lawyer = make_member("legal", username="lena")
+    sign_in(client, other_manager)
+    assert client.get(PAGE).context["awaiting_approval"].total == 0  # still in review
+    client.logout()
+    sign_in(client, lawyer)
+    waiting = client.get(PAGE).context["awaiting_approval"]
+    assert [d.pk for d in waiting.rows] == [disclosure.pk]
+
+
+def test_legal_has_nothing_to_approve_where_legal_approval_is_off(
+    client, settings, make_member, two_cases
+):
+    settings.DISCLOSURE_REQUIRE_LEGAL_APPROVAL = False
+    sign_in(client, make_member("legal", username="lena"))
+    response = client.get(PAGE)
+    assert response.context["awaiting_approval"] is None
+    assert "Waiting for my approval" not in response.content.decode()
+
+
 def test_people_who_approve_nothing_have_no_approval_list(client, responder, two_cases):
     sign_in(client, responder)
     response = client.get(PAGE)
-    assert response.context["awaiting_approval"].total == 0
+    assert response.context["awaiting_approval"] is None
     assert "Waiting for my approval" not in response.content.decode()
 
 
