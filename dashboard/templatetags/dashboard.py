@@ -2,6 +2,7 @@
 
 from django import template
 
+from dashboard import access
 from dashboard.metrics import duration_text
 
 register = template.Library()
@@ -11,3 +12,15 @@ register = template.Library()
 def duration(seconds) -> str:
     """Seconds as people read a duration: "3 d 4 h", "5 h 12 min"."""
     return duration_text(seconds)
+
+
+@register.filter
+def may_generate_incident_report(user) -> bool:
+    """For a link to the report from other pages:
+    `{% load dashboard %}{% if user|may_generate_incident_report %}…{% endif %}`."""
+    return access.may_generate_incident_report(user)
+
+
+@register.filter
+def may_read_metrics(user) -> bool:
+    return access.may_read_metrics(user)

@@ -114,3 +114,13 @@ def test_an_incident_out_of_sight_is_404_even_for_a_report_role(
 
 def test_the_report_needs_a_signed_in_person(client, incident):
     assert client.get(report_url(incident)).status_code == 302
+
+
+def test_other_pages_can_ask_whether_to_offer_the_report(make_member):
+    from django.template import Context, Template
+
+    template = Template(
+        "{% load dashboard %}{% if user|may_generate_incident_report %}yes{% endif %}"
+    )
+    assert template.render(Context({"user": make_member("legal", username="l2")})) == "yes"
+    assert template.render(Context({"user": make_member("responder", username="r2")})) == ""
