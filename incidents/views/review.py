@@ -9,7 +9,7 @@ the page again with the error (422).
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -22,6 +22,7 @@ from incidents.views.common import UNPROCESSABLE, login_required, require
 ACTION_ITEMS_PER_PAGE = 50
 REVIEWABLE_STATUSES = (Status.REVIEW, Status.CLOSED)
 RETURN_TO_TRACKER = "tracker"
+MAX_RETURN_QUERY_LENGTH = 500
 
 
 def review_url(incident_pk, anchor: str | None = None) -> str:
@@ -180,7 +181,7 @@ def action_item_status(request, pk, item_pk):
         else:
             messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
             if to_tracker:
-                return redirect("incidents:action_items")
+                return redirect(_tracker_url(request.POST.get("return_query", "")))
             return redirect(review_url(pk, f"item-{item.pk}"))
     if to_tracker:
         return HttpResponseBadRequest("Choose one of the action item statuses.")
@@ -213,6 +214,13 @@ def review_reopen(request, pk):
     return redirect(review_url(pk))
 
 
+def _tracker_url(query: str) -> str:
+    """The tracker with the filters the person came from (re-encoded: only a query)."""
+    query = QueryDict(query[:MAX_RETURN_QUERY_LENGTH]).urlencode()
+    url = reverse("incidents:action_items")
+    return f"{url}?{query}" if query else url
+
+
 @login_required
 @require_GET
 def action_item_tracker(request):
@@ -230,13 +238,11 @@ def action_item_tracker(request):
         }
         for item in page
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "filter_form": filter_form,
         "page": page,
         "rows": rows,
-        "query": query.urlencode(),
+        "query": request.GET.urlencode(),
         "return_to": RETURN_TO_TRACKER,
     }
     status = 400 if filter_form.errors else 200

@@ -485,10 +485,10 @@ def test_the_owner_sets_the_status_through_the_tracker(in_review, lead, legal, c
     sign_in(client, legal)
     response = client.post(
         f"/incidents/{in_review.pk}/review/action-items/{item.pk}/status/",
-        {"status": "in_progress", "return_to": "tracker"},
+        {"status": "in_progress", "return_to": "tracker", "return_query": "owner=me&page=2"},
     )
     assert response.status_code == 302
-    assert response["Location"] == "/incidents/action-items/"
+    assert response["Location"] == "/incidents/action-items/?owner=me&page=2"
     item.refresh_from_db()
     assert item.status == ActionItemStatus.IN_PROGRESS
     # legal may not edit the review itself
