@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 
 from dashboard import metrics
 from dashboard.selectors import incident_times_of
-from disclosures.models import DisclosureVersion, Regime
+from disclosures.models import DisclosureVersion, Publication, Regime
 from disclosures.selectors import disclosure_list
 from evidence.models import CustodyEvent
 from evidence.selectors import incident_evidence, legal_hold
@@ -89,6 +89,13 @@ def _evidence(incident: Incident) -> list[EvidenceRow]:
 
 def _disclosures(user, incident: Incident) -> list[DisclosureRow]:
     disclosures = list(disclosure_list(user=user, incident=incident).order_by("id"))
+    publications = defaultdict(list)
+    for publication in (
+        Publication.objects.filter(disclosure__in=disclosures)
+        .select_related("published_by", "version")
+        .order_by("published_at", "id")
+    ):
+        publications[publication.disclosure_id].append(publication)
     versions = defaultdict(list)
     for version in (
         DisclosureVersion.objects.filter(disclosure__in=disclosures)
@@ -104,7 +111,7 @@ def _disclosures(user, incident: Incident) -> list[DisclosureRow]:
                 disclosure=disclosure,
                 versions=versions[disclosure.pk],
                 approvals=approvals,
-                publications=list(disclosure.publications.all()),
+                publications=publications[disclosure.pk],
             )
         )
     return rows

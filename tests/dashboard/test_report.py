@@ -124,3 +124,28 @@ def test_other_pages_can_ask_whether_to_offer_the_report(make_member):
     )
     assert template.render(Context({"user": make_member("legal", username="l2")})) == "yes"
     assert template.render(Context({"user": make_member("responder", username="r2")})) == ""
+
+
+def test_the_report_runs_the_same_queries_for_more_evidence_and_disclosures(
+    client, lead, manager, incident, full_case, store_evidence
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, lead)
+    client.get(report_url(incident))
+    with CaptureQueriesContext(connection) as few:
+        client.get(report_url(incident))
+    for number in range(3):
+        store_evidence(incident, lead, f"more {number}".encode())
+        disclosure = disclosure_services.disclosure_create(
+            incident=incident, actor=lead, audience="users", regime="gdpr_art34"
+        )
+        disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
+        disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
+        disclosure_services.disclosure_publish(
+            disclosure=disclosure, actor=manager, channel="e-mail", recipients="customers"
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(report_url(incident)).status_code == 200
+    assert len(many) == len(few)
