@@ -167,3 +167,19 @@ def test_metrics_need_a_signed_in_person(client):
 )
 def test_csv_cells_never_start_a_formula(value, cell):
     assert safe_cell(value) == cell
+
+
+def test_metrics_run_the_same_queries_for_more_incidents(client, lead, make_incident):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_incident(reporter=lead)
+    sign_in(client, lead)
+    client.get(METRICS)
+    with CaptureQueriesContext(connection) as few:
+        client.get(METRICS)
+    for _ in range(5):
+        make_incident(reporter=lead, restricted=True)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(METRICS).status_code == 200
+    assert len(many) == len(few)
