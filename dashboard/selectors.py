@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, Min, OuterRef
 from dashboard.metrics import IncidentTimes
 from disclosures import services as disclosure_services
 from disclosures.lifecycle import FINAL, DisclosureStatus
-from disclosures.models import Approval, Publication
+from disclosures.models import Approval, Publication, Regime
 from disclosures.selectors import disclosure_list, visible_disclosures
 from evidence.models import Status as EvidenceStatus
 from evidence.selectors import visible_evidence
@@ -92,6 +92,7 @@ def clock_disclosures(user):
     return list(
         disclosure_list(user=user)
         .exclude(status__in=FINAL)
+        .exclude(regime=Regime.NONE)  # no legal clock
         .order_by("incident__aware_at", "id")[:CLOCK_DISCLOSURE_LIMIT]
     )
 
