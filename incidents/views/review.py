@@ -3,7 +3,8 @@
 Objects are looked up through the selectors (the need-to-know gate), so a review of
 an incident the person cannot see is 404. Each write is a POST to its own URL that
 calls one service and redirects back to the section it changed; a refused write shows
-the page again with the error (422).
+the page again with the error (422). An action item's status also changes in place
+with htmx (the HX-Request header): the answer is its table row.
 """
 
 from django.contrib import messages
@@ -12,12 +13,19 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import forms, selectors, services
 from incidents.lifecycle import Status
 from incidents.models import REVIEW_GUIDANCE, PostIncidentReview, ReviewSectionKind
-from incidents.views.common import UNPROCESSABLE, login_required, require
+from incidents.views.common import (
+    HTMX_HEADER,
+    UNPROCESSABLE,
+    is_htmx,
+    login_required,
+    require,
+)
 
 ACTION_ITEMS_PER_PAGE = 50
 REVIEWABLE_STATUSES = (Status.REVIEW, Status.CLOSED)
@@ -163,6 +171,21 @@ def action_item_add(request, pk, section_pk):
     return _refused(request, pk, bound={("item", section.pk): form})
 
 
+def _item_row(request, item, form, *, tracker: bool, may_change: bool, notice="", status=200):
+    """The htmx answer to a status change: the item's table row, as the page shows it."""
+    context = {
+        "item": item,
+        "form": form,
+        "may_change": may_change,
+        "tracker": tracker,
+        "query": request.POST.get("return_query", ""),
+        "notice": notice,
+    }
+    response = render(request, "incidents/partials/action_item_row.html", context, status=status)
+    patch_vary_headers(response, [HTMX_HEADER])
+    return response
+
+
 @login_required
 @require_POST
 def action_item_status(request, pk, item_pk):
@@ -179,10 +202,22 @@ def action_item_status(request, pk, item_pk):
         except ValidationError as error:
             forms.apply_service_errors(form, error)
         else:
-            messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
+            notice = f"“{item.title}” is now {item.get_status_display().lower()}."
+            if is_htmx(request):
+                # The row stays while its status changes (a closed item leaves the
+                # tracker's default view on the next load, not under the person's cursor).
+                fresh = forms.ActionItemStatusForm(item=item)
+                return _item_row(
+                    request, item, fresh, tracker=to_tracker, may_change=True, notice=notice
+                )
+            messages.success(request, notice)
             if to_tracker:
                 return redirect(_tracker_url(request.POST.get("return_query", "")))
             return redirect(review_url(pk, f"item-{item.pk}"))
+    if is_htmx(request):
+        return _item_row(
+            request, item, form, tracker=to_tracker, may_change=True, status=UNPROCESSABLE
+        )
     if to_tracker:
         return HttpResponseBadRequest("Choose one of the action item statuses.")
     return _refused(request, pk, bound={("status", item.pk): form})

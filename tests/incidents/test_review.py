@@ -686,3 +686,41 @@ def test_an_incident_in_review_without_a_review_can_start_one_from_its_page(
     )
     assert lead_client.post(f"/incidents/{incident.pk}/review/start/").status_code == 400
     assert not PostIncidentReview.objects.filter(incident=incident).exists()
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_with_htmx_a_status_change_answers_the_item_row(items, lead_client):
+    item = items["late"]
+    response = lead_client.post(
+        f"/incidents/{item.incident_id}/review/action-items/{item.pk}/status/",
+        {"status": "done", "return_to": "tracker", "return_query": "overdue=1"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith(f'<tr id="item-{item.pk}" class=" done">')
+    assert "<html" not in body
+    assert "“Rotate keys (late)” is now done." in body
+    assert item.incident.reference in body  # the tracker's columns
+    assert 'name="return_query" value="overdue=1"' in body
+    assert "HX-Request" in response["Vary"]
+    assert_csp_safe(response)
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.DONE and item.closed_at is not None
+
+
+def test_with_htmx_a_bad_status_answers_the_row_with_the_error(items, lead_client):
+    item = items["mine"]
+    before = row_counts()
+    response = lead_client.post(
+        f"/incidents/{item.incident_id}/review/action-items/{item.pk}/status/",
+        {"status": "exploded"},
+        **HTMX,
+    )
+    assert response.status_code == UNPROCESSABLE
+    body = response.content.decode()
+    assert body.lstrip().startswith(f'<tr id="item-{item.pk}"')
+    assert "Select a valid choice" in body
+    assert row_counts() == before
