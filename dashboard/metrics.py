@@ -93,7 +93,10 @@ def percentile(values: Iterable[float], p: float) -> float | None:
     """The p-th percentile (0-100) by linear interpolation (numpy's default); None if empty."""
     if not 0 <= p <= 100:
         raise ValueError(f"A percentile is between 0 and 100, not {p}.")
-    ordered = sorted(values)
+    return _percentile_of_sorted(sorted(values), p)
+
+
+def _percentile_of_sorted(ordered: Sequence[float], p: float) -> float | None:
     if not ordered:
         return None
     rank = (len(ordered) - 1) * p / 100
@@ -198,14 +201,14 @@ def summarise(
     rows = []
     for metric in metrics_present(incidents):
         for group in ordered_groups:
-            values = samples.get((metric, group), [])
+            values = sorted(samples.get((metric, group), []))
             rows.append(
                 Summary(
                     metric=metric,
                     group=group,
                     count=len(values),
-                    median=percentile(values, MEDIAN),
-                    p90=percentile(values, P90),
+                    median=_percentile_of_sorted(values, MEDIAN),
+                    p90=_percentile_of_sorted(values, P90),
                 )
             )
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -82,17 +83,39 @@ class MetricsData:
     def __init__(self, user, *, period: str = "quarter"):
         self.user = user
         self.period = period
-        self.incidents = selectors.incident_times(user)
-        self.metrics = metrics.metrics_present(self.incidents)
-        self.overall = metrics.overall(self.incidents)
-        self.by_severity = metrics.by_severity(self.incidents)
-        self.by_quarter = metrics.by_quarter(self.incidents)
-        self.over_time = metrics.incidents_over_time(self.incidents, period=period)
+
+    # Each worked out on first use: one CSV export needs only its own dataset.
+    @cached_property
+    def incidents(self) -> list[metrics.IncidentTimes]:
+        return selectors.incident_times(self.user)
+
+    @cached_property
+    def metric_keys(self) -> list[str]:
+        return metrics.metrics_present(self.incidents)
+
+    @cached_property
+    def overall(self) -> list[metrics.Summary]:
+        return metrics.overall(self.incidents)
+
+    @cached_property
+    def by_severity(self) -> list[metrics.Summary]:
+        return metrics.by_severity(self.incidents)
+
+    @cached_property
+    def by_quarter(self) -> list[metrics.Summary]:
+        return metrics.by_quarter(self.incidents)
+
+    @cached_property
+    def over_time(self) -> list[tuple[str, dict[str, int]]]:
+        return metrics.incidents_over_time(self.incidents, period=self.period)
 
     def metric_choices(self) -> list[tuple[str, str]]:
-        return [(metric, metrics.metric_label(metric, REGIME_LABELS)) for metric in self.metrics]
+        return [
+            (metric, metrics.metric_label(metric, REGIME_LABELS)) for metric in self.metric_keys
+        ]
 
-    def action_items(self) -> dict[str, int]:
+    @cached_property
+    def action_item_counts(self) -> dict[str, int]:
         return selectors.action_item_status_counts(self.user)
 
     def per_incident(self, limit: int | None = None) -> Dataset:
@@ -101,7 +124,7 @@ class MetricsData:
             "severity",
             "aware_at",
             "quarter",
-            *(f"{metric}_hours" for metric in self.metrics),
+            *(f"{metric}_hours" for metric in self.metric_keys),
         ]
         newest = sorted(self.incidents, key=lambda times: (times.aware_at, times.pk), reverse=True)
         if limit is not None:
@@ -115,7 +138,7 @@ class MetricsData:
                     times.severity,
                     times.aware_at.isoformat(),
                     times.quarter,
-                    *(_hours(durations.get(metric)) for metric in self.metrics),
+                    *(_hours(durations.get(metric)) for metric in self.metric_keys),
                 ]
             )
         return Dataset("Per incident (hours)", headers, rows)
@@ -150,7 +173,7 @@ class MetricsData:
                 ],
             )
         if name == "action_items":
-            counts = self.action_items()
+            counts = self.action_item_counts
             return Dataset(
                 "Action items by status",
                 ["status", "label", "count"],
@@ -176,7 +199,7 @@ def _charts(data: MetricsData, metric: str) -> dict:
     severity_rows = [row for row in data.by_severity if row.metric == metric]
     quarter_rows = [row for row in data.by_quarter if row.metric == metric]
     recent = data.over_time[-CHART_PERIODS:]
-    action_counts = data.action_items()
+    action_counts = data.action_item_counts
     action_open = sum(action_counts[s] for s in ("open", "in_progress"))
     action_closed = sum(action_counts[s] for s in ("done", "wont_do"))
     return {
