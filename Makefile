@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format worker bench bench-evidence clean
+.PHONY: run test lint format worker bench bench-filing bench-list bench-audit bench-dashboard \
+	bench-evidence clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +43,21 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed-test
+# The quick ones (minutes on 2 cores), each on its own scratch PostgreSQL database;
+# figures go to bench/results.json. BENCH_PG and BENCH_BROKER point elsewhere.
+bench: bench-filing bench-list bench-audit bench-dashboard
+
+bench-filing: $(VENV)/.installed-test
 	$(BIN)/python bench/api_filing.py
+
+bench-list: $(VENV)/.installed-test
+	$(BIN)/python bench/api_list.py
+
+bench-audit: $(VENV)/.installed-test
+	$(BIN)/python bench/audit_chain.py
+
+bench-dashboard: $(VENV)/.installed-test
+	$(BIN)/python bench/dashboard.py
 
 # Evidence: hashing throughput on a 1 GiB file, and a 2 GiB upload's memory in gunicorn.
 bench-evidence: $(VENV)/.installed-test

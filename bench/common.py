@@ -65,16 +65,18 @@ def psql(db_name: str, sql: str) -> str:
         [_client("psql"), *_pg_args(), "-v", "ON_ERROR_STOP=1", "-qAt", "-d", db_name, "-c", sql],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"psql on {db_name}: {result.stderr.strip()}")
     return result.stdout.strip()
 
 
-def manage(db_name: str, *args: str, **extra_env: str) -> str:
+def manage(db_name: str, *args: str, stdin: str | None = None, **extra_env: str) -> str:
     result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env(db_name, **extra_env),
+        input=stdin,
         capture_output=True,
         text=True,
         check=True,

@@ -71,3 +71,46 @@ def seed_incidents(
         ),
     )
     common.psql(db_name, "VACUUM ANALYZE")
+
+
+SEED_ACTION_ITEMS = """
+INSERT INTO incidents_postincidentreview (incident_id, status, created_at, created_by_id,
+                                         completed_at, completed_by_id)
+SELECT id, 'draft', created_at, {lead}, NULL, NULL
+FROM incidents_incident ORDER BY id DESC LIMIT {reviews};
+
+INSERT INTO incidents_reviewsection (review_id, kind, position, body, updated_at, updated_by_id)
+SELECT r.id, k.kind, k.position, '', r.created_at, {lead}
+FROM incidents_postincidentreview r
+CROSS JOIN (VALUES ('root_cause', 3), ('code_security', 5), ('monitoring', 9))
+    AS k(kind, position);
+
+INSERT INTO incidents_actionitem (section_id, incident_id, title, owner_id, due_date, status,
+                                 ticket_url, created_by_id, created_at, closed_at)
+SELECT s.id, r.incident_id, 'Action ' || n || ' for section ' || s.id,
+       CASE WHEN (s.id + n) % 5 = 0 THEN {lead} ELSE {responder} END,
+       (now() + make_interval(days => ((s.id + n) % 90)::int - 30))::date,
+       (ARRAY['open', 'in_progress', 'done', 'wont_do'])[1 + (s.id + n) % 4],
+       '', {lead}, r.created_at,
+       CASE WHEN (s.id + n) % 4 >= 2 THEN r.created_at END
+FROM incidents_reviewsection s
+JOIN incidents_postincidentreview r ON r.id = s.review_id
+CROSS JOIN generate_series(1, {per_section}) AS n
+ORDER BY s.id, n
+LIMIT {count};
+"""
+
+
+def seed_action_items(db_name: str, *, count: int, lead: int, responder: int) -> None:
+    """`count` action items under post-incident reviews of the newest incidents (three
+    sections each, up to four items per section), a fifth of them owned by the lead,
+    a mix of every status and of due dates past and future."""
+    per_section = 4
+    reviews = -(-count // (3 * per_section))
+    common.psql(
+        db_name,
+        SEED_ACTION_ITEMS.format(
+            count=count, lead=lead, responder=responder, reviews=reviews, per_section=per_section
+        ),
+    )
+    common.psql(db_name, "VACUUM ANALYZE")
