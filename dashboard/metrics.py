@@ -24,7 +24,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from operator import attrgetter
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
@@ -53,7 +53,7 @@ PHASES = (
 NOTIFY_PREFIX = "notify_"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class IncidentTimes:
     """The timestamps of one incident that the metrics need, and the first publication
     of a disclosure per regulatory regime (regime value → when it first went out)."""
@@ -67,15 +67,13 @@ class IncidentTimes:
     contained_at: dt.datetime | None = None
     resolved_at: dt.datetime | None = None
     first_notified: dict[str, dt.datetime] = field(default_factory=dict)
+    # Worked out once, on creation: the aggregates read them several times each.
+    durations: dict[str, float | None] = field(init=False, repr=False, compare=False)
+    quarter: str = field(init=False, repr=False, compare=False)
 
-    # Worked out once per incident: the aggregates read them several times each.
-    @cached_property
-    def durations(self) -> dict[str, float | None]:
-        return incident_durations(self)
-
-    @cached_property
-    def quarter(self) -> str:
-        return quarter_of(self.aware_at)
+    def __post_init__(self) -> None:
+        self.durations = incident_durations(self)
+        self.quarter = quarter_of(self.aware_at)
 
 
 @dataclass(frozen=True)
@@ -148,13 +146,15 @@ def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None
     return (end - start).total_seconds()
 
 
+_PHASE_READERS = tuple(
+    (phase.key, attrgetter(phase.start), attrgetter(phase.end)) for phase in PHASES
+)
+
+
 def incident_durations(times: IncidentTimes) -> dict[str, float | None]:
     """Every metric of one incident in seconds (None where it cannot be measured):
     the four phases, then one `notify_<regime>` per regime it was notified under."""
-    durations = {
-        phase.key: _seconds(getattr(times, phase.start), getattr(times, phase.end))
-        for phase in PHASES
-    }
+    durations = {key: _seconds(start(times), end(times)) for key, start, end in _PHASE_READERS}
     for regime, published_at in sorted(times.first_notified.items()):
         durations[notify_metric(regime)] = _seconds(times.aware_at, published_at)
     return durations
