@@ -57,7 +57,7 @@ def sign_in(page, username: str, device, *, password: str = PASSWORD, next_path:
     page.click("form:has(input[name=password]) [type=submit]")
     page.wait_for_url(re.compile(r"/accounts/verify/"))
     give_code(page, unused_code(device))
-    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+    page.wait_for_url(re.compile(r"^https?://[^/]+" + re.escape(next_path) + "$"))
     expect(page.locator(".account-name")).to_contain_text(username)
 
 

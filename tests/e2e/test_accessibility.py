@@ -142,9 +142,10 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     verify = tab(page)
     assert (verify["tag"], verify["text"]) == ("button", "Verify")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/incidents/$"))
 
     # Overview: skip link, then the brand and the main navigation in reading order.
+    page.goto("/")
     skip_link_works(page)
     from_the_top(page)
     stops = tab_to(page, lambda e: e["text"] == "Log out", what="Log out")
@@ -251,7 +252,7 @@ def test_main_pages_have_no_serious_accessibility_violations(page, lead_with_an_
     found["/accounts/verify/"] = axe_violations(page)
     page.fill("input[name=otp_token]", unused_code(device))
     page.click("form:has(input[name=otp_token]) [type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/incidents/$"))
 
     for path in [
         "/",
