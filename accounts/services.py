@@ -296,6 +296,15 @@ def _tell_of_new_address(*, user: User, attempt: LoginAttempt) -> None:
     )
 
 
+def _lockout_cooloff() -> timedelta:
+    """AXES_COOLOFF_TIME as a duration (axes also takes a number of hours); a lock with no
+    cool-off counts as one episode for a day."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    if isinstance(cooloff, int | float):
+        return timedelta(hours=cooloff)
+    return cooloff if isinstance(cooloff, timedelta) else timedelta(days=1)
+
+
 def lockout_notify(*, user: User, ip: str | None) -> bool:
     """Tell the owner that sign-in to their account is locked, once per lockout episode:
     not again while tries keep coming within the cool-off (each of them is refused and
@@ -307,7 +316,7 @@ def lockout_notify(*, user: User, ip: str | None) -> bool:
 
     from audit.models import AuditEvent
 
-    cooloff = settings.AXES_COOLOFF_TIME or timedelta(days=1)
+    cooloff = _lockout_cooloff()
     since = timezone.now() - cooloff
     last_complete = (
         LoginAttempt.objects.filter(user=user, succeeded=True, second_factor_at__isnull=False)
