@@ -165,6 +165,21 @@ def _enqueue_hash(evidence_id: int) -> None:
     evidence_hash.delay(evidence_id=evidence_id)
 
 
+def _lock_item(evidence_id: int) -> EvidenceItem:
+    """The item's row, locked for this transaction's changes to it.
+
+    FOR NO KEY UPDATE OF the item alone: inserting a custody event (its foreign key
+    takes FOR KEY SHARE on the item) or anything referencing the incident is not
+    blocked, so viewing an item while the worker records its hashes cannot queue
+    behind the hashing transaction and deadlock with it on the audit chain lock.
+    """
+    return (
+        EvidenceItem.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("incident")
+        .get(pk=evidence_id)
+    )
+
+
 def evidence_hash_stored(*, evidence_id: int) -> EvidenceItem | None:
     """Read the stored object back once and record its SHA-256, SHA-1 and MD5.
 
@@ -190,7 +205,7 @@ def evidence_record_hashes(
 ) -> EvidenceItem:
     """Record what the stored bytes hash to, and verify them against the receipt and
     the sender's hash: `verified` when all agree, `integrity_failure` otherwise."""
-    item = EvidenceItem.objects.select_for_update().select_related("incident").get(pk=evidence_id)
+    item = _lock_item(evidence_id)
     if item.sha256:
         return item
     item.sha256, item.sha1, item.md5 = sha256, sha1, md5
@@ -298,7 +313,7 @@ def evidence_reverify(*, item: EvidenceItem, actor=None) -> VerifyResult:
         reason = "" if (found == expected and digests.size == item.size) else "content changed"
     ok = not reason
     with transaction.atomic():
-        item = EvidenceItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+        item = _lock_item(item.pk)
         custody_record(
             item=item,
             action=Action.RE_VERIFIED,
@@ -448,7 +463,7 @@ def evidence_transfer(*, item: EvidenceItem, actor, recipient: str, reason: str)
             {"recipient": [f"Name who received it (1 to {MAX_RECIPIENT_LENGTH} characters)."]}
         )
     reason = _reason(reason)
-    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    item = _lock_item(item.pk)
     event = custody_record(
         item=item,
         action=Action.TRANSFERRED,
@@ -476,7 +491,7 @@ def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
     """
     _require(actor, "evidence.dispose_evidence")
     reason = _reason(reason)
-    item = EvidenceItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+    item = _lock_item(item.pk)
     _lock_incident(item.incident_id)  # a hold being set at this moment waits, or wins
     hold = EvidenceHold.objects.filter(incident_id=item.incident_id).first()
     if hold is not None and hold.active:
