@@ -189,9 +189,13 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     tab_to(page, lambda e: e["text"] == "Add entry", what="Add entry")
     page.keyboard.press("Enter")
     expect(page.locator("#section-timeline .timeline")).to_contain_text("Isolated the host")
+    # The focus is on the section's notice ("Timeline entry added."), not lost to the
+    # page, and the next Tab goes on inside the form that was just used.
+    expect(page.locator("#section-timeline .notice")).to_be_focused()
+    expect(page.locator("#section-timeline .notice")).to_have_text("Timeline entry added.")
+    tab(page)
     assert page.evaluate(
-        "() => document.getElementById('section-timeline').contains(document.activeElement)"
-        " || document.activeElement === document.body"
+        "() => document.querySelector('#section-timeline form').contains(document.activeElement)"
     )
 
     # Audit log: the filters are reachable in order, and Enter filters.

@@ -196,6 +196,11 @@ def test_an_incident_from_invitation_to_close_is_in_the_audit_log(
     make_log(log_file)
     member_page.goto(f"/incidents/{incident.pk}/")
     upload_evidence(member_page, screenshot, kind="screenshot", description="The fake page")
+    # Its preview is a thumbnail re-drawn from the pixels, and the browser shows it.
+    preview = member_page.locator("figure.evidence-preview img")
+    expect(preview).to_be_visible()
+    preview.evaluate("img => img.decode()")
+    assert preview.evaluate("img => img.naturalWidth") > 0
     member_page.goto(f"/incidents/{incident.pk}/")
     upload_evidence(member_page, log_file, kind="log", description="IMAP logins")
     items = EvidenceItem.objects.filter(incident=incident).order_by("pk")
