@@ -29,7 +29,13 @@ run: $(VENV)/.installed
 	WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn config.wsgi:application \
 		--config config/gunicorn.conf.py --bind $(HOST):$(PORT)
 
-test: $(VENV)/.installed-test
+# axe-core for the browser accessibility check (package-lock.json); without npm that
+# check is skipped and says so. npm writes node_modules/.package-lock.json itself.
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "make: npm not found, the axe-core accessibility check will be skipped"; fi
+
+test: $(VENV)/.installed-test node_modules/.package-lock.json
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/pytest $(PYTEST_ARGS)
 
