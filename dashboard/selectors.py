@@ -101,8 +101,7 @@ def _approval_role(user) -> str | None:
     """The role this person would approve in, by the disclosures service's own rule
     (manager; legal too where legal approval is required), or None."""
     try:
-        # The private helper is the one statement of the rule; a public name would be better.
-        return disclosure_services._approval_role(user)
+        return disclosure_services.approval_role_of(user)
     except disclosure_services.ApprovalRefused:
         return None
 

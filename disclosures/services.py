@@ -244,7 +244,9 @@ def _notify_author_and_crew(disclosure: Disclosure, actor, *, event: str, what: 
     )
 
 
-def _approval_role(actor) -> str:
+def approval_role_of(actor) -> str:
+    """The role `actor` approves disclosures in (manager; legal too where legal approval
+    is required), or ApprovalRefused: the one statement of who may approve."""
     if actor.has_role(Role.MANAGER) and actor.has_perm("disclosures.approve_disclosure"):
         return ApprovalRole.MANAGER
     if (
@@ -272,7 +274,7 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
     """
     if actor is None or not actor.is_active:
         raise ApprovalRefused("Only a manager can approve a disclosure.")
-    role = _approval_role(actor)
+    role = approval_role_of(actor)
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.APPROVED)
     version = disclosure.current_version

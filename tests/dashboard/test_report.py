@@ -149,3 +149,12 @@ def test_the_report_runs_the_same_queries_for_more_evidence_and_disclosures(
     with CaptureQueriesContext(connection) as many:
         assert client.get(report_url(incident)).status_code == 200
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(("role_fixture", "offered"), [("lead", True), ("responder", False)])
+def test_the_incident_page_offers_the_report_to_those_who_may_generate_it(
+    client, request, incident, role_fixture, offered
+):
+    sign_in(client, request.getfixturevalue(role_fixture))
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert (f'href="{report_url(incident)}"' in page) is offered
