@@ -100,9 +100,9 @@ def from_the_top(page) -> None:
     )
 
 
-def skip_link_works(page) -> None:
+def skip_link_works(page) -> dict:
     """From the top of a page, the first Tab shows the skip link; Enter moves the focus
-    to the main content, and the next Tab lands inside it."""
+    to the main content, and the next Tab lands inside it (returned)."""
     from_the_top(page)
     first = tab(page)
     assert first is not None and first["text"] == "Skip to main content", first
@@ -113,13 +113,14 @@ def skip_link_works(page) -> None:
     inside = tab(page)
     assert inside is not None
     assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")
+    return inside
 
 
 # --- Keyboard only ------------------------------------------------------------------
 
 
 def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_an_incident):
-    lead, device, _ = lead_with_an_incident
+    lead, device, existing = lead_with_an_incident
 
     # Sign-in page: the user name field has the focus; the order is the form's.
     page.goto("/accounts/login/")
@@ -153,9 +154,15 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     nav = [t for t in texts(stops) if t in {"Overview", "Incidents", "New incident", "Audit log"}]
     assert nav == ["Overview", "Incidents", "New incident", "Audit log"]
 
-    # New incident, with the keyboard only: from the navigation to the filed incident.
+    # Incidents list: from the main content, its links, the filters in order, the table.
     page.goto("/incidents/")
-    skip_link_works(page)
+    stops = [skip_link_works(page)]
+    stops += tab_to(page, lambda e: e["text"] == existing.reference, what="the incident link")
+    assert texts(stops)[:2] == ["Action items", "New incident"], texts(stops)
+    assert [stop["name"] for stop in stops if stop["name"]] == ["status", "severity", "q"]
+    assert texts(stops).index("Filter") == len(stops) - 2
+
+    # New incident, with the keyboard only: from the navigation to the filed incident.
     from_the_top(page)
     tab_to(page, lambda e: e["text"] == "New incident" and e["tag"] == "a", what="New incident")
     page.keyboard.press("Enter")
