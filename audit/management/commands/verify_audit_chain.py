@@ -1,7 +1,10 @@
 """`manage.py verify_audit_chain [--heads FILE]`: prove no audit event was changed,
 deleted or inserted, and (with --heads) that no signed chain head was cut off or rewritten."""
 
+from contextlib import nullcontext
+
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 
 from audit.chainhead import ChainHeadError, verify_heads
 from audit.services import verify_chain
@@ -22,7 +25,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, heads=None, **options):
-        report = verify_chain()
+        # On PostgreSQL, inside a transaction the walk's server-side cursor streams rows
+        # while they are hashed; outside one, the server first copies the whole result
+        # to a temporary file (WITH HOLD). SQLite's transactions here take the write
+        # lock (IMMEDIATE), so there the walk stays outside one.
+        streaming = connection.vendor == "postgresql"
+        with transaction.atomic() if streaming else nullcontext():
+            report = verify_chain()
         if not report.ok:
             self.stderr.write(f"BROKEN at event {report.first_bad_id}: {report.reason}")
             self.stdout.write(f"BROKEN {report.first_bad_id}")
