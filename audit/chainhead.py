@@ -78,13 +78,15 @@ def current_head() -> Head | None:
     return Head(id=row[0], hash=row[1], at=timezone.now().isoformat(timespec="seconds"))
 
 
-def _last_exported_id(handle) -> int | None:
-    """The id in the file's last line, reading only its tail."""
+def _tail(handle) -> bytes:
+    """The file's last few kilobytes: enough for its last line."""
     size = handle.seek(0, os.SEEK_END)
-    if size == 0:
-        return None
     handle.seek(max(0, size - 4096))
-    lines = handle.read().splitlines()
+    return handle.read()
+
+
+def _last_exported_id(tail: bytes) -> int | None:
+    lines = tail.splitlines()
     try:
         return int(json.loads(lines[-1])["id"])
     except (IndexError, ValueError, KeyError, TypeError):
@@ -106,10 +108,14 @@ def export_head(path: str | os.PathLike | None = None) -> Head | None:
     with os.fdopen(fd, "r+b") as handle:
         # Two beat runs at once must not interleave their lines.
         fcntl.flock(handle, fcntl.LOCK_EX)
-        if _last_exported_id(handle) == head.id:
+        tail = _tail(handle)
+        if _last_exported_id(tail) == head.id:
             return None
         line = {"id": head.id, "hash": head.hash, "at": head.at, "sig": sign(head)}
-        handle.write((json.dumps(line, separators=(",", ":")) + "\n").encode())
+        # After a torn write (a crash mid-line) the new line still starts on its own;
+        # the torn one stays, and verification reports it.
+        separator = b"\n" if tail and not tail.endswith(b"\n") else b""
+        handle.write(separator + (json.dumps(line, separators=(",", ":")) + "\n").encode())
         handle.flush()
         os.fsync(handle.fileno())
     if created:

@@ -115,35 +115,22 @@ def _report(name: str, latencies: list[float], wall: float) -> dict:
 
 def main() -> None:
     token = _prepare()
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=_env(),
-    )
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
+    with common.Gunicorn(DB_NAME, PORT, DJANGO_SETTINGS_MODULE="config.settings") as server:
         _client(token, 20, False)  # warm-up
         results = {}
         for idempotent in (False, True):
             suffix = " with Idempotency-Key" if idempotent else ""
+            load, cpu_before = common.load_average(), server.cpu_seconds()
             started = time.perf_counter()
             latencies = _client(token, SEQUENTIAL, idempotent)
             results[f"sequential{suffix}"] = _report(
                 f"1 client, sequential{suffix}", latencies, time.perf_counter() - started
+            )
+            results[f"sequential{suffix}"].update(
+                server_cpu_ms_per_request=round(
+                    (server.cpu_seconds() - cpu_before) * 1000 / SEQUENTIAL, 1
+                ),
+                load_average=load,
             )
             per_client = SEQUENTIAL // CONCURRENT_CLIENTS
             started = time.perf_counter()
@@ -161,9 +148,6 @@ def main() -> None:
             )
         print(json.dumps({"api_filing": results}))
         common.save("api_filing", results, db_name=DB_NAME)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

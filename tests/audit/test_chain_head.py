@@ -172,3 +172,15 @@ def test_a_missing_head_file_is_a_clear_failure(tmp_path):
             stderr=io.StringIO(),
         )
     assert excinfo.value.returncode == 1
+
+
+def test_after_a_torn_line_the_next_head_starts_on_its_own_line(head_file):
+    append(1)
+    audit_export_chain_head()
+    with head_file.open("a") as handle:
+        handle.write('{"id": 12, "hash": "ab')  # a crash in the middle of a write
+    *_, newest = append(1)
+    assert audit_export_chain_head() == f"exported {newest.pk}"
+    assert json.loads(head_file.read_text().splitlines()[-1])["id"] == newest.pk
+    # The torn line stays and is reported: nobody can tell it from tampering.
+    assert_heads_fail(head_file, line=2, says="not a signed chain head line")
