@@ -89,6 +89,7 @@ def append_rate(writers: int, per_writer: int) -> dict:
     for process in processes:
         process.start()
     barrier.wait()
+    load = common.load_average()
     started = time.perf_counter()
     for process in processes:
         process.join()
@@ -96,7 +97,12 @@ def append_rate(writers: int, per_writer: int) -> dict:
     if any(process.exitcode for process in processes):
         raise RuntimeError("a writer failed")
     total = writers * per_writer
-    return {"writers": writers, "events": total, "per_second": round(total / wall, 1)}
+    return {
+        "writers": writers,
+        "events": total,
+        "per_second": round(total / wall, 1),
+        "load_average": load,
+    }
 
 
 def _copy_text(value) -> str:
