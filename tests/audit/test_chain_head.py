@@ -3,7 +3,10 @@
 
 import io
 import json
+import os
 import stat
+import subprocess
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,7 +15,7 @@ import audit
 from audit import chainhead
 from audit.models import AuditEvent
 from audit.tasks import audit_export_chain_head
-from tests.audit.test_chain import TABLE, insert_raw_event, tampering
+from tests.audit.test_chain import ROOT, TABLE, insert_raw_event, tampering
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +187,22 @@ def test_after_a_torn_line_the_next_head_starts_on_its_own_line(head_file):
     assert json.loads(head_file.read_text().splitlines()[-1])["id"] == newest.pk
     # The torn line stays and is reported: nobody can tell it from tampering.
     assert_heads_fail(head_file, line=2, says="not a signed chain head line")
+
+
+@pytest.mark.parametrize(("file", "scheduled"), [("", False), ("/var/lib/cordon/heads", True)])
+def test_beat_exports_heads_only_when_a_file_is_set(file, scheduled):
+    code = (
+        "from config import settings; "
+        "print(settings.CELERY_BEAT_SCHEDULE.get('audit-export-chain-head'))"
+    )
+    env = {**os.environ, "AUDIT_CHAIN_HEAD_FILE": file, "AUDIT_CHAIN_HEAD_EVERY_SECONDS": "120"}
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    entry = result.stdout.strip().splitlines()[-1]
+    if scheduled:
+        assert "audit.tasks.audit_export_chain_head" in entry
+        assert "120" in entry
+    else:
+        assert entry == "None"
