@@ -6,13 +6,23 @@ else. Domain logic lives in services. Apps to capture and fields never to write
 in clear come from settings (AUDIT_CAPTURED_APPS, AUDIT_CAPTURE_EXCLUDED_MODELS,
 AUDIT_REDACTED_FIELDS), so this module imports no domain app.
 
-Queryset `update()`/`delete()` bypass model signals; services do not use them on
-captured models (and the few bookkeeping exceptions are listed as excluded).
+Bulk writes send no per-row signals, so they are captured here too: `QuerySet.update()`,
+`bulk_create()` and `bulk_update()` of a captured model record one `model.bulk_updated`
+or `model.bulk_created` event with the model, the count, the ids (up to BULK_ID_LIMIT)
+and the values set (secrets redacted), in the same transaction as the write. Only
+updates that touch nothing but a listed bookkeeping field
+(AUDIT_BULK_BOOKKEEPING_FIELDS, such as a token's last-use time) are left out.
+`QuerySet.delete()` needs nothing: with these signal handlers connected, Django
+deletes row by row and post_delete fires for each.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 import audit
@@ -116,7 +126,121 @@ def _m2m_changed(sender, instance, action, model, pk_set, **kwargs):
     )
 
 
+# --- Bulk writes ---------------------------------------------------------------------
+
+BULK_ID_LIMIT = 1000
+_original_update = QuerySet.update
+_original_bulk_create = QuerySet.bulk_create
+_original_bulk_update = QuerySet.bulk_update
+# bulk_update() runs update() per batch: its own event covers them.
+_in_bulk_update: ContextVar[bool] = ContextVar("audit_in_bulk_update", default=False)
+
+
+def _bulk_value(value):
+    """A value as written: plain values as JSON, expressions (F() + 1) as their text."""
+    try:
+        return normalise(value)
+    except TypeError:
+        return str(value)
+
+
+def _bulk_values(model, values: dict) -> dict:
+    redacted = _redacted_fields(model)
+    return {
+        name: REDACTED if name in redacted else _bulk_value(value) for name, value in values.items()
+    }
+
+
+def _ids(pks) -> dict:
+    pks = [pk for pk in pks if pk is not None]
+    return {"ids": normalise(pks[:BULK_ID_LIMIT]), "ids_truncated": len(pks) > BULK_ID_LIMIT}
+
+
+def _is_bookkeeping(model, names) -> bool:
+    allowed = settings.AUDIT_BULK_BOOKKEEPING_FIELDS.get(_label(model), ())
+    return bool(names) and set(names) <= set(allowed)
+
+
+def _captured_update(self, **kwargs):
+    model = self.model
+    if not is_captured(model) or _is_bookkeeping(model, kwargs) or _in_bulk_update.get():
+        return _original_update(self, **kwargs)
+    with transaction.atomic(using=self.db, savepoint=False):
+        pks = list(self.order_by().values_list("pk", flat=True)[: BULK_ID_LIMIT + 1])
+        count = _original_update(self, **kwargs)
+        if count:
+            audit.record(
+                "model.bulk_updated",
+                data={
+                    "model": _label(model),
+                    "count": count,
+                    "values": _bulk_values(model, kwargs),
+                    **_ids(pks),
+                },
+            )
+    return count
+
+
+def _captured_bulk_create(self, objs, *args, **kwargs):
+    model = self.model
+    if not is_captured(model):
+        return _original_bulk_create(self, objs, *args, **kwargs)
+    with transaction.atomic(using=self.db, savepoint=False):
+        created = _original_bulk_create(self, objs, *args, **kwargs)
+        if created:
+            audit.record(
+                "model.bulk_created",
+                data={
+                    "model": _label(model),
+                    "count": len(created),
+                    **_ids([obj.pk for obj in created]),
+                },
+            )
+    return created
+
+
+def _captured_bulk_update(self, objs, fields, *args, **kwargs):
+    model = self.model
+    if not is_captured(model):
+        return _original_bulk_update(self, objs, fields, *args, **kwargs)
+    objs = list(objs)
+    with transaction.atomic(using=self.db, savepoint=False):
+        inside = _in_bulk_update.set(True)
+        try:
+            count = _original_bulk_update(self, objs, fields, *args, **kwargs)
+        finally:
+            _in_bulk_update.reset(inside)
+        if count:
+            redacted = _redacted_fields(model)
+            audit.record(
+                "model.bulk_updated",
+                data={
+                    "model": _label(model),
+                    "count": count,
+                    "fields": sorted(fields),
+                    "values": {
+                        str(obj.pk): {
+                            name: REDACTED
+                            if name in redacted
+                            else _bulk_value(getattr(obj, model._meta.get_field(name).attname))
+                            for name in fields
+                        }
+                        for obj in objs[:BULK_ID_LIMIT]
+                    },
+                    **_ids([obj.pk for obj in objs]),
+                },
+            )
+    return count
+
+
+for _method in (_captured_update, _captured_bulk_create, _captured_bulk_update):
+    _method.alters_data = True
+
+
 def connect() -> None:
+    QuerySet.update = _captured_update
+    QuerySet.bulk_create = _captured_bulk_create
+    QuerySet.bulk_update = _captured_bulk_update
     pre_save.connect(_before_save, dispatch_uid="audit.capture.pre_save")
     post_save.connect(_after_save, dispatch_uid="audit.capture.post_save")
     post_delete.connect(_after_delete, dispatch_uid="audit.capture.post_delete")

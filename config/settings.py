@@ -480,6 +480,9 @@ AUDIT_CAPTURE_EXCLUDED_MODELS = [
     "accounts.loginattempt",
     "incidents.referencecounter",
 ]
+# Bulk updates that touch only these fields are bookkeeping, not domain changes: they
+# are not captured (every other QuerySet.update/bulk_* of a captured model is).
+AUDIT_BULK_BOOKKEEPING_FIELDS = {"accounts.apitoken": ["last_used_at"]}
 # Refused requests (4xx) recorded per client address and minute; the rest go to the
 # structured log only, so a scanner cannot flood the audit chain.
 AUDIT_REFUSALS_PER_MINUTE = 120
