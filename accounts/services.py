@@ -252,7 +252,7 @@ def login_attempt_complete(*, user: User, attempt_id: int | None) -> LoginAttemp
     if attempt_id is None:
         return None
     attempt = (
-        LoginAttempt.objects.select_for_update()
+        LoginAttempt.objects.select_for_update(no_key=True, of=("self",))
         .filter(pk=attempt_id, user=user, succeeded=True, second_factor_at__isnull=True)
         .first()
     )
@@ -370,7 +370,9 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, token: str) -> list[s
     Returns the new backup codes when this is the person's first device (shown
     once), [] when they already had codes, None when the code was wrong.
     """
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
+    device = TOTPDevice.objects.select_for_update(no_key=True, of=("self",)).get(
+        pk=device.pk, user=user, confirmed=False
+    )
     if not device.verify_token((token or "").strip()):
         audit.record("otp.enrolment_failed", actor=user, target=user, outcome="failure")
         return None
@@ -555,7 +557,7 @@ def invitation_accept(*, raw_token: str, password: str) -> User:
     password the validators refuse (the link stays open then).
     """
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(no_key=True, of=("self",))
         .select_related("user")
         .filter(token_hash=hash_token(raw_token or ""))
         .first()
@@ -794,7 +796,7 @@ def email_verify(*, user: User, token: str) -> User:
     Raises EmailVerificationNotValid for a tampered, expired, used or superseded link
     or one sent for another person; ValidationError if the address was taken since."""
     email = email_verification_check(user=user, token=token)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True, of=("self",)).get(pk=user.pk)
     email = email_verification_check(user=user, token=token)  # again, under the row lock
     if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ValidationError({"email": ["Another person already uses this e-mail address."]})

@@ -56,7 +56,7 @@ def _require(actor, permission: str) -> None:
 
 def _locked(disclosure: Disclosure) -> Disclosure:
     return (
-        Disclosure.objects.select_for_update(of=("self",))
+        Disclosure.objects.select_for_update(no_key=True, of=("self",))
         .select_related("incident", "current_version")
         .get(pk=disclosure.pk)
     )

@@ -411,7 +411,11 @@ def evidence_hold_active(*, incident: Incident) -> bool:
 
 def _lock_incident(incident_id: int) -> None:
     """Hold and disposal decisions of one incident, one at a time (PostgreSQL row lock)."""
-    list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk"))
+    list(
+        Incident.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=incident_id)
+        .values_list("pk")
+    )
 
 
 def _reason(reason: str) -> str:

@@ -171,7 +171,7 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"incident_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     changed = {name: value for name, value in fields.items() if getattr(incident, name) != value}
     if not changed:
         return incident
@@ -227,7 +227,7 @@ def incident_change_status(*, incident: Incident, actor, status: str, reason: st
     anything.
     """
     _require(actor, "incidents.change_incident")
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     previous = incident.status
     check_transition(previous, status, reason)
     if status == Status.CLOSED:
@@ -269,7 +269,11 @@ def _check_review_for_closing(incident: Incident) -> None:
     if not review_required(incident):
         return
     # The incident row is locked; the review row is locked after it (as review_reopen does).
-    review = PostIncidentReview.objects.select_for_update().filter(incident=incident).first()
+    review = (
+        PostIncidentReview.objects.select_for_update(no_key=True, of=("self",))
+        .filter(incident=incident)
+        .first()
+    )
     if review is None or not review.is_completed:
         raise ReviewRequired(
             f"Closing a {incident.get_severity_display().lower()} incident needs a completed "
@@ -339,7 +343,7 @@ def system_change_containment(
     _require(actor, "incidents.change_incident")
     if state not in ContainmentState.values:
         raise ValidationError({"state": [f"Choose one of {', '.join(ContainmentState.values)}."]})
-    system = AffectedSystem.objects.select_for_update().get(pk=system.pk)
+    system = AffectedSystem.objects.select_for_update(no_key=True, of=("self",)).get(pk=system.pk)
     if system.containment_state == state:
         return system
     ContainmentChange.objects.create(
@@ -470,7 +474,7 @@ def _require_review_editor(actor, incident: Incident) -> None:
 
 
 def _locked_review(review_id: int) -> PostIncidentReview:
-    return PostIncidentReview.objects.select_for_update().get(pk=review_id)
+    return PostIncidentReview.objects.select_for_update(no_key=True, of=("self",)).get(pk=review_id)
 
 
 def _require_draft(review: PostIncidentReview) -> None:
@@ -528,7 +532,7 @@ def review_start(*, incident: Incident, actor) -> PostIncidentReview:
     """Create the incident's review with every section; the timeline and detection
     sections are prefilled from the incident. Idempotent: an existing review is kept."""
     _require(actor, "incidents.change_incident")
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     existing = PostIncidentReview.objects.filter(incident=incident).first()
     if existing is not None:
         return existing
@@ -555,7 +559,7 @@ def review_section_update(*, section: ReviewSection, actor, body: str) -> Review
     incident = section.review.incident
     _require_review_editor(actor, incident)
     _require_draft(_locked_review(section.review_id))
-    section = ReviewSection.objects.select_for_update().get(pk=section.pk)
+    section = ReviewSection.objects.select_for_update(no_key=True, of=("self",)).get(pk=section.pk)
     if section.body == body:
         return section
     section.body = body
@@ -666,7 +670,7 @@ def action_item_update(*, item: ActionItem, actor, **fields) -> ActionItem:
     if unknown:
         raise TypeError(f"action_item_update() takes only {', '.join(ACTION_ITEM_FIELDS)}")
     item = (
-        ActionItem.objects.select_for_update()
+        ActionItem.objects.select_for_update(no_key=True, of=("self",))
         .select_related("incident", "owner", "section")
         .get(pk=item.pk)
     )
@@ -764,7 +768,7 @@ def review_reopen(*, review: PostIncidentReview, actor) -> PostIncidentReview:
     incident = review.incident
     _require_review_editor(actor, incident)
     # Lock order: incident, then review (as closing does), so the two cannot cross.
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     review = _locked_review(review.pk)
     if not review.is_completed:
         raise ValidationError("This review is not completed.")

@@ -118,7 +118,7 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
     failure: Exception | None = None
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(no_key=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id)
             .first()
@@ -225,7 +225,7 @@ def webhook_deliver(*, delivery_pk: int) -> WebhookDelivery | None:
     """
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
+            WebhookDelivery.objects.select_for_update(no_key=True, of=("self",))
             .select_related("endpoint")
             .filter(pk=delivery_pk)
             .first()
