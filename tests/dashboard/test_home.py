@@ -250,3 +250,13 @@ def test_the_overview_runs_the_same_few_queries_for_more_data(
 # 18 today (session, person, device, permissions, then one per list or count); the
 # "and N more" counts add at most four when a list is full.
 MAX_HOME_QUERIES = 22
+
+
+@pytest.mark.parametrize(("role_fixture", "shown"), [("responder", True), ("reporter", False)])
+def test_the_main_navigation_offers_metrics_and_action_items_to_csirt_members(
+    client, request, role_fixture, shown
+):
+    sign_in(client, request.getfixturevalue(role_fixture))
+    page = client.get("/").content.decode()
+    assert ('href="/metrics/"' in page) is shown
+    assert ('href="/incidents/action-items/"' in page) is shown
