@@ -284,6 +284,11 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         verbose_name_plural = "timeline entries"
+        indexes = [
+            # Newest first across incidents (the overview's recent activity) without a
+            # sort of every entry: PostgreSQL walks this index backwards.
+            models.Index(fields=["occurred_at", "id"], name="incidents_timeline_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
