@@ -57,10 +57,7 @@ def _manage(*args: str, stdin: str | None = None) -> str:
 
 
 def _prepare() -> str:
-    for command in (["dropdb", "--if-exists"], ["createdb"]):
-        subprocess.run(  # noqa: S603 - fixed PostgreSQL client commands
-            [*command, "-h", "127.0.0.1", "-U", "postgres", DB_NAME], check=True
-        )
+    common.recreate_database(DB_NAME)
     _manage("migrate", "--noinput", "-v0")
     _manage("create_member", "bench-lead", "--role", "lead", "--email", "lead@example.org")
     _manage("create_member", "bench-bot", "--role", "reporter")
@@ -148,6 +145,8 @@ def main() -> None:
             )
         print(json.dumps({"api_filing": results}))
         common.save("api_filing", results, db_name=DB_NAME)
+    if os.environ.get("BENCH_KEEP_DB") != "1":
+        common.drop_database(DB_NAME)
 
 
 if __name__ == "__main__":
