@@ -35,7 +35,7 @@ def hold_item_lock(item_pk, locked, release, failures):
             services._lock_item(item_pk)
             locked.set()
             release.wait(timeout=30)
-    except Exception as error:  # noqa: BLE001 - reported to the test thread
+    except Exception as error:
         failures.append(error)
         locked.set()
     finally:
@@ -69,11 +69,10 @@ def test_two_lockers_of_the_same_item_still_take_turns(item):
     holder.start()
     try:
         assert locked.wait(timeout=10)
-        with pytest.raises(Exception, match="lock timeout"):
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
-                services._lock_item(item.pk)
+        with pytest.raises(Exception, match="lock timeout"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '500ms'")
+            services._lock_item(item.pk)
     finally:
         release.set()
         holder.join(timeout=30)
