@@ -32,6 +32,8 @@ MEDIAN = 50
 P90 = 90
 SECONDS_PER_HOUR = 3600
 PERIODS = ("month", "quarter")
+# Incidents over time lists at most this many periods, the newest (50 years of months).
+MAX_PERIODS = 600
 
 
 @dataclass(frozen=True)
@@ -162,12 +164,12 @@ def incident_durations(times: IncidentTimes) -> dict[str, float | None]:
 
 def quarter_of(moment: dt.datetime) -> str:
     moment = _utc(moment)
-    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+    return f"{moment.year:04d}-Q{(moment.month - 1) // 3 + 1}"
 
 
 def month_of(moment: dt.datetime) -> str:
     moment = _utc(moment)
-    return f"{moment.year}-{moment.month:02d}"
+    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -227,38 +229,48 @@ def overall(incidents: Sequence[IncidentTimes]) -> list[Summary]:
     return summarise(incidents, group_of=lambda times: "all", groups=["all"])
 
 
-def _next_period(label: str, period: str) -> str:
+def _period_index(label: str) -> int:
+    """A month or quarter label as a count of periods since year 0 (labels of one kind
+    only), so periods are walked by number, never by comparing text."""
     year, part = label.split("-")
-    year = int(year)
+    if part.startswith("Q"):
+        return int(year) * 4 + int(part[1:]) - 1
+    return int(year) * 12 + int(part) - 1
+
+
+def _period_label(index: int, period: str) -> str:
     if period == "quarter":
-        quarter = int(part[1:])
-        return f"{year + 1}-Q1" if quarter == 4 else f"{year}-Q{quarter + 1}"
-    month = int(part)
-    return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+        year, quarter = divmod(index, 4)
+        return f"{year:04d}-Q{quarter + 1}"
+    year, month = divmod(index, 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 def incidents_over_time(
     incidents: Sequence[IncidentTimes], *, period: str = "month"
 ) -> list[tuple[str, dict[str, int]]]:
     """How many incidents became known (aware_at) in each month or quarter, per
-    severity: every period from the first to the last, empty ones included."""
+    severity: every period from the first to the last, empty ones included, but at
+    most MAX_PERIODS of them, the newest (a mistyped year cannot make a page of
+    thousands of empty rows)."""
     if period not in PERIODS:
         raise ValueError(f"The period is one of {', '.join(PERIODS)}, not {period!r}.")
-    counts: Counter[tuple[str, str]] = Counter()
-    labels = set()
+    counts: Counter[tuple[int, str]] = Counter()
     for times in incidents:
         label = times.quarter if period == "quarter" else month_of(times.aware_at)
-        labels.add(label)
-        counts[label, times.severity] += 1
-    if not labels:
+        counts[_period_index(label), times.severity] += 1
+    if not counts:
         return []
-    rows = []
-    label, last = min(labels), max(labels)
-    while True:
-        rows.append((label, {severity: counts[label, severity] for severity in SEVERITIES}))
-        if label == last:
-            return rows
-        label = _next_period(label, period)
+    indexes = [index for index, _severity in counts]
+    last = max(indexes)
+    first = max(min(indexes), last - MAX_PERIODS + 1)
+    return [
+        (
+            _period_label(index, period),
+            {severity: counts[index, severity] for severity in SEVERITIES},
+        )
+        for index in range(first, last + 1)
+    ]
 
 
 def hours(seconds: float | None) -> float | None:

@@ -48,7 +48,8 @@ class DisclosureRow:
 
     @property
     def approved_version_ids(self) -> set[int]:
-        return {approval.version_id for approval in self.approvals}
+        """Versions with a standing approval (a voided one no longer approves anything)."""
+        return {approval.version_id for approval in self.approvals if approval.voided_at is None}
 
 
 @dataclass

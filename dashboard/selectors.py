@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Min, OuterRef
+from django.db.models import Count, Exists, F, Min, OuterRef, Window
+from django.db.models.functions import RowNumber
 
 from dashboard.metrics import IncidentTimes
 from disclosures import services as disclosure_services
@@ -87,13 +88,24 @@ def recent_open_incidents(user, limit: int):
 
 
 def clock_disclosures(user):
-    """Unfinished disclosures whose regulatory clocks may be running, oldest awareness
-    first, at most CLOCK_DISCLOSURE_LIMIT (publications prefetched for the deadlines)."""
+    """Unfinished disclosures whose regulatory clocks may be running: per regime, the
+    CLOCK_DISCLOSURE_LIMIT of oldest awareness (publications prefetched for the
+    deadlines). Within one regime the deadlines follow awareness, so each regime's
+    soonest clocks are among them, and a fresh 24-hour NIS2 clock is never pushed out
+    by many older, slower ones."""
     return list(
         disclosure_list(user=user)
         .exclude(status__in=FINAL)
         .exclude(regime=Regime.NONE)  # no legal clock
-        .order_by("incident__aware_at", "id")[:CLOCK_DISCLOSURE_LIMIT]
+        .annotate(
+            rank_in_regime=Window(
+                RowNumber(),
+                partition_by=F("regime"),
+                order_by=[F("incident__aware_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(rank_in_regime__lte=CLOCK_DISCLOSURE_LIMIT)
+        .order_by("incident__aware_at", "id")
     )
 
 
@@ -199,6 +211,7 @@ def _times(user, incidents) -> list[IncidentTimes]:
         Publication.objects.filter(
             disclosure__in=visible_disclosures(user), disclosure__incident__in=incidents
         )
+        .exclude(disclosure__regime=Regime.NONE)  # time to notify is per regulatory regime
         .order_by()
         .values("disclosure__incident_id", "disclosure__regime")
         .annotate(first=Min("published_at"))

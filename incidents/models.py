@@ -1,7 +1,7 @@
 """Incidents and what hangs off them: crew, affected systems, timeline, tasks, and the
 blameless post-incident review with its findings and action items."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +15,8 @@ from incidents.lifecycle import Status
 MAX_LIST_ITEMS = 20
 MAX_LIST_ITEM_LENGTH = 100
 ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
+# No incident time before this: a mistyped year (0999 for 1999) is an input error.
+EARLIEST_INCIDENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Severity(models.TextChoices):
@@ -142,6 +144,8 @@ class Incident(models.Model):
             value = getattr(self, name)
             if value is not None and value > now:
                 errors[name] = ["This time is in the future."]
+            elif value is not None and value < EARLIEST_INCIDENT_TIME:
+                errors[name] = ["This time is before 1970: check the year."]
         if self.occurred_at and self.discovered_at and self.discovered_at < self.occurred_at:
             errors.setdefault("discovered_at", []).append(
                 "An incident cannot be discovered before it occurred."

@@ -1,6 +1,7 @@
 """Reads of incident data on someone's behalf. Everything starts from visible_incidents."""
 
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -93,9 +94,18 @@ def crew_manageable_by(*, user, incident: Incident) -> bool:
 # --- The post-incident review ------------------------------------------------------
 
 
+def reads_reviews(user) -> bool:
+    """Reviews and action items are the CSIRT's working material (root causes, weak
+    spots): CSIRT members read them, on the incidents they see. Reporters see the
+    incidents they filed, not their reviews."""
+    return user is not None and user.is_active and user.has_perm("incidents.view_incident")
+
+
 def review_get(*, user, incident_pk) -> PostIncidentReview:
     """An incident's review with its sections, findings and action items; 404 when the
-    incident is out of sight or has no review yet."""
+    incident is out of sight, has no review yet, or the person does not read reviews."""
+    if not reads_reviews(user):
+        raise Http404("No review.")
     incident = incident_get(user=user, pk=incident_pk)
     sections = ReviewSection.objects.select_related("updated_by").prefetch_related(
         Prefetch("findings", queryset=Finding.objects.select_related("created_by")),
@@ -112,13 +122,18 @@ def review_get(*, user, incident_pk) -> PostIncidentReview:
 
 
 def action_items_visible(user):
-    """Action items of the incidents the user may see."""
+    """Action items of the incidents the user may see (none for those who do not read
+    reviews)."""
+    if not reads_reviews(user):
+        return ActionItem.objects.none()
     return ActionItem.objects.filter(incident__in=visible_incidents(user)).select_related(
         "incident", "owner"
     )
 
 
 def action_item_get(*, user, incident_pk, pk) -> ActionItem:
+    if not reads_reviews(user):
+        raise Http404("No action item.")
     incident = incident_get(user=user, pk=incident_pk)
     return get_object_or_404(
         ActionItem.objects.select_related("incident", "owner", "section__review"),
@@ -128,6 +143,8 @@ def action_item_get(*, user, incident_pk, pk) -> ActionItem:
 
 
 def review_section_get(*, user, incident_pk, pk) -> ReviewSection:
+    if not reads_reviews(user):
+        raise Http404("No review.")
     incident = incident_get(user=user, pk=incident_pk)
     return get_object_or_404(
         ReviewSection.objects.select_related("review__incident"), review__incident=incident, pk=pk

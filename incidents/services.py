@@ -45,7 +45,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from incidents.selectors import crew_manageable_by, visible_incidents
+from incidents.selectors import crew_manageable_by, reads_reviews, visible_incidents
 from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -175,6 +175,12 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
     changed = {name: value for name, value in fields.items() if getattr(incident, name) != value}
     if not changed:
         return incident
+    if "severity" in changed and incident.status == Status.CLOSED:
+        # The close gate (a completed review for some severities) was passed at the
+        # severity the incident had then; re-rating means moving it back to review.
+        raise ValidationError(
+            {"severity": ["A closed incident keeps its severity: move it back to review first."]}
+        )
     if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
         # Who may see an incident is decided by those who decide its crew.
         raise PermissionDenied("Only leads and the incident commander change need-to-know.")
@@ -593,8 +599,10 @@ def finding_add(*, section: ReviewSection, actor, body: str) -> Finding:
 def _check_owner(owner, incident: Incident) -> None:
     if owner is None or not owner.is_active:
         raise ValidationError({"owner": ["Choose an active person as the owner."]})
-    if not visible_incidents(owner).filter(pk=incident.pk).exists():
-        raise ValidationError({"owner": ["The owner must be someone who can see this incident."]})
+    if not reads_reviews(owner) or not visible_incidents(owner).filter(pk=incident.pk).exists():
+        raise ValidationError(
+            {"owner": ["The owner must be a CSIRT member who can see this incident."]}
+        )
 
 
 def _notify_action_item_owner(item: ActionItem, actor) -> None:

@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from incidents import forms
 from incidents.lifecycle import Status, next_statuses
 from incidents.models import DataCategory, Incident
-from incidents.selectors import crew_manageable_by
+from incidents.selectors import crew_manageable_by, reads_reviews
 from incidents.services import review_required
 
 HTMX_HEADER = "HX-Request"
@@ -111,7 +111,8 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
         for task in incident.tasks.all()
     ]
     crew_form = bound.get("crew") or forms.CrewAddForm(incident=incident)
-    review = getattr(incident, "review", None)  # selected with the incident
+    # Selected with the incident; shown only to those who read reviews (not reporters).
+    review = getattr(incident, "review", None) if reads_reviews(user) else None
     closing_needs_review = (
         Status.CLOSED in next_statuses(incident.status)
         and review_required(incident)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from disclosures import services as disclosure_services
 from tests.conftest import sign_in
@@ -260,3 +261,24 @@ def test_the_main_navigation_offers_metrics_and_action_items_to_csirt_members(
     page = client.get("/").content.decode()
     assert ('href="/metrics/"' in page) is shown
     assert ('href="/incidents/action-items/"' in page) is shown
+
+
+def test_a_fresh_short_clock_is_not_pushed_out_by_many_older_slower_ones(
+    client, lead, make_incident, monkeypatch
+):
+    monkeypatch.setattr("dashboard.selectors.CLOCK_DISCLOSURE_LIMIT", 2)
+    now = timezone.now()
+    for days in (30, 20, 10):
+        old = make_incident(reporter=lead, aware_at=now - timedelta(days=days))
+        disclosure_services.disclosure_create(
+            incident=old, actor=lead, audience="regulator", regime="hipaa"
+        )
+    fresh = make_incident(reporter=lead, aware_at=now - timedelta(hours=2))
+    nis2 = disclosure_services.disclosure_create(
+        incident=fresh, actor=lead, audience="regulator", regime="nis2"
+    )
+    sign_in(client, lead)
+    clocks = client.get("/").context["clocks"]
+    assert nis2 in [row["disclosure"] for row in clocks]
+    # per regime, the oldest awareness first: two HIPAA notices of the three
+    assert sum(row["disclosure"].regime == "hipaa" for row in clocks if row["deadline"].due_at) >= 2

@@ -204,3 +204,26 @@ def test_stacked_columns_add_up_to_the_total():
     assert sum(bar.height for bar in first_column) == pytest.approx(charts.PLOT_HEIGHT)
     (second,) = [bar for bar in chart.bars if bar.title.startswith("2026-02")]
     assert second.height == pytest.approx(charts.PLOT_HEIGHT / 2)
+
+
+def test_a_year_before_1000_is_ordered_by_number_not_text():
+    """'999-01' sorts after '2026-01' as text: periods are walked by number, so an old
+    year cannot send the walk past the newest period for ever."""
+    ancient = times(
+        7, "low", occurred=None, discovered=None, aware=dt.datetime(999, 12, 1, tzinfo=dt.UTC)
+    )
+    recent = times(
+        8, "high", occurred=None, discovered=None, aware=dt.datetime(1000, 2, 1, tzinfo=dt.UTC)
+    )
+    rows = metrics.incidents_over_time([recent, ancient], period="month")
+    assert [label for label, _ in rows] == ["0999-12", "1000-01", "1000-02"]
+    assert rows[0][1]["low"] == 1 and rows[2][1]["high"] == 1
+
+
+def test_incidents_over_time_keeps_the_newest_periods_at_most(monkeypatch):
+    monkeypatch.setattr(metrics, "MAX_PERIODS", 3)
+    old = times(
+        7, "low", occurred=None, discovered=None, aware=dt.datetime(2020, 1, 5, tzinfo=dt.UTC)
+    )
+    rows = metrics.incidents_over_time([old, *DATA], period="month")
+    assert [label for label, _ in rows] == ["2026-02", "2026-03", "2026-04"]

@@ -158,3 +158,20 @@ def test_the_incident_page_offers_the_report_to_those_who_may_generate_it(
     sign_in(client, request.getfixturevalue(role_fixture))
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert (f'href="{report_url(incident)}"' in page) is offered
+
+
+def test_a_version_whose_approval_was_voided_is_not_shown_as_approved(
+    client, lead, manager, incident
+):
+    disclosure = disclosure_services.disclosure_create(
+        incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
+    )
+    disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
+    disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
+    disclosure.refresh_from_db()
+    disclosure_services.disclosure_edit(disclosure=disclosure, actor=lead, body="Corrected text")
+    sign_in(client, lead)
+    report = client.get(report_url(incident)).context["report"]
+    (row,) = report.disclosures
+    assert len(row.approvals) == 1 and row.approvals[0].voided_at is not None
+    assert row.approved_version_ids == set()
