@@ -29,6 +29,12 @@ class User(AbstractUser):
         blank=True,
         help_text="When the person proved they read mail at `email` (a link sent there).",
     )
+    email_link_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the newest verification link was sent: older links die with it.",
+    )
 
     @cached_property
     def roles(self) -> frozenset[str]:

@@ -721,7 +721,8 @@ def _email_state(user: User) -> str:
     """What a link is bound to: the address and verification time when it was sent. Any
     verification changes them, so a link works once and older links die with it."""
     verified = user.email_verified_at.isoformat() if user.email_verified_at else ""
-    return hashlib.sha256(f"{user.pk}|{user.email}|{verified}".encode()).hexdigest()[:32]
+    sent = user.email_link_sent_at.isoformat() if user.email_link_sent_at else ""
+    return hashlib.sha256(f"{user.pk}|{user.email}|{verified}|{sent}".encode()).hexdigest()[:32]
 
 
 def _clean_new_email(user: User, email: str) -> str:
@@ -734,9 +735,6 @@ def _clean_new_email(user: User, email: str) -> str:
         validate_email(email)
     except ValidationError as error:
         raise ValidationError({"email": error.messages}) from error
-    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        # One address, one person: a password-reset link must reach exactly one account.
-        raise ValidationError({"email": ["Another person already uses this e-mail address."]})
     if email == user.email and user.email_verified_at:
         raise ValidationError({"email": ["This address is already verified."]})
     return email
@@ -750,6 +748,29 @@ def email_change_request(*, user: User, email: str, base_url: str = "") -> str:
     from django.core import signing
 
     email = _clean_new_email(user, email)
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        # One address, one person (a password-reset link must reach exactly one
+        # account). The asker is told the same as for a free address, so the form
+        # cannot be used to find out who has an account; the address hears why.
+        notification_queue(
+            recipients=[user],
+            to_address=email,
+            subject="[Cordon] This address cannot be used",
+            body=(
+                "A Cordon user asked to receive alerts at this address, but it already "
+                "belongs to a Cordon account. Nothing was changed.\n"
+            ),
+        )
+        audit.record(
+            "account.email_change_requested",
+            actor=user,
+            target=user,
+            outcome="denied",
+            data={"email": email, "reason": "address in use"},
+        )
+        return ""
+    user.email_link_sent_at = timezone.now()
+    user.save(update_fields=["email_link_sent_at"])
     token = signing.dumps(
         {"user": user.pk, "email": email, "state": _email_state(user)},
         salt=EMAIL_VERIFICATION_SALT,

@@ -5,6 +5,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 
 from audit import context
@@ -21,6 +22,22 @@ _AUTH_FAILURE_MARKERS = (
     "access denied for user",
 )
 _ROLE_MISSING_MARKERS = ('role "', '" does not exist')
+
+
+REDACTED_SEGMENT = "[redacted]"
+
+
+def public_path(request) -> str:
+    """The request's path with secret URL parts (a one-time link's `token`: invitation,
+    password reset, e-mail verification) replaced, for the audit log and the JSON log."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return path
+    for name, value in match.kwargs.items():
+        if name in settings.AUDIT_REDACTED_FIELDS and isinstance(value, str) and value:
+            path = path.replace(value, REDACTED_SEGMENT)
+    return path
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,7 +57,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _message(record),
             "request_id": request_id,
         }
         if ctx is not None:
@@ -52,6 +69,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str, ensure_ascii=True)
+
+
+def _message(record: logging.LogRecord) -> str:
+    message = record.getMessage()
+    request = getattr(record, "request", None)
+    # django.request writes "Bad Request: <path>" for refused requests.
+    if request is not None and getattr(request, "path", None):
+        message = message.replace(request.path, public_path(request))
+    return message
 
 
 def is_database_auth_failure(error: BaseException) -> bool:

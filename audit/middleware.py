@@ -10,6 +10,7 @@ from django.db import DatabaseError
 
 import audit
 from audit import context
+from audit.logging import public_path
 from audit.models import Outcome
 
 MAX_USER_AGENT_LENGTH = 300
@@ -49,7 +50,11 @@ def _record_refusal(request, response) -> None:
         return
     if request.path.startswith(UNRECORDED_PREFIXES):
         return
-    data = {"method": request.method, "path": request.path[:MAX_PATH_LENGTH], "status": status}
+    data = {
+        "method": request.method,
+        "path": public_path(request)[:MAX_PATH_LENGTH],
+        "status": status,
+    }
     outcome = Outcome.FAILURE if status >= 500 else Outcome.DENIED
     ctx = context.get()
     record, first_over = _within_budget(ctx.ip if ctx else None)

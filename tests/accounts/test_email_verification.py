@@ -2,6 +2,7 @@
 single-use link sent to the new address, followed by the same person signed in.
 An accepted invitation verifies the invited address; the command line does not."""
 
+import json
 import re
 import time
 from types import SimpleNamespace
@@ -180,13 +181,57 @@ def test_a_bad_address_is_refused_and_sends_nothing(client, person, email, messa
     assert not Notification.objects.exists()
 
 
-def test_an_address_of_someone_else_is_refused(client, person, make_member):
+def test_an_address_of_someone_else_gets_no_link_and_the_asker_cannot_tell(
+    client, person, make_member
+):
     make_member(Role.RESPONDER, username="oscar", email="oscar@example.org")
     sign_in(client, person)
-    response = request_link(client, "OSCAR@example.org")
-    assert response.status_code == 422
-    assert "Another person" in response.content.decode()
-    assert not Notification.objects.exists()
+    taken = request_link(client, "OSCAR@example.org")
+    free = request_link(client, NEW)
+    # The same answer for a taken address as for a free one: no account enumeration.
+    assert taken.status_code == free.status_code == 302
+    assert taken["Location"] == free["Location"]
+    notice = Notification.objects.get(to_address="OSCAR@example.org")
+    assert "already belongs to a Cordon account" in notice.body
+    assert "/accounts/email/verify/" not in notice.body and not notice.sensitive
+    refused = AuditEvent.objects.get(action="account.email_change_requested", outcome="denied")
+    assert refused.data["reason"] == "address in use"
+    person.refresh_from_db()
+    assert person.email == "nina@example.org"
+
+
+def test_a_newer_request_voids_the_older_link_even_unfollowed(client, person):
+    sign_in(client, person)
+    request_link(client, "first@example.org")
+    first = link_in_outbox("first@example.org")
+    request_link(client, NEW)
+    assert client.post(first).status_code == GONE
+    person.refresh_from_db()
+    assert person.email == "nina@example.org"
+    assert client.post(link_in_outbox()).status_code == 302
+    person.refresh_from_db()
+    assert person.email == NEW
+
+
+def test_a_refused_link_is_logged_without_its_token(client, person, make_member, caplog):
+    sign_in(client, person)
+    request_link(client)
+    link = link_in_outbox()
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    client.logout()
+    sign_in(client, make_member(Role.RESPONDER, username="oscar"))
+    caplog.set_level("WARNING", logger="django.request")
+
+    assert client.get(link).status_code == GONE
+
+    refusal = AuditEvent.objects.get(action=f"http.{GONE}")
+    assert refusal.data["path"] == "/accounts/email/verify/[redacted]/"
+    assert not [e.pk for e in AuditEvent.objects.all() if token in json.dumps(e.data)]
+    from audit.logging import JsonFormatter
+
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert lines and not any(token in line for line in lines)
+    assert any("[redacted]" in line for line in lines)
 
 
 def test_the_security_page_says_verified_or_unverified(client, person):
