@@ -7,6 +7,7 @@ import time
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.signals import got_request_exception
+from django.db import transaction
 
 import audit
 from accounts.models import User
@@ -50,18 +51,26 @@ def _logged_out(sender, request, user, **kwargs):
 
 def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     """django-axes refused a sign-in: the limit was just reached, or a try came during
-    the cool-off. The typed user name is data (JSON-escaped), never trusted text."""
-    user = User.objects.filter(username=str(username or "")).first()
-    if user is not None:
-        # The owner hears of it by e-mail (once per episode); the requester never does.
-        lockout_notify(user=user, ip=ip_address)
-    audit.record(
-        "login.locked_out",
-        target=user,
-        data={"username": str(username or "")[:150], "ip": ip_address},
-        outcome="denied",
-        request=request,
-    )
+    the cool-off. The typed user name is data (JSON-escaped), never trusted text.
+
+    The mail and the event are one transaction: the owner's row is locked first, so
+    two refusals at once see each other's event and mail once per episode."""
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update(no_key=True, of=("self",))
+            .filter(username=str(username or ""))
+            .first()
+        )
+        if user is not None:
+            # The owner hears of it by e-mail (once per episode); the requester never does.
+            lockout_notify(user=user, ip=ip_address)
+        audit.record(
+            "login.locked_out",
+            target=user,
+            data={"username": str(username or "")[:150], "ip": ip_address},
+            outcome="denied",
+            request=request,
+        )
     # Also in the JSON log, for the SIEM that watches stdout.
     security_log.warning(
         "sign-in locked out",
