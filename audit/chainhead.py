@@ -133,9 +133,10 @@ def _parse(number: int, text: str, key: bytes) -> Head | HeadsReport:
         fields = json.loads(text)
         head = Head(id=int(fields["id"]), hash=str(fields["hash"]), at=str(fields["at"]))
         signature = str(fields["sig"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return HeadsReport(False, 0, number, None, "not a signed chain head line")
-    if not hmac.compare_digest(signature, sign(head, key)):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a crafted line).
+    if not hmac.compare_digest(signature.encode(), sign(head, key).encode()):
         return HeadsReport(
             False, 0, number, head.id, "bad signature (forged, or signed with another key)"
         )
@@ -146,7 +147,9 @@ def verify_heads(path: str | os.PathLike) -> HeadsReport:
     """Every signed head in the file must still be in the chain with the same hash.
 
     A head whose event is gone means the tail was cut off; a different hash means
-    the event was rewritten. Stops at the first bad line.
+    the event was rewritten. A line that is not a valid signed head (torn by a crash,
+    forged) does not stop the check of the heads after it: a cut-off or rewritten
+    tail is reported first, then a forged line, then an unreadable one.
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -154,13 +157,15 @@ def verify_heads(path: str | os.PathLike) -> HeadsReport:
         raise ChainHeadError(f"cannot read the chain head file {path}: {error}") from error
     key = signing_key()
     heads: list[tuple[int, Head]] = []
+    bad_lines: list[HeadsReport] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         parsed = _parse(number, raw, key)
         if isinstance(parsed, HeadsReport):
-            return HeadsReport(False, len(heads), parsed.line, parsed.head_id, parsed.reason)
-        heads.append((number, parsed))
+            bad_lines.append(parsed)
+        else:
+            heads.append((number, parsed))
     for start in range(0, len(heads), LOOKUP_BATCH):
         batch = heads[start : start + LOOKUP_BATCH]
         stored = dict(
@@ -177,4 +182,8 @@ def verify_heads(path: str | os.PathLike) -> HeadsReport:
             else:
                 continue
             return HeadsReport(False, start + offset, number, head.id, reason)
+    if bad_lines:
+        # A forged line (it parsed, with a wrong signature) before a torn one.
+        worst = min(bad_lines, key=lambda report: (report.head_id is None, report.line))
+        return HeadsReport(False, len(heads), worst.line, worst.head_id, worst.reason)
     return HeadsReport(True, len(heads))

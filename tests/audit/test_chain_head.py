@@ -206,3 +206,31 @@ def test_beat_exports_heads_only_when_a_file_is_set(file, scheduled):
         assert "120" in entry
     else:
         assert entry == "None"
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        '{"id": 1, "hash": "a", "at": "x", "sig": "\u00e9t\u00e9"}',  # non-ASCII signature
+        '{"id": 1e400, "hash": "a", "at": "x", "sig": "00"}',  # id too large for int()
+    ],
+)
+def test_a_crafted_line_is_reported_not_a_crash(head_file, crafted):
+    append(1)
+    audit_export_chain_head()
+    with head_file.open("a", encoding="utf-8") as handle:
+        handle.write(crafted + "\n")
+    assert_heads_fail(head_file, line=2, says="")
+
+
+def test_a_cut_off_tail_is_found_behind_a_torn_line(head_file):
+    """A known torn line must not hide a truncation after it."""
+    append(1)
+    audit_export_chain_head()
+    with head_file.open("a") as handle:
+        handle.write('{"id": 12, "hash": "ab')
+    *_, newest = append(2)
+    audit_export_chain_head()
+    with tampering() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])  # noqa: S608
+    assert_heads_fail(head_file, line=3, says="is gone: the tail was cut off")
