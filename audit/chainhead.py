@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +33,8 @@ KEY_PURPOSE = b"cordon.audit.chain-head.v1"
 SIGNED_FIELDS = ("id", "hash", "at")
 # Heads looked up per query when verifying a long file.
 LOOKUP_BATCH = 1000
+# Beat alerts when the newest head is older than this many export intervals.
+STALE_AFTER_EXPORTS = 3
 
 
 class ChainHeadError(Exception):
@@ -187,3 +190,37 @@ def verify_heads(path: str | os.PathLike) -> HeadsReport:
         worst = min(bad_lines, key=lambda report: (report.head_id is None, report.line))
         return HeadsReport(False, len(heads), worst.line, worst.head_id, worst.reason)
     return HeadsReport(True, len(heads))
+
+
+def verify_heads_now(path: str | os.PathLike) -> HeadsReport:
+    """What beat checks: every head (verify_heads), and that heads are still being
+    exported: the newest may be at most STALE_AFTER_EXPORTS export intervals older
+    than the newest event (an exporter that stopped, or heads cut from the file)."""
+    try:
+        report = verify_heads(path)
+    except ChainHeadError as error:
+        return HeadsReport(False, 0, None, None, str(error))
+    if not report.ok:
+        return report
+    newest = _newest_head(path)
+    last_event = AuditEvent.objects.order_by("-id").values_list("id", "created_at").first()
+    if last_event is None:
+        return report
+    allowed = timedelta(seconds=settings.AUDIT_CHAIN_HEAD_EVERY_SECONDS * STALE_AFTER_EXPORTS)
+    if newest is None or (
+        newest.id < last_event[0] and last_event[1] - datetime.fromisoformat(newest.at) > allowed
+    ):
+        since = f"since {newest.at}" if newest else "ever"
+        return HeadsReport(
+            False, report.checked, None, None, f"no head exported {since}: is the exporter running?"
+        )
+    return report
+
+
+def _newest_head(path) -> Head | None:
+    key = signing_key()
+    for number, raw in reversed(list(enumerate(Path(path).read_text().splitlines(), start=1))):
+        parsed = _parse(number, raw, key) if raw.strip() else None
+        if isinstance(parsed, Head):
+            return parsed
+    return None

@@ -12,7 +12,13 @@ def audit_verify_chain() -> dict:
     report, checkpoint = verify_chain_incrementally()
     if not report.ok:
         alerts.chain_broken(checkpoint)
-    return {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id}
+    result = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id}
+    if settings.AUDIT_CHAIN_HEAD_FILE:
+        heads = chainhead.verify_heads_now(settings.AUDIT_CHAIN_HEAD_FILE)
+        if not heads.ok:
+            alerts.chain_heads_broken(heads)
+        result["heads_ok"] = heads.ok
+    return result
 
 
 @shared_task(ignore_result=True)

@@ -234,3 +234,54 @@ def test_a_cut_off_tail_is_found_behind_a_torn_line(head_file):
     with tampering() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])  # noqa: S608
     assert_heads_fail(head_file, line=3, says="is gone: the tail was cut off")
+
+
+# --- Beat checks the heads too -----------------------------------------------------------
+
+
+def test_beat_verifies_the_heads_and_alerts_once_on_a_cut_off_tail(head_file, auditor):
+    from audit.tasks import audit_verify_chain
+    from notifications.models import Notification
+
+    append(2)
+    audit_export_chain_head()
+    assert audit_verify_chain()["heads_ok"] is True
+    *_, last = append(2)
+    audit_export_chain_head()
+    with tampering() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id >= %s", [last.pk])  # noqa: S608
+
+    first = audit_verify_chain()
+    audit_verify_chain()
+
+    assert first["ok"] is True  # what is left of the chain still links up...
+    assert first["heads_ok"] is False  # ...but a signed head is gone
+    (event,) = AuditEvent.objects.filter(action="audit.chain_heads_broken")
+    assert "cut off" in event.data["reason"] and event.data["head_id"] == last.pk
+    mails = Notification.objects.filter(subject__contains="CHAIN HEADS")
+    assert list(mails.values_list("recipient__username", flat=True)) == [auditor.username]
+
+
+def test_beat_alerts_when_heads_stop_being_exported(head_file, settings, auditor):
+    from audit.tasks import audit_verify_chain
+
+    append(1)
+    audit_export_chain_head()
+    settings.AUDIT_CHAIN_HEAD_EVERY_SECONDS = 0  # any newer event is overdue for export
+    append(1)
+
+    result = audit_verify_chain()
+
+    assert result["heads_ok"] is False
+    event = AuditEvent.objects.get(action="audit.chain_heads_broken")
+    assert "is the exporter running" in event.data["reason"]
+
+
+def test_beat_alerts_when_the_head_file_is_gone(head_file, auditor):
+    from audit.tasks import audit_verify_chain
+
+    append(1)
+    audit_export_chain_head()
+    head_file.unlink()
+    assert audit_verify_chain()["heads_ok"] is False
+    assert AuditEvent.objects.filter(action="audit.chain_heads_broken").exists()

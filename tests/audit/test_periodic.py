@@ -56,6 +56,9 @@ def test_a_change_after_the_checkpoint_is_caught_and_alerted_once(auditor, lead)
     assert sorted(alerts.values_list("recipient__username", flat=True)) == sorted(
         [auditor.username, lead.username]
     )
+    # The break is in the log itself too, once (appended after it).
+    (event,) = AuditEvent.objects.filter(action="audit.chain_broken")
+    assert event.data["event_id"] == victim.id and event.outcome == "failure"
 
 
 def test_a_changed_checkpoint_event_is_caught():
