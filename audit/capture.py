@@ -161,12 +161,22 @@ def _is_bookkeeping(model, names) -> bool:
     return bool(names) and set(names) <= set(allowed)
 
 
+def _bulk_captured(model) -> bool:
+    # Auto-created many-to-many tables are recorded as relation changes (m2m_changed).
+    return is_captured(model) and not model._meta.auto_created
+
+
 def _captured_update(self, **kwargs):
     model = self.model
-    if not is_captured(model) or _is_bookkeeping(model, kwargs) or _in_bulk_update.get():
+    if not _bulk_captured(model) or _is_bookkeeping(model, kwargs) or _in_bulk_update.get():
         return _original_update(self, **kwargs)
     with transaction.atomic(using=self.db, savepoint=False):
-        pks = list(self.order_by().values_list("pk", flat=True)[: BULK_ID_LIMIT + 1])
+        # The matched rows, locked (PostgreSQL) so the ids listed are the rows updated
+        # (FOR UPDATE is not allowed with DISTINCT or GROUP BY: then only as matched).
+        matched = self.order_by()
+        if not matched.query.distinct and not matched.query.group_by:
+            matched = matched.select_for_update(no_key=True, of=("self",))
+        pks = list(matched.values_list("pk", flat=True)[: BULK_ID_LIMIT + 1])
         count = _original_update(self, **kwargs)
         if count:
             audit.record(
@@ -183,16 +193,20 @@ def _captured_update(self, **kwargs):
 
 def _captured_bulk_create(self, objs, *args, **kwargs):
     model = self.model
-    if not is_captured(model):
+    if not _bulk_captured(model):
         return _original_bulk_create(self, objs, *args, **kwargs)
     with transaction.atomic(using=self.db, savepoint=False):
         created = _original_bulk_create(self, objs, *args, **kwargs)
         if created:
+            fields = _fields(model)
+            conflicts = kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts")
             audit.record(
                 "model.bulk_created",
                 data={
                     "model": _label(model),
-                    "count": len(created),
+                    # With ignore/update_conflicts some rows may have existed already.
+                    "attempted" if conflicts else "count": len(created),
+                    "rows": [normalise(_snapshot(obj, fields)) for obj in created[:BULK_ID_LIMIT]],
                     **_ids([obj.pk for obj in created]),
                 },
             )
@@ -201,7 +215,7 @@ def _captured_bulk_create(self, objs, *args, **kwargs):
 
 def _captured_bulk_update(self, objs, fields, *args, **kwargs):
     model = self.model
-    if not is_captured(model):
+    if not _bulk_captured(model):
         return _original_bulk_update(self, objs, fields, *args, **kwargs)
     objs = list(objs)
     with transaction.atomic(using=self.db, savepoint=False):

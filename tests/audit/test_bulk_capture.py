@@ -1,9 +1,12 @@
 """Bulk writes bypass model signals; audit/capture.py records them itself, in the same
 transaction, with the ids and values (secrets redacted)."""
 
+import json
+
 import pytest
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.services import api_token_issue
@@ -94,6 +97,37 @@ def test_bulk_create_records_the_new_ids(incident, responder):
     assert event.data["model"] == "incidents.timelineentry"
     assert event.data["count"] == 4
     assert event.data["ids"] == [entry.pk for entry in created]
+    assert [row["body"] for row in event.data["rows"]] == [f"line {n}" for n in range(4)]
+
+
+def test_bulk_created_secrets_are_redacted(responder):
+    before = newest_event_id()
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(
+                user=responder,
+                name="bulk",
+                prefix="abc",
+                token_hash="9" * 64,
+                scopes=[],
+                expires_at=timezone.now(),
+            )
+        ]
+    )
+    (event,) = bulk_events(before, "model.bulk_created")
+    assert event.data["rows"][0]["token_hash"] == "[redacted]"
+    assert "9" * 64 not in json.dumps(event.data)
+
+
+def test_adding_to_a_many_to_many_is_one_relation_event_not_a_bulk_create(make_member):
+    from django.contrib.auth.models import Group
+
+    person = make_member()
+    group = Group.objects.create(name="extra group")
+    before = newest_event_id()
+    person.groups.add(group)
+    actions = list(AuditEvent.objects.filter(id__gt=before).values_list("action", flat=True))
+    assert actions == ["model.relation_changed"]
 
 
 def test_bulk_update_records_each_rows_new_values(incident, responder):
