@@ -14,6 +14,7 @@ Not repeated here, only referenced:
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -23,11 +24,13 @@ from datetime import datetime
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import audit
 from accounts import services as account_services
 from accounts.models import ApiToken, User
 from accounts.roles import Role
@@ -199,6 +202,32 @@ def invitation_accepted(request):
         f"/accounts/invitation/{raw}/", {"new_password1": PASSWORD, "new_password2": PASSWORD}
     )
     assert response.status_code == 302
+
+
+def registration_by_invitation(request):
+    """Registration is by invitation only: a lead invites on the members page."""
+    client = Client()
+    sign_in(client, request.getfixturevalue("lead"))
+    response = client.post(
+        "/accounts/members/invite/",
+        {"username": "ivy", "email": "ivy@example.org", "role": Role.RESPONDER},
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+
+
+def registration_by_command(request):
+    call_command("create_member", "cli-made", "--role", "responder", stdout=io.StringIO())
+
+
+def chain_broken(request):
+    from audit.tasks import audit_verify_chain
+    from tests.audit.test_chain import tampering
+
+    victim = audit.record("test.event", data={"n": 1})
+    audit.record("test.event", data={"n": 2})
+    with tampering() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET action = 'forged' WHERE id = %s", [victim.pk])
+    assert audit_verify_chain()["ok"] is False
 
 
 def email_verified(request):
@@ -377,6 +406,8 @@ CASES = [
         elsewhere="accounts/test_password.py",
     ),
     Case("password reset", password_reset, "password.reset"),
+    Case("registration (invitation)", registration_by_invitation, "member.invited"),
+    Case("registration (command line)", registration_by_command, "member.created"),
     Case("invitation accepted", invitation_accepted, "member.invitation_accepted"),
     Case("e-mail verification", email_verified, "account.email_verified"),
     Case("e-mail change requested", email_verified, "account.email_change_requested"),
@@ -393,6 +424,9 @@ CASES = [
     Case("500", server_error, "http.500", "failure", elsewhere="test_errors.py"),
     Case("API token use", token_used, "api_token.used", elsewhere="audit/test_events.py"),
     Case("API token refusal", token_refused, "api_token.refused", "denied"),
+    Case(
+        "audit chain break", chain_broken, "audit.chain_broken", "failure", "audit/test_periodic.py"
+    ),
     Case("CPU/memory spike", resource_spike, "resource.spike", "failure", "audit/test_monitor.py"),
 ]
 
