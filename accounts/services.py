@@ -69,6 +69,9 @@ def member_save(
     if created:
         user = User(username=username)
     if email is not None and email != user.email:
+        if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            # One address, one person: a password-reset link must reach exactly one account.
+            raise ValidationError({"email": ["Another person already uses this e-mail address."]})
         user.email = email
         # Set by a lead or the command line: nobody proved they read mail there.
         user.email_verified_at = None

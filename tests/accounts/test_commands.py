@@ -255,3 +255,10 @@ def test_ensure_first_lead_does_not_take_over_an_existing_account(reporter):
     reporter.refresh_from_db()
     assert role_groups(reporter) == {"reporter"}
     assert not reporter.must_change_password
+
+
+def test_an_address_already_in_use_is_refused_and_nothing_is_written(db):
+    call_command("create_member", "ada", "--role", "responder", "--email", "ada@example.org")
+    with pytest.raises(CommandError, match="Another person already uses"):
+        call_command("create_member", "eve", "--role", "responder", "--email", "ADA@example.org")
+    assert not User.objects.filter(username="eve").exists()
