@@ -422,6 +422,39 @@ class ActionItemAddForm(Form):
         self.fields["owner"].queryset = TaskAddForm.assignable(incident)
 
 
+class ActionItemEditForm(Form):
+    """An action item's owner, due date and ticket link (its title stays as written)."""
+
+    owner = AssigneeChoiceField(
+        queryset=get_user_model().objects.none(),
+        to_field_name="username",
+        empty_label="Choose an owner",
+    )
+    due_date = forms.DateField(widget=DateInput, label="Due date")
+    ticket_url = HttpUrlField(
+        required=False, max_length=500, assume_scheme="https", label="Ticket link"
+    )
+
+    def __init__(self, *args, item: ActionItem, incident: Incident, **kwargs):
+        kwargs.setdefault("auto_id", f"id_itemedit{item.pk}_%s")
+        kwargs.setdefault(
+            "initial",
+            {"owner": item.owner, "due_date": item.due_date, "ticket_url": item.ticket_url},
+        )
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+
+    def changed_fields(self) -> dict:
+        """Only what differs from the item (a completed review refuses owner and due
+        date changes, not their unchanged values)."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if value != getattr(self.item, name)
+        }
+
+
 class ActionItemStatusForm(Form):
     status = forms.ChoiceField(choices=ActionItemStatus.choices, label="Status")
 
@@ -441,7 +474,7 @@ class ActionItemFilterForm(Form):
         required=False,
         max_length=20,
         label="Owner",
-        help_text="“me”, or a person's id.",
+        help_text="“me”, a user name, or a person's id.",
     )
     overdue = forms.BooleanField(required=False, label="Only overdue")
     status = forms.ChoiceField(
@@ -460,9 +493,12 @@ class ActionItemFilterForm(Form):
             return None
         if owner == "me":
             return self.user.pk
-        if not owner.isdigit():
-            raise ValidationError("Give “me” or a person's id.")
-        return int(owner)
+        if owner.isdigit():
+            return int(owner)
+        found = get_user_model().objects.filter(username=owner).values_list("pk", flat=True)
+        if not found:
+            raise ValidationError("Give “me”, a user name or a person's id.")
+        return found[0]
 
     def valid_filters(self) -> dict:
         """Arguments for incidents.selectors.action_item_tracker (besides user)."""

@@ -44,6 +44,11 @@ urlpatterns = [
         name="review_action_item_add",
     ),
     path(
+        "<int:pk>/review/action-items/<int:item_pk>/edit/",
+        views.action_item_edit,
+        name="review_action_item_edit",
+    ),
+    path(
         "<int:pk>/review/action-items/<int:item_pk>/status/",
         views.action_item_status,
         name="review_action_item_status",

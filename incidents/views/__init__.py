@@ -13,6 +13,7 @@ from incidents.views.actions import (
 from incidents.views.pages import incident_detail, incident_list, incident_new
 from incidents.views.review import (
     action_item_add,
+    action_item_edit,
     action_item_status,
     action_item_tracker,
     finding_add,
@@ -25,6 +26,7 @@ from incidents.views.review import (
 
 __all__ = [
     "action_item_add",
+    "action_item_edit",
     "action_item_status",
     "action_item_tracker",
     "crew_add",

@@ -57,6 +57,12 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
                 "item": item,
                 "may_change": _may_change_item(user, item, may_edit),
                 "form": bound.get(("status", item.pk)) or forms.ActionItemStatusForm(item=item),
+                "edit_form": (
+                    bound.get(("edit", item.pk))
+                    or forms.ActionItemEditForm(item=item, incident=incident)
+                )
+                if may_edit
+                else None,
             }
             for item in section.action_items.all()
         ]
@@ -221,6 +227,24 @@ def action_item_status(request, pk, item_pk):
     if to_tracker:
         return HttpResponseBadRequest("Choose one of the action item statuses.")
     return _refused(request, pk, bound={("status", item.pk): form})
+
+
+@login_required
+@require_POST
+def action_item_edit(request, pk, item_pk):
+    """A review editor changes an item's owner, due date or ticket link."""
+    item = selectors.action_item_get(user=request.user, incident_pk=pk, pk=item_pk)
+    require(services.may_edit_review(request.user, item.incident))
+    form = forms.ActionItemEditForm(request.POST, item=item, incident=item.incident)
+    if form.is_valid():
+        try:
+            services.action_item_update(item=item, actor=request.user, **form.changed_fields())
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, f"“{item.title}” saved.")
+            return redirect(review_url(pk, f"item-{item.pk}"))
+    return _refused(request, pk, bound={("edit", item.pk): form})
 
 
 @login_required

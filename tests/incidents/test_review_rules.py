@@ -101,3 +101,78 @@ def test_1970_itself_is_accepted(responder):
         occurred_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
     )
     assert incident.occurred_at.year == 1970
+
+
+# --- Editing an action item, and the tracker's owner filter -------------------------------
+
+
+def edit_url(incident, item):
+    return f"/incidents/{incident.pk}/review/action-items/{item.pk}/edit/"
+
+
+def test_an_editor_changes_owner_due_date_and_ticket(client, reviewed, lead, make_member):
+    item = ActionItem.objects.get()
+    new_owner = make_member("responder", username="rosa")
+    sign_in(client, lead)
+    later = NEXT_WEEK + dt.timedelta(days=7)
+    response = client.post(
+        edit_url(reviewed, item),
+        {
+            "owner": "rosa",
+            "due_date": later.isoformat(),
+            "ticket_url": "https://tickets.example.org/SEC-12",
+        },
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.owner, item.due_date, item.ticket_url) == (
+        new_owner,
+        later,
+        "https://tickets.example.org/SEC-12",
+    )
+    assert new_owner.notifications.filter(subject__contains=reviewed.reference).exists()
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="review.action_item_updated").exists()
+
+
+def test_on_a_completed_review_only_the_ticket_changes(client, reviewed, lead, make_member):
+    from tests.incidents.review_helpers import complete_review
+
+    item = ActionItem.objects.get()
+    complete_review(reviewed, lead)
+    make_member("responder", username="rosa")
+    sign_in(client, lead)
+    ticket = {"owner": item.owner.username, "due_date": item.due_date.isoformat()}
+    response = client.post(
+        edit_url(reviewed, item), {**ticket, "ticket_url": "https://tickets.example.org/9"}
+    )
+    assert response.status_code == 302
+    refused = client.post(edit_url(reviewed, item), {**ticket, "owner": "rosa"})
+    assert refused.status_code == 422
+    assert "completed" in refused.content.decode()
+    item.refresh_from_db()
+    assert item.ticket_url == "https://tickets.example.org/9"
+    assert item.owner.username != "rosa"
+
+
+def test_the_owner_cannot_reassign_and_outsiders_get_404(client, reviewed, responder, reporter):
+    item = ActionItem.objects.get()  # owned by the responder, who may not edit the review
+    sign_in(client, reporter)
+    data = {"owner": "x", "due_date": NEXT_WEEK.isoformat()}
+    assert client.post(edit_url(reviewed, item), data).status_code == 404
+    client.logout()
+    sign_in(client, responder)
+    status = client.post(edit_url(reviewed, item), data).status_code
+    item.refresh_from_db()
+    assert status in (403, 422) and item.owner == responder
+
+
+def test_the_tracker_filters_by_user_name(client, reviewed, lead, responder):
+    sign_in(client, lead)
+    mine = client.get("/incidents/action-items/", {"owner": responder.username})
+    assert "MFA on the VPN" in mine.content.decode()
+    others = client.get("/incidents/action-items/", {"owner": lead.username})
+    assert "MFA on the VPN" not in others.content.decode()
+    unknown = client.get("/incidents/action-items/", {"owner": "nobody-by-that-name"})
+    assert unknown.status_code == 400
