@@ -319,10 +319,26 @@ class CrewAddForm(Form):
         return user
 
 
+class People(list):
+    """People read once for a page's many owner lists, with the query they came from
+    (forms check a submitted name against it)."""
+
+    def __init__(self, queryset):
+        super().__init__(queryset)
+        self.queryset = queryset
+
+
 class AssigneeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         full_name = obj.get_full_name()
         return f"{full_name} ({obj.get_username()})" if full_name else obj.get_username()
+
+    def use_people(self, people) -> None:
+        """Render these (already loaded) people as the options, so a page with many
+        forms over the same incident reads them once; a submitted value is still
+        checked against the queryset."""
+        options = [(person.get_username(), self.label_from_instance(person)) for person in people]
+        self.choices = [("", self.empty_label), *options]
 
 
 class TaskAddForm(Form):
@@ -416,10 +432,14 @@ class ActionItemAddForm(Form):
         help_text="The ticket in another tracker (http or https), if there is one.",
     )
 
-    def __init__(self, *args, section: ReviewSection, incident: Incident, **kwargs):
+    def __init__(self, *args, section: ReviewSection, incident: Incident, people=None, **kwargs):
         kwargs.setdefault("auto_id", f"id_item{section.pk}_%s")
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+        if people is None:
+            self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+        else:
+            self.fields["owner"].queryset = people.queryset
+            self.fields["owner"].use_people(people)
 
 
 class ActionItemEditForm(Form):
@@ -435,15 +455,23 @@ class ActionItemEditForm(Form):
         required=False, max_length=500, assume_scheme="https", label="Ticket link"
     )
 
-    def __init__(self, *args, item: ActionItem, incident: Incident, **kwargs):
+    def __init__(self, *args, item: ActionItem, incident: Incident, people=None, **kwargs):
         kwargs.setdefault("auto_id", f"id_itemedit{item.pk}_%s")
         kwargs.setdefault(
             "initial",
-            {"owner": item.owner, "due_date": item.due_date, "ticket_url": item.ticket_url},
+            {
+                "owner": item.owner.get_username(),
+                "due_date": item.due_date,
+                "ticket_url": item.ticket_url,
+            },
         )
         super().__init__(*args, **kwargs)
         self.item = item
-        self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+        if people is None:
+            self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+        else:
+            self.fields["owner"].queryset = people.queryset
+            self.fields["owner"].use_people(people)
 
     def changed_fields(self) -> dict:
         """Only what differs from the item (a completed review refuses owner and due

@@ -50,6 +50,8 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
     incident = review.incident
     may_edit = services.may_edit_review(user, incident)
     editable = may_edit and not review.is_completed
+    # Who may own an item: read once for every owner list on the page.
+    people = forms.People(forms.TaskAddForm.assignable(incident)) if may_edit else None
     sections = []
     for section in review.sections.all():
         items = [
@@ -59,7 +61,7 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
                 "form": bound.get(("status", item.pk)) or forms.ActionItemStatusForm(item=item),
                 "edit_form": (
                     bound.get(("edit", item.pk))
-                    or forms.ActionItemEditForm(item=item, incident=incident)
+                    or forms.ActionItemEditForm(item=item, incident=incident, people=people)
                 )
                 if may_edit
                 else None,
@@ -76,7 +78,7 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
                 "finding_form": bound.get(("finding", section.pk))
                 or forms.FindingForm(section=section),
                 "item_form": bound.get(("item", section.pk))
-                or forms.ActionItemAddForm(section=section, incident=incident),
+                or forms.ActionItemAddForm(section=section, incident=incident, people=people),
                 "items": items,
             }
         )

@@ -176,3 +176,29 @@ def test_the_tracker_filters_by_user_name(client, reviewed, lead, responder):
     assert "MFA on the VPN" not in others.content.decode()
     unknown = client.get("/incidents/action-items/", {"owner": "nobody-by-that-name"})
     assert unknown.status_code == 400
+
+
+def test_the_review_page_reads_the_same_number_of_queries_for_more_items(
+    client, reviewed, lead, responder
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, lead)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/incidents/{reviewed.pk}/review/").status_code == 200
+        return len(ctx.captured_queries)
+
+    one_item = queries()
+    for n in range(5):
+        services.action_item_add(
+            section=section(reviewed, ReviewSectionKind.MONITORING),
+            actor=lead,
+            title=f"Alert on {n}",
+            owner=responder,
+            due_date=NEXT_WEEK,
+        )
+    assert queries() == one_item
+    assert one_item <= 20
