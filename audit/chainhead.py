@@ -55,6 +55,7 @@ class HeadsReport:
     line: int | None = None
     head_id: int | None = None
     reason: str = ""
+    newest: Head | None = None  # the last well-signed head of the file
 
 
 def signing_key() -> bytes:
@@ -189,7 +190,7 @@ def verify_heads(path: str | os.PathLike) -> HeadsReport:
         # A forged line (it parsed, with a wrong signature) before a torn one.
         worst = min(bad_lines, key=lambda report: (report.head_id is None, report.line))
         return HeadsReport(False, len(heads), worst.line, worst.head_id, worst.reason)
-    return HeadsReport(True, len(heads))
+    return HeadsReport(True, len(heads), newest=heads[-1][1] if heads else None)
 
 
 def verify_heads_now(path: str | os.PathLike) -> HeadsReport:
@@ -202,7 +203,7 @@ def verify_heads_now(path: str | os.PathLike) -> HeadsReport:
         return HeadsReport(False, 0, None, None, str(error))
     if not report.ok:
         return report
-    newest = _newest_head(path)
+    newest = report.newest
     last_event = AuditEvent.objects.order_by("-id").values_list("id", "created_at").first()
     if last_event is None:
         return report
@@ -215,12 +216,3 @@ def verify_heads_now(path: str | os.PathLike) -> HeadsReport:
             False, report.checked, None, None, f"no head exported {since}: is the exporter running?"
         )
     return report
-
-
-def _newest_head(path) -> Head | None:
-    key = signing_key()
-    for number, raw in reversed(list(enumerate(Path(path).read_text().splitlines(), start=1))):
-        parsed = _parse(number, raw, key) if raw.strip() else None
-        if isinstance(parsed, Head):
-            return parsed
-    return None

@@ -26,6 +26,12 @@ from incidents.models import ActionItemStatus
 
 PER_INCIDENT_ROWS = 50
 CHART_PERIODS = 24
+# Median/p90 datasets: name (also the attribute holding the summary) → title, group column.
+SUMMARY_DATASETS = {
+    "overall": ("All incidents", "group"),
+    "by_severity": ("By severity", "severity"),
+    "by_quarter": ("By quarter of awareness", "quarter"),
+}
 DEFAULT_METRIC = "contain"
 # Characters that make a spreadsheet read a cell as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -144,24 +150,12 @@ class MetricsData:
         return Dataset("Per incident (hours)", headers, rows)
 
     def dataset(self, name: str) -> Dataset:
-        summary_headers = ["metric", "label", "{}", "count", "median_hours", "p90_hours"]
-        if name == "overall":
+        if name in SUMMARY_DATASETS:
+            title, group = SUMMARY_DATASETS[name]
             return Dataset(
-                "All incidents",
-                [h.format("group") for h in summary_headers],
-                _summary_rows(self.overall),
-            )
-        if name == "by_severity":
-            return Dataset(
-                "By severity",
-                [h.format("severity") for h in summary_headers],
-                _summary_rows(self.by_severity),
-            )
-        if name == "by_quarter":
-            return Dataset(
-                "By quarter of awareness",
-                [h.format("quarter") for h in summary_headers],
-                _summary_rows(self.by_quarter),
+                title,
+                ["metric", "label", group, "count", "median_hours", "p90_hours"],
+                _summary_rows(getattr(self, name)),
             )
         if name == "over_time":
             return Dataset(

@@ -94,6 +94,21 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
     }
 
 
+def _submit(request, pk, *, form, bound_key, write, notice, anchor):
+    """The review's form posts: a valid `form` goes to `write` (a service, given the
+    cleaned data); then back to the `anchor` on the page with `notice(result)`. A form
+    or service error shows the page again with `form` bound under `bound_key`."""
+    if form.is_valid():
+        try:
+            result = write(form.cleaned_data)
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            messages.success(request, notice(result))
+            return redirect(review_url(pk, anchor))
+    return _refused(request, pk, bound={bound_key: form})
+
+
 def _refused(request, pk, *, bound=None, errors=()):
     review = selectors.review_get(user=request.user, incident_pk=pk)
     context = review_context(request, review, bound=bound, errors=errors)
@@ -126,18 +141,17 @@ def review_start(request, pk):
 def review_section_update(request, pk, section_pk):
     section = selectors.review_section_get(user=request.user, incident_pk=pk, pk=section_pk)
     require(services.may_edit_review(request.user, section.review.incident))
-    form = forms.ReviewSectionForm(request.POST, section=section)
-    if form.is_valid():
-        try:
-            services.review_section_update(
-                section=section, actor=request.user, body=form.cleaned_data["body"]
-            )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            messages.success(request, f"{section.get_kind_display()} saved.")
-            return redirect(review_url(pk, f"section-{section.kind}"))
-    return _refused(request, pk, bound={("section", section.pk): form})
+    return _submit(
+        request,
+        pk,
+        form=forms.ReviewSectionForm(request.POST, section=section),
+        bound_key=("section", section.pk),
+        write=lambda data: services.review_section_update(
+            section=section, actor=request.user, body=data["body"]
+        ),
+        notice=lambda _: f"{section.get_kind_display()} saved.",
+        anchor=f"section-{section.kind}",
+    )
 
 
 @login_required
@@ -145,18 +159,17 @@ def review_section_update(request, pk, section_pk):
 def finding_add(request, pk, section_pk):
     section = selectors.review_section_get(user=request.user, incident_pk=pk, pk=section_pk)
     require(services.may_edit_review(request.user, section.review.incident))
-    form = forms.FindingForm(request.POST, section=section)
-    if form.is_valid():
-        try:
-            services.finding_add(
-                section=section, actor=request.user, body=form.cleaned_data["body"]
-            )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            messages.success(request, "Finding added.")
-            return redirect(review_url(pk, f"section-{section.kind}"))
-    return _refused(request, pk, bound={("finding", section.pk): form})
+    return _submit(
+        request,
+        pk,
+        form=forms.FindingForm(request.POST, section=section),
+        bound_key=("finding", section.pk),
+        write=lambda data: services.finding_add(
+            section=section, actor=request.user, body=data["body"]
+        ),
+        notice=lambda _: "Finding added.",
+        anchor=f"section-{section.kind}",
+    )
 
 
 @login_required
@@ -165,18 +178,15 @@ def action_item_add(request, pk, section_pk):
     section = selectors.review_section_get(user=request.user, incident_pk=pk, pk=section_pk)
     incident = section.review.incident
     require(services.may_edit_review(request.user, incident))
-    form = forms.ActionItemAddForm(request.POST, section=section, incident=incident)
-    if form.is_valid():
-        try:
-            item = services.action_item_add(
-                section=section, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            messages.success(request, f"Action item “{item.title}” added.")
-            return redirect(review_url(pk, f"section-{section.kind}"))
-    return _refused(request, pk, bound={("item", section.pk): form})
+    return _submit(
+        request,
+        pk,
+        form=forms.ActionItemAddForm(request.POST, section=section, incident=incident),
+        bound_key=("item", section.pk),
+        write=lambda data: services.action_item_add(section=section, actor=request.user, **data),
+        notice=lambda item: f"Action item “{item.title}” added.",
+        anchor=f"section-{section.kind}",
+    )
 
 
 def _item_row(request, item, form, *, tracker: bool, may_change: bool, notice="", status=200):
@@ -238,15 +248,17 @@ def action_item_edit(request, pk, item_pk):
     item = selectors.action_item_get(user=request.user, incident_pk=pk, pk=item_pk)
     require(services.may_edit_review(request.user, item.incident))
     form = forms.ActionItemEditForm(request.POST, item=item, incident=item.incident)
-    if form.is_valid():
-        try:
-            services.action_item_update(item=item, actor=request.user, **form.changed_fields())
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            messages.success(request, f"“{item.title}” saved.")
-            return redirect(review_url(pk, f"item-{item.pk}"))
-    return _refused(request, pk, bound={("edit", item.pk): form})
+    return _submit(
+        request,
+        pk,
+        form=form,
+        bound_key=("edit", item.pk),
+        write=lambda _: services.action_item_update(
+            item=item, actor=request.user, **form.changed_fields()
+        ),
+        notice=lambda _: f"“{item.title}” saved.",
+        anchor=f"item-{item.pk}",
+    )
 
 
 @login_required
