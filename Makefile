@@ -35,9 +35,12 @@ node_modules/.package-lock.json: package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
 	else echo "make: npm not found, the axe-core accessibility check will be skipped"; fi
 
+# The suite runs in one process per core (pytest-xdist), whole files to each, so a file's
+# module fixtures are built once; TEST_PROCESSES=0 runs it in this process alone.
+TEST_PROCESSES ?= auto
 test: $(VENV)/.installed-test node_modules/.package-lock.json
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

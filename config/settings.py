@@ -5,6 +5,7 @@ tasks in-process, local evidence folder). Security behaviour never depends on
 DEBUG; production-only requirements raise ImproperlyConfigured.
 """
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -138,6 +139,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://cordon")}
+
+# The test suite runs in several pytest-xdist processes against one Redis: each one
+# keeps its cache keys under its own prefix and sends its tasks to its own queue, so a
+# Celery worker started by one process never runs another's tasks. Only xdist sets
+# PYTEST_XDIST_WORKER.
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
+if TEST_PROCESS:
+    CACHES["default"]["KEY_PREFIX"] = f"cordon-{TEST_PROCESS}"
 
 # --- Authentication --------------------------------------------------------
 
@@ -323,7 +332,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="cordon")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="cordon") + (
+    f"-{TEST_PROCESS}" if TEST_PROCESS else ""
+)
 # A task taken by a worker that dies (acks_late) goes back to the queue after this many
 # seconds; keep it above the longest task (hashing the largest evidence item).
 # Idle workers look for such tasks every interval x throttle seconds (kombu's defaults).

@@ -12,10 +12,23 @@ ALL_SCOPES = tuple(Scope.values)
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the cache (Redis in CI): every test starts from zero."""
+    """Throttle counters live in the cache (Redis in CI): every test starts from zero.
+
+    Under pytest-xdist the processes share one Redis, each under its own key prefix
+    (config/settings.py): clear() would empty the others' keys mid-test, so a process
+    deletes only its own.
+    """
     from django.core.cache import cache
 
-    cache.clear()
+    prefix = cache.key_prefix
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if not prefix or client is None:
+        cache.clear()
+        return
+    redis = client(write=True)
+    keys = list(redis.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        redis.delete(*keys)
 
 
 def sign_in(client, user, *, step_up: bool = True):
@@ -205,48 +218,3 @@ def wait_for(predicate, *, timeout=30.0, interval=0.1):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
-
-
-# --- Tests that commit ------------------------------------------------------
-
-_MIGRATED_DATA = {}
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Keep the test database's contents as migrated (role groups and their grants)."""
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        _MIGRATED_DATA[connection.alias] = connection.creation.serialize_db_to_string()
-
-
-def _commits(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
-        return True
-    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
-
-
-@pytest.fixture(autouse=True)
-def _migrated_data(request):
-    """A test that commits starts from the database as migrated, whatever ran before it.
-
-    Each such test ends with a flush that empties every table, including the role
-    groups the data migrations created, so the next one would find no roles. Django's
-    serialized_rollback restores them only through the connection object that made
-    the test database, which a test driving a browser from an event loop does not see.
-    """
-    if not _commits(request):
-        return
-    request.getfixturevalue("transactional_db")
-    from django.contrib.auth.models import Group
-    from django.core.management import call_command
-    from django.db import connection
-
-    from accounts.roles import ROLE_NAMES
-
-    if Group.objects.filter(name__in=ROLE_NAMES).count() == len(ROLE_NAMES):
-        return
-    call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
-    connection.creation.deserialize_db_from_string(_MIGRATED_DATA[connection.alias])
