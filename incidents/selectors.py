@@ -9,6 +9,7 @@ from incidents.models import (
     OPEN_ACTION_ITEM_STATUSES,
     ActionItem,
     AffectedSystem,
+    ContainmentChange,
     CrewMember,
     CrewRole,
     Finding,
@@ -55,7 +56,14 @@ def incident_detail(*, user, pk) -> Incident:
         .select_related("reporter", "review")
         .prefetch_related(
             Prefetch("crew", queryset=CrewMember.objects.select_related("user")),
-            Prefetch("systems", queryset=AffectedSystem.objects.prefetch_related("history")),
+            Prefetch(
+                "systems",
+                queryset=AffectedSystem.objects.prefetch_related(
+                    Prefetch(
+                        "history", queryset=ContainmentChange.objects.select_related("changed_by")
+                    )
+                ),
+            ),
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("author")),
             Prefetch("tasks", queryset=Task.objects.select_related("assignee")),
         ),
