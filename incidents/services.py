@@ -22,6 +22,7 @@ from django.utils import timezone
 import audit
 from accounts.models import User
 from accounts.roles import Role
+from core.db import unique_or
 from incidents.lifecycle import ReviewRequired, Status, check_transition
 from incidents.models import (
     ALLOWED_CLOCK_SKEW,
@@ -418,11 +419,13 @@ def crew_add(*, incident: Incident, actor, user, role: str = CrewRole.RESPONDER)
         raise ValidationError({"user": ["This person is deactivated."]})
     if not user.has_perm("incidents.view_incident"):
         raise ValidationError({"user": ["Only CSIRT members can be on a crew."]})
+    already_on_crew = {"user": ["This person is already on the crew."]}
     if incident.crew.filter(user=user).exists():
-        raise ValidationError({"user": ["This person is already on the crew."]})
+        raise ValidationError(already_on_crew)
     member = CrewMember(incident=incident, user=user, role=role, added_by=actor)
     member.full_clean()
-    member.save()
+    with unique_or(already_on_crew):  # the same person added twice at the same moment
+        member.save()
     audit.record(
         "incident.crew_added",
         actor=actor,
