@@ -207,6 +207,25 @@ def wait_for(predicate, *, timeout=30.0, interval=0.1):
     pytest.fail(f"condition not met within {timeout} s")
 
 
+def assert_truncate_refused(table: str) -> None:
+    """TRUNCATE of `table` (CASCADE, so no foreign key stops it first) is refused by its
+    append-only trigger, and the test's transaction goes on unharmed."""
+    from django.db import DatabaseError, connection, transaction
+
+    with connection.cursor() as cursor:
+        # A TRUNCATE waits for no deferred foreign-key checks of this transaction
+        # ("pending trigger events"): run them now, so the refusal is the trigger's.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        try:
+            with (
+                pytest.raises(DatabaseError, match=f"TRUNCATE of {table} refused"),
+                transaction.atomic(),
+            ):
+                cursor.execute(f"TRUNCATE {table} CASCADE")
+        finally:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 # --- Tests that commit ------------------------------------------------------
 
 _MIGRATED_DATA = {}
@@ -214,9 +233,13 @@ _MIGRATED_DATA = {}
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Keep the test database's contents as migrated (role groups and their grants)."""
+    """Keep the test database's contents as migrated (role groups and their grants), and
+    let the harness flush it past the append-only tables' TRUNCATE guards."""
     from django.db import connection
 
+    from tests import db_flush
+
+    db_flush.install()
     with django_db_blocker.unblock():
         _MIGRATED_DATA[connection.alias] = connection.creation.serialize_db_to_string()
 
@@ -236,6 +259,8 @@ def _migrated_data(request):
     groups the data migrations created, so the next one would find no roles. Django's
     serialized_rollback restores them only through the connection object that made
     the test database, which a test driving a browser from an event loop does not see.
+    The flush is the harness's own (tests/db_flush.py): Django's is refused by the
+    append-only tables.
     """
     if not _commits(request):
         return
@@ -245,6 +270,9 @@ def _migrated_data(request):
     from django.db import connection
 
     from accounts.roles import ROLE_NAMES
+    from tests import db_flush
+
+    db_flush.install()
 
     if Group.objects.filter(name__in=ROLE_NAMES).count() == len(ROLE_NAMES):
         return
