@@ -27,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.services import gap_before
 
 # Separates this key from every other use of SECRET_KEY.
 KEY_PURPOSE = b"cordon.audit.chain-head.v1"
@@ -180,7 +181,8 @@ def verify_heads(path: str | os.PathLike) -> HeadsReport:
         for offset, (number, head) in enumerate(batch):
             exported = f"event {head.id} exported at {head.at}"
             if head.id not in stored:
-                reason = f"{exported} is gone: the tail was cut off"
+                # Not the chain's length: beat alerts once per distinct reason.
+                reason = f"{exported} is gone: the tail was cut off ({gap_before(head.id)})"
             elif stored[head.id] != head.hash:
                 reason = f"{exported} now has another hash: the tail was rewritten"
             else:

@@ -27,8 +27,8 @@ class AuditEvent(models.Model):
 
     `hash` is SHA-256 over the canonical content of this event including
     `prev_hash`, so changing, deleting or inserting a row breaks the chain that
-    `manage.py verify_audit_chain` walks. On PostgreSQL a trigger also refuses
-    UPDATE and DELETE on this table.
+    `manage.py verify_audit_chain` walks. On PostgreSQL triggers also refuse
+    UPDATE, DELETE and TRUNCATE on this table.
     """
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -79,7 +79,9 @@ class AuditEvent(models.Model):
 
 class AuditCheckpoint(models.Model):
     """The result of one verification of the chain: verified through event N at time T,
-    or broken at event N. Periodic verification continues from the last good one."""
+    or broken at event N. Periodic verification continues from the last good one, and
+    `verify_audit_chain` fails when an event a good one vouches for is gone or changed
+    (a log cut short or emptied still links up)."""
 
     ok = models.BooleanField()
     verified_through_id = models.BigIntegerField(help_text="Last good event, or the first bad one.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit import context
@@ -122,22 +123,86 @@ def verify_chain(*, after_id: int = 0, prev_hash: str = GENESIS_HASH) -> ChainRe
     return ChainReport(True, checked, last_id=last_id, last_hash=expected_prev)
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Where the log lost an event it once held. The events before it that are left
+    still link up (the walk proves it), so the first missing event comes right after
+    the last one left below it; which ids the lost events had, nothing says."""
+
+    chain_length: int
+    position: int  # of the first missing event, counted from 1
+    after_id: int | None  # the last event left before the loss, if any
+
+    def __str__(self) -> str:
+        after = f"after event {self.after_id}" if self.after_id else "the first event"
+        return f"events are missing from position {self.position} ({after})"
+
+
+def gap_before(event_id: int) -> Gap:
+    """Where the loss that took event `event_id` starts."""
+    below = AuditEvent.objects.filter(id__lt=event_id)
+    return Gap(
+        chain_length=AuditEvent.objects.count(),
+        position=below.count() + 1,
+        after_id=below.order_by("-id").values_list("id", flat=True).first(),
+    )
+
+
+def checkpoint_lost(checkpoint: AuditCheckpoint) -> str:
+    """Why the event `checkpoint` vouched for is not in the log as it was; "" when it is.
+    A checkpoint of an empty log (through event 0) vouches for no event."""
+    event_id = checkpoint.verified_through_id
+    if not event_id:
+        return ""
+    stored = AuditEvent.objects.filter(id=event_id).values_list("hash", flat=True).first()
+    if stored == checkpoint.verified_through_hash:
+        return ""
+    if stored is not None:
+        return (
+            f"event {event_id} now has another hash than checkpoint {checkpoint.pk} "
+            "recorded: the log was rewritten"
+        )
+    gap = gap_before(event_id)
+    return (
+        f"the chain has {gap.chain_length} events but checkpoint {checkpoint.pk} verified it "
+        f"through event {event_id}, which is gone: {gap}"
+    )
+
+
+def verify_against_checkpoints(report: ChainReport) -> ChainReport:
+    """A log cut short, or emptied, still links up; so every event a verification vouched
+    for (each good checkpoint) must still be there with the hash it had. Returns `report`
+    when they all are, else a broken report at the earliest one that is not: the loss
+    starts at or before it."""
+    if not report.ok:
+        return report
+    intact = AuditEvent.objects.filter(
+        id=OuterRef("verified_through_id"), hash=OuterRef("verified_through_hash")
+    )
+    lost = (
+        AuditCheckpoint.objects.filter(ok=True, verified_through_id__gt=0)
+        .filter(~Exists(intact))
+        .order_by("verified_through_id", "id")
+        .first()
+    )
+    if lost is None:
+        return report
+    return ChainReport(False, report.checked, lost.verified_through_id, checkpoint_lost(lost))
+
+
 def verify_chain_incrementally() -> tuple[ChainReport, AuditCheckpoint]:
     """Continue from the last good checkpoint, so the cost does not grow with old events.
 
-    The checkpointed event must still be there with the same hash; everything after
-    it is walked. `manage.py verify_audit_chain` walks the whole chain.
+    The checkpointed event must still be there with the same hash (a log cut short or
+    emptied fails here); everything after it is walked. `manage.py verify_audit_chain`
+    walks the whole chain.
     """
     checkpoint = AuditCheckpoint.objects.filter(ok=True).order_by("-id").first()
     after_id, prev_hash = 0, GENESIS_HASH
     if checkpoint is not None:
-        anchored = AuditEvent.objects.filter(
-            id=checkpoint.verified_through_id, hash=checkpoint.verified_through_hash
-        ).exists()
-        if not anchored:
-            report = ChainReport(
-                False, 0, checkpoint.verified_through_id, "the last verified event was changed"
-            )
+        lost = checkpoint_lost(checkpoint)
+        if lost:
+            report = ChainReport(False, 0, checkpoint.verified_through_id, lost)
             return report, _checkpoint_failed(report)
         after_id, prev_hash = checkpoint.verified_through_id, checkpoint.verified_through_hash
     report = verify_chain(after_id=after_id, prev_hash=prev_hash)
@@ -159,7 +224,7 @@ def _checkpoint_failed(report: ChainReport) -> AuditCheckpoint:
         verified_through_id=report.first_bad_id or 0,
         verified_through_hash="",
         events_checked=report.checked,
-        reason=report.reason,
+        reason=report.reason[: AuditCheckpoint._meta.get_field("reason").max_length],
     )
 
 

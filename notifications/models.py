@@ -3,8 +3,11 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from notifications.webhooks import validate_webhook_url
 
 
 class Channel(models.TextChoices):
@@ -86,6 +89,23 @@ class WebhookEndpoint(models.Model):
 
     def subscribes_to(self, event: str) -> bool:
         return event in self.events
+
+    def clean_fields(self, exclude=None):
+        """The SSRF guard on the URL, as an error of the `url` field, wherever the
+        endpoint is validated (the service, the admin). Here rather than as a field
+        validator so that it runs (and resolves the name) only for a well-formed URL."""
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if "url" not in errors and "url" not in (exclude or ()):
+            try:
+                validate_webhook_url(self.url)
+            except ValidationError as error:
+                errors.setdefault("url", []).extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
 
 
 class WebhookStatus(models.TextChoices):

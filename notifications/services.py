@@ -177,8 +177,7 @@ def webhook_endpoint_create(
         active=active,
         created_by=created_by,
     )
-    endpoint.full_clean()
-    webhooks.validate_webhook_url(url)
+    endpoint.full_clean()  # the SSRF guard too, as an error of the `url` field
     endpoint.save()
     return endpoint, secret
 

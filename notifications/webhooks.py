@@ -41,13 +41,58 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-def _address_allowed(address: str) -> bool:
-    if settings.NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS:
-        return True
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 addresses that carry an IPv4 address: packets to them end up at that IPv4
+# address (through this host's own stack, a NAT64 gateway, a 6to4 or Teredo relay).
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "::ffff:0:0/96",  # IPv4-mapped ::ffff:a.b.c.d
+        "::ffff:0:0:0/96",  # IPv4-translated ::ffff:0:a.b.c.d (SIIT)
+        "::/96",  # IPv4-compatible ::a.b.c.d (deprecated; also :: and ::1)
+        "64:ff9b::/96",  # NAT64 well-known prefix (RFC 6052)
+    )
+)
+# Local-use NAT64 (RFC 8215): translates into the operator's own network, with a
+# prefix length (and so a place for the IPv4 address) nobody outside can know.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")  # 2002:AABB:CCDD::/48 is a.b.c.d's
+_TEREDO = ipaddress.ip_network("2001::/32")  # 2001:0:SERVER:flags:port:~CLIENT
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...] | None:
+    """The IPv4 addresses an IPv6 address leads to, or None when it is plain IPv6."""
+    if any(ip in network for network in _IPV4_IN_LAST_32_BITS):
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
+    if ip in _SIX_TO_FOUR:
+        return (ip.sixtofour,)
+    if ip in _TEREDO:
+        return ip.teredo  # (server, client), the client's bits un-inverted
+    return None
+
+
+def _global_unicast(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def address_allowed(address: str) -> bool:
+    """The SSRF rule, the one place it is written: may Cordon connect to `address`?
+
+    Only to a global unicast address. An IPv6 address that carries an IPv4 address is
+    judged by that IPv4 address (a Teredo address by both its server and its client),
+    whatever Python's table says of its prefix; local-use NAT64 never is allowed.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return all(_global_unicast(ipv4) for ipv4 in embedded)
+    return _global_unicast(ip)
+
+
+def _address_allowed(address: str) -> bool:
+    return settings.NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS or address_allowed(address)
 
 
 def resolve_target(url: str) -> tuple[str, str, int, str]:
@@ -75,7 +120,8 @@ def resolve_target(url: str) -> tuple[str, str, int, str]:
 
 
 def validate_webhook_url(url: str) -> None:
-    """Model/form validator: the same rule as at delivery time."""
+    """Model/form validator: the same rule as at delivery time (where it is checked
+    again, on the addresses the name resolves to then)."""
     try:
         resolve_target(url)
     except WebhookTargetRefused as error:

@@ -218,3 +218,54 @@ def wait_for(predicate, *, timeout=30.0, interval=0.1):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+def assert_truncate_refused(table: str) -> None:
+    """TRUNCATE of `table` (CASCADE, so no foreign key stops it first) is refused by its
+    append-only trigger, and the test's transaction goes on unharmed."""
+    from django.db import DatabaseError, connection, transaction
+
+    with connection.cursor() as cursor:
+        # A TRUNCATE waits for no deferred foreign-key checks of this transaction
+        # ("pending trigger events"): run them now, so the refusal is the trigger's.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        try:
+            with (
+                pytest.raises(DatabaseError, match=f"TRUNCATE of {table} refused"),
+                transaction.atomic(),
+            ):
+                cursor.execute(f"TRUNCATE {table} CASCADE")
+        finally:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+# --- Tests that commit ------------------------------------------------------
+#
+# A test that commits (transactional_db, live_server) ends with a flush that empties
+# every table; the flush's post_migrate step creates the role groups again from the
+# role matrix (accounts/apps.py). The flush is the harness's own (tests/db_flush.py):
+# Django's is refused by the append-only tables' TRUNCATE guards.
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    from tests import db_flush
+
+    db_flush.install()
+
+
+def _commits(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _harness_flush(request):
+    """Before each test that commits: the harness's flush is the one its teardown runs
+    (Django empties its command cache when a test overrides INSTALLED_APPS)."""
+    if _commits(request):
+        from tests import db_flush
+
+        db_flush.install()

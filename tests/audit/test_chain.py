@@ -19,6 +19,7 @@ from django.utils import timezone
 import audit
 from audit.chain import HASHED_FIELDS, event_hash
 from audit.models import GENESIS_HASH, AuditEvent
+from tests.conftest import assert_truncate_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +239,14 @@ def test_postgresql_refuses_update_and_delete_of_audit_rows(events, statement):
         cursor.execute(statement, [victim.pk])
     assert AuditEvent.objects.get(pk=victim.pk).action == victim.action
     assert verify().strip().startswith("OK")
+
+
+def test_postgresql_refuses_truncate_of_the_audit_table(events):
+    if not on_postgresql():
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    assert_truncate_refused(TABLE)
+    assert AuditEvent.objects.count() == len(events)
+    assert verify().strip() == f"OK {len(events)} events"
 
 
 def test_the_orm_refuses_to_save_an_existing_event(events):

@@ -13,6 +13,7 @@ from disclosures.models import (
     Publication,
     body_sha256,
 )
+from tests.conftest import assert_truncate_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,18 @@ def test_postgresql_refuses_rewriting_the_record(approved, manager, statement):
         connection.cursor() as cursor,
     ):
         cursor.execute(statement)
+
+
+@needs_postgresql
+@pytest.mark.parametrize(
+    "model", [DisclosureVersion, Approval, Publication], ids=["version", "approval", "publication"]
+)
+def test_postgresql_refuses_truncate(approved, manager, model):
+    services.disclosure_publish(
+        disclosure=approved, actor=manager, channel="e-mail", recipients="dpa@example.org"
+    )
+    assert_truncate_refused(model._meta.db_table)
+    assert model.objects.exists()
 
 
 @needs_postgresql

@@ -14,6 +14,7 @@ from evidence.models import (
     Status,
     clean_original_name,
 )
+from tests.conftest import assert_truncate_refused
 
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the triggers exist on PostgreSQL only"
@@ -142,6 +143,14 @@ def test_postgresql_trigger_refuses_changing_custody(event, statement):
         connection.cursor() as cursor,
     ):
         cursor.execute(statement, [event.pk])
+
+
+@needs_postgresql
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [EvidenceItem, CustodyEvent], ids=["item", "custody"])
+def test_postgresql_refuses_truncate(event, model):
+    assert_truncate_refused(model._meta.db_table)
+    assert model.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """`manage.py verify_audit_chain [--heads FILE]`: prove no audit event was changed,
-deleted or inserted, and (with --heads) that no signed chain head was cut off or rewritten."""
+deleted or inserted, that the log still holds every event an earlier verification
+vouched for (so a log cut short or emptied fails), and (with --heads) that no signed
+chain head was cut off or rewritten."""
 
 from contextlib import nullcontext
 
@@ -7,12 +9,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from audit.chainhead import ChainHeadError, verify_heads
-from audit.services import verify_chain
+from audit.services import verify_against_checkpoints, verify_chain
 
 
 class Command(BaseCommand):
     help = (
-        "Walk the audit hash chain; exit 1 with the first bad event id if it is broken. "
+        "Walk the audit hash chain and hold it against the checkpoints of earlier "
+        "verifications; exit 1 with the first bad (or missing) event id if it is broken. "
         "With --heads, also check every signed head exported to that file."
     )
 
@@ -32,20 +35,30 @@ class Command(BaseCommand):
         streaming = connection.vendor == "postgresql"
         with transaction.atomic() if streaming else nullcontext():
             report = verify_chain()
+        # What is left of a log cut short still links up: the checkpoints tell.
+        report = verify_against_checkpoints(report)
         if not report.ok:
             self.stderr.write(f"BROKEN at event {report.first_bad_id}: {report.reason}")
             self.stdout.write(f"BROKEN {report.first_bad_id}")
-            raise CommandError(f"audit chain broken at event {report.first_bad_id}", returncode=1)
+            raise CommandError(
+                f"audit chain broken at event {report.first_bad_id}: {report.reason}",
+                returncode=1,
+            )
+        heads_checked = None
+        if heads is not None:
+            try:
+                result = verify_heads(heads)
+            except ChainHeadError as error:
+                raise CommandError(str(error), returncode=1) from error
+            if not result.ok:
+                # Nothing is reported OK first: a head that is gone means the log is not.
+                where = f"{heads} line {result.line}"
+                self.stderr.write(f"BROKEN HEAD at {where}: {result.reason}")
+                self.stdout.write(f"BROKEN HEAD {result.head_id if result.head_id else '-'}")
+                raise CommandError(
+                    f"chain head check failed at {where}: {result.reason}", returncode=1
+                )
+            heads_checked = result.checked
         self.stdout.write(f"OK {report.checked} events")
-        if heads is None:
-            return
-        try:
-            result = verify_heads(heads)
-        except ChainHeadError as error:
-            raise CommandError(str(error), returncode=1) from error
-        if not result.ok:
-            where = f"{heads} line {result.line}"
-            self.stderr.write(f"BROKEN HEAD at {where}: {result.reason}")
-            self.stdout.write(f"BROKEN HEAD {result.head_id if result.head_id else '-'}")
-            raise CommandError(f"chain head check failed at {where}: {result.reason}", returncode=1)
-        self.stdout.write(f"OK {result.checked} signed heads")
+        if heads_checked is not None:
+            self.stdout.write(f"OK {heads_checked} signed heads")
