@@ -26,6 +26,11 @@ def visible_incidents(user):
     return Incident.objects.visible_to(user)
 
 
+def may_see(user, incident: Incident) -> bool:
+    """Whether `user` may see `incident`: the gate, asked about one incident."""
+    return visible_incidents(user).filter(pk=incident.pk).exists()
+
+
 def incident_list(*, user, status=None, severity=None, q=None):
     incidents = visible_incidents(user).select_related("reporter")
     if status:

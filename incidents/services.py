@@ -46,7 +46,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from incidents.selectors import crew_manageable_by, reads_reviews, visible_incidents
+from incidents.selectors import crew_manageable_by, may_see, reads_reviews
 from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -70,9 +70,13 @@ LEADS_NOTIFIED_OF_FILING = (Severity.HIGH, Severity.CRITICAL)
 SEVERITY_ORDER = list(Severity.values)
 
 
-def _require(actor, permission: str) -> None:
+def _require(actor, permission: str, *, incident: Incident | None = None) -> None:
+    """The actor holds `permission` and, for a write to `incident` or what hangs off it,
+    may see that incident (need-to-know): checked here whatever view or task calls."""
     if actor is None or not actor.is_active or not actor.has_perm(permission):
         raise PermissionDenied(f"You lack the permission {permission!r}.")
+    if incident is not None and not may_see(actor, incident):
+        raise PermissionDenied("You may not see this incident.")
 
 
 def _next_reference(year: int) -> str:
@@ -168,7 +172,7 @@ def _notify_leads_of_filing(incident: Incident) -> None:
 @transaction.atomic
 def incident_update(*, incident: Incident, actor, **fields) -> Incident:
     """Change an incident's facts (not its status)."""
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=incident)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"incident_update() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -233,7 +237,7 @@ def incident_change_status(*, incident: Incident, actor, status: str, reason: st
     Raises IllegalTransition (ReviewRequired is one) or ReasonRequired without writing
     anything.
     """
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=incident)
     incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     previous = incident.status
     check_transition(previous, status, reason)
@@ -293,7 +297,7 @@ def _check_review_for_closing(incident: Incident) -> None:
 def timeline_entry_add(
     *, incident: Incident, actor, body: str, kind: str = EntryKind.NOTE, occurred_at=None
 ) -> TimelineEntry:
-    _require(actor, "incidents.add_timelineentry")
+    _require(actor, "incidents.add_timelineentry", incident=incident)
     if kind == EntryKind.STATUS_CHANGE:
         raise ValidationError({"kind": ["Status changes are recorded by changing the status."]})
     entry = TimelineEntry(
@@ -313,7 +317,7 @@ def timeline_entry_add(
 
 @transaction.atomic
 def system_add(*, incident: Incident, actor, name: str, **fields) -> AffectedSystem:
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=incident)
     system = AffectedSystem(incident=incident, name=name, **fields)
     system.full_clean()
     system.save()
@@ -326,7 +330,7 @@ def system_add(*, incident: Incident, actor, name: str, **fields) -> AffectedSys
 @transaction.atomic
 def system_update(*, system: AffectedSystem, actor, **fields) -> AffectedSystem:
     """Change a system's facts, such as the end of its impact window."""
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=system.incident)
     allowed = {"name", "kind", "owner", "impact_start", "impact_end"}
     if set(fields) - allowed:
         raise TypeError(f"system_update() takes only {', '.join(sorted(allowed))}")
@@ -347,7 +351,7 @@ def system_update(*, system: AffectedSystem, actor, **fields) -> AffectedSystem:
 def system_change_containment(
     *, system: AffectedSystem, actor, state: str, note: str = ""
 ) -> AffectedSystem:
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=system.incident)
     if state not in ContainmentState.values:
         raise ValidationError({"state": [f"Choose one of {', '.join(ContainmentState.values)}."]})
     system = AffectedSystem.objects.select_for_update(no_key=True, of=("self",)).get(pk=system.pk)
@@ -373,7 +377,7 @@ def system_change_containment(
 
 @transaction.atomic
 def task_add(*, incident: Incident, actor, title: str, assignee=None, due_date=None) -> Task:
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=incident)
     task = Task(
         incident=incident, title=title, assignee=assignee, due_date=due_date, created_by=actor
     )
@@ -395,7 +399,9 @@ def task_add(*, incident: Incident, actor, title: str, assignee=None, due_date=N
 @transaction.atomic
 def task_set_done(*, task: Task, actor, done: bool) -> Task:
     if actor != task.assignee:
-        _require(actor, "incidents.change_incident")
+        _require(actor, "incidents.change_incident", incident=task.incident)
+    elif not may_see(actor, task.incident):
+        raise PermissionDenied("You may not see this incident.")
     if task.done == done:
         return task
     task.done = done
@@ -473,7 +479,7 @@ def may_edit_review(user, incident: Incident) -> bool:
         user is not None
         and user.is_active
         and user.has_perm("incidents.change_incident")
-        and visible_incidents(user).filter(pk=incident.pk).exists()
+        and may_see(user, incident)
     )
 
 
@@ -540,7 +546,7 @@ def _detection_text(incident: Incident) -> str:
 def review_start(*, incident: Incident, actor) -> PostIncidentReview:
     """Create the incident's review with every section; the timeline and detection
     sections are prefilled from the incident. Idempotent: an existing review is kept."""
-    _require(actor, "incidents.change_incident")
+    _require(actor, "incidents.change_incident", incident=incident)
     incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     existing = PostIncidentReview.objects.filter(incident=incident).first()
     if existing is not None:
@@ -602,7 +608,7 @@ def finding_add(*, section: ReviewSection, actor, body: str) -> Finding:
 def _check_owner(owner, incident: Incident) -> None:
     if owner is None or not owner.is_active:
         raise ValidationError({"owner": ["Choose an active person as the owner."]})
-    if not reads_reviews(owner) or not visible_incidents(owner).filter(pk=incident.pk).exists():
+    if not reads_reviews(owner) or not may_see(owner, incident):
         raise ValidationError(
             {"owner": ["The owner must be a CSIRT member who can see this incident."]}
         )
@@ -691,7 +697,7 @@ def action_item_update(*, item: ActionItem, actor, **fields) -> ActionItem:
             actor is not None
             and actor.is_active
             and actor.pk == item.owner_id
-            and visible_incidents(actor).filter(pk=incident.pk).exists()
+            and may_see(actor, incident)
         )
         if not is_owner or set(fields) - set(ACTION_ITEM_OWNER_FIELDS):
             raise PermissionDenied(

@@ -3,8 +3,9 @@
 On PostgreSQL the audit, evidence, custody and disclosure tables refuse TRUNCATE by
 trigger (audit 0005, evidence 0007, disclosures 0004), so Django's own `flush` is
 refused, in production as everywhere. But Django's TransactionTestCase (behind
-`transactional_db` and `live_server`) empties the test database with that very command. For the test session only, conftest registers this
-subclass under the name `flush` (`install()`); production code never sees it.
+`transactional_db` and `live_server`) empties the test database with that very
+command. For the test session only, conftest registers this subclass under the name
+`flush` (`install()`); production code never sees it.
 
 It lets the flush's TRUNCATE past the truncate guards and nothing else: inside the
 flush's own transaction it disables exactly the BEFORE TRUNCATE triggers, runs the
