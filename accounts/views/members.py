@@ -227,6 +227,7 @@ def invitation(request, token: str):
             add_service_errors(form, error)
         else:
             login(request, person, backend=PASSWORD_BACKEND)
+            twofactor.first_enrolment_allow(request, via=twofactor.VIA_INVITATION)
             messages.success(
                 request, "Your password is set. Now set up the authenticator app you will use."
             )

@@ -238,7 +238,7 @@ def device_remove(request, kind: str, pk: int):
 @never_cache
 @login_required
 @require_POST
-@sensitive
+@twofactor.device_add_required(return_to="accounts:security")
 def backup_codes_regenerate(request):
     """New backup codes, shown only in this answer; the old ones stop working."""
     codes = services.backup_codes_regenerate(user=request.user, actor=request.user)
