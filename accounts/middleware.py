@@ -27,6 +27,7 @@ OPEN_PREFIXES = (
     "/accounts/2fa/setup/",
     "/accounts/password/reset/",
     "/accounts/invitation/",
+    "/accounts/factor-reset/",
     # Security keys and passkeys: each path named, so nothing added under /webauthn/
     # later is open by accident. The ceremony views check the session themselves
     # (accounts/webauthn.py): authentication needs the password session; registration

@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, resolve_url
@@ -234,8 +235,14 @@ class CompleteAuthenticationView(
 @login_required
 @twofactor.step_up_required
 def credential_remove(request, pk: int):
-    """POST /accounts/webauthn/<pk>/remove/: remove one of my keys (needs a fresh step-up)."""
+    """POST /accounts/webauthn/<pk>/remove/: remove one of my keys (needs a fresh step-up),
+    never the last authenticator (services.device_remove)."""
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
-    services.device_remove(user=request.user, device=device, actor=request.user)
-    messages.success(request, f"{device.name or SECURITY_KEY_NAME} was removed.")
+    try:
+        services.device_remove(user=request.user, device=device, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{device.name or SECURITY_KEY_NAME} was removed.")
     return redirect(twofactor.safe_next(request, request.POST.get("next")))
