@@ -231,3 +231,53 @@ def test_the_first_enrolment_path_adds_one_device_then_the_usual_rule_holds(sett
 
     assert begin.status_code == 401
     assert WebAuthnCredential.objects.filter(user__username="ines").count() == 1
+
+
+def test_the_first_lead_registers_a_key_after_changing_the_one_time_password(db):
+    from accounts.services import first_lead_ensure
+
+    lead, one_time_password = first_lead_ensure()
+    browser = Client()
+    assert password_sign_in(browser, lead.username, one_time_password)["Location"] == (
+        "/accounts/password/"
+    )
+    begin, _ = register(browser, SoftAuthenticator())
+    assert begin.status_code == 302  # the one-time password is changed first
+    new_password = "another-Strong-phrase-77"
+    browser.post(
+        "/accounts/password/",
+        {
+            "old_password": one_time_password,
+            "new_password1": new_password,
+            "new_password2": new_password,
+        },
+    )
+
+    begin, complete = register(browser, SoftAuthenticator())
+
+    assert begin.status_code == 200 and complete.status_code == 200, complete.content
+    assert is_verified(browser)
+
+
+def test_a_first_enrolment_path_counts_only_for_the_person_it_was_given_to(rf, lead):
+    nobody_yet, _ = member_save(actor=None, username="noah", role=Role.RESPONDER, password=PASSWORD)
+    request = rf.post("/")
+    request.session = SessionStore()
+    request.user = nobody_yet
+    nobody_yet.otp_device = None
+    nobody_yet.is_verified = lambda: False
+    request.session[twofactor.FIRST_ENROLMENT_SESSION_KEY] = {
+        "user": lead.pk,
+        "via": twofactor.VIA_INVITATION,
+    }
+    assert twofactor.device_add_refusal(request) == twofactor.NEEDS_FACTOR_RESET
+
+    request.session[twofactor.FIRST_ENROLMENT_SESSION_KEY] = {
+        "user": nobody_yet.pk,
+        "via": "made-up",
+    }
+    assert twofactor.device_add_refusal(request) == twofactor.NEEDS_FACTOR_RESET
+
+    twofactor.first_enrolment_allow(request, via=twofactor.VIA_INVITATION)
+    assert twofactor.device_add_refusal(request) is None
+    assert twofactor.is_first_enrolment(request)
