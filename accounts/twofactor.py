@@ -1,5 +1,6 @@
-"""Second factors and step-up: which devices a person has, checking a code, and
-keeping the time of the last check server-side in the session.
+"""Second factors and step-up: which devices a person has, who may add one (the one
+rule for every kind: device_add_refusal), checking a code, and keeping the time of the
+last check server-side in the session.
 
 A code is checked against each of the person's confirmed devices through the
 device's own verify_token, so django-otp's rules hold: a TOTP code is accepted
@@ -185,7 +186,6 @@ def device_add_required(*, return_to: str):
                 return device_add_response(request, refusal, return_to=return_to)
             return view(request, *args, **kwargs)
 
-        wrapped.requires_step_up = True
         return wrapped
 
     return decorator

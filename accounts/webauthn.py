@@ -122,7 +122,7 @@ class RegistrationRulesMixin:
             )
             raise StepUpRequired()
         if refusal == twofactor.NEEDS_VERIFIED_SESSION:
-            raise exceptions.NotVerified()
+            raise exceptions.NotVerified(detail=self.messages["user_not_verified"])
         if refusal == twofactor.NEEDS_FACTOR_RESET:
             audit.record(
                 "otp.enrolment_refused",
