@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.sessions import SESSION_STARTED_KEY
-from accounts.twofactor import enrolment_needs_a_code, has_confirmed_device, page_of
+from accounts.twofactor import has_any_factor, has_confirmed_device, page_of
 
 # Reachable without a second factor: signing in and out, the second-factor pages,
 # the links sent by e-mail, the token API (it has its own authentication), health
@@ -27,10 +27,12 @@ OPEN_PREFIXES = (
     "/accounts/2fa/setup/",
     "/accounts/password/reset/",
     "/accounts/invitation/",
+    "/accounts/factor-reset/",
     # Security keys and passkeys: each path named, so nothing added under /webauthn/
     # later is open by accident. The ceremony views check the session themselves
     # (accounts/webauthn.py): authentication needs the password session; registration
-    # needs a verified one and a fresh step-up, but for a first device.
+    # follows twofactor.device_add_refusal (a verified session and a fresh step-up, or a
+    # first device through a first-enrolment path).
     "/webauthn/authentication/begin/",
     "/webauthn/authentication/complete/",
     "/webauthn/registration/begin/",
@@ -82,8 +84,10 @@ class PasswordChangeRequiredMiddleware:
 class SecondFactorRequiredMiddleware:
     """Every page but the open ones needs a session verified with a second factor.
 
-    Anonymous visitors go to the login page; a person with no confirmed device goes
-    to enrolment and can do nothing else; one with a device goes to /accounts/verify/.
+    Anonymous visitors go to the login page; a person with a factor (an authenticator,
+    a key, or backup codes) goes to /accounts/verify/; one with none goes to enrolment
+    and can do nothing else (the enrolment page itself decides whether this session may
+    enrol, or must ask a lead for a second-factor reset: twofactor.device_add_refusal).
     """
 
     def __init__(self, get_response):
@@ -99,7 +103,7 @@ class SecondFactorRequiredMiddleware:
         if user.must_change_password and path == PASSWORD_CHANGE_PATH:
             return self.get_response(request)
         if not user.is_verified():
-            if has_confirmed_device(user) or enrolment_needs_a_code(request):
+            if has_any_factor(user):
                 query = urlencode({"next": page_of(request)})
                 return _send_to(request, f"{reverse('accounts:verify')}?{query}")
             return _send_to(request, reverse("accounts:2fa_setup"))

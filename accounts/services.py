@@ -9,14 +9,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
+
+# Second-factor devices live in accounts.devices; these names stay importable from here.
+from accounts.devices import backup_codes_regenerate as backup_codes_regenerate
+from accounts.devices import device_remove as device_remove
+from accounts.devices import totp_device_confirm as totp_device_confirm
+from accounts.devices import totp_device_pending as totp_device_pending
 from accounts.models import (
     TOKEN_PREFIX,
     ApiToken,
@@ -352,65 +356,6 @@ def lockout_notify(*, user: User, ip: str | None) -> bool:
         event="account.locked_out",
     )
     return True
-
-
-# --- Second-factor devices ---------------------------------------------------
-
-
-@transaction.atomic
-def totp_device_pending(*, user: User) -> TOTPDevice:
-    """The person's not-yet-confirmed authenticator (made once, reused until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    return device
-
-
-@transaction.atomic
-def totp_device_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
-    """Confirm the pending authenticator with a code from it.
-
-    Returns the new backup codes when this is the person's first device (shown
-    once), [] when they already had codes, None when the code was wrong.
-    """
-    device = TOTPDevice.objects.select_for_update(no_key=True, of=("self",)).get(
-        pk=device.pk, user=user, confirmed=False
-    )
-    if not device.verify_token((token or "").strip()):
-        audit.record("otp.enrolment_failed", actor=user, target=user, outcome="failure")
-        return None
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    audit.record(
-        "otp.device_added", actor=user, target=user, data={"kind": "totp", "name": device.name}
-    )
-    if StaticDevice.objects.filter(user=user, confirmed=True).exists():
-        return []
-    return backup_codes_regenerate(user=user, actor=user)
-
-
-@transaction.atomic
-def backup_codes_regenerate(*, user: User, actor: User) -> list[str]:
-    """Replace the person's single-use backup codes with new ones (shown only now)."""
-    device, _ = StaticDevice.objects.get_or_create(
-        user=user, name="Backup codes", defaults={"confirmed": True}
-    )
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-    audit.record("otp.backup_codes_generated", actor=actor, target=user, data={"count": len(codes)})
-    return codes
-
-
-@transaction.atomic
-def device_remove(*, user: User, device, actor: User) -> None:
-    """Remove one of the person's second-factor devices."""
-    if device.user_id != user.pk:
-        raise PermissionDenied("Not your device.")
-    kind = type(device).__name__
-    name = device.name
-    device.delete()
-    audit.record("otp.device_removed", actor=actor, target=user, data={"kind": kind, "name": name})
 
 
 # --- Sessions ---------------------------------------------------------------

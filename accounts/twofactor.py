@@ -1,5 +1,6 @@
-"""Second factors and step-up: which devices a person has, checking a code, and
-keeping the time of the last check server-side in the session.
+"""Second factors and step-up: which devices a person has, who may add one (the one
+rule for every kind: device_add_refusal), checking a code, and keeping the time of the
+last check server-side in the session.
 
 A code is checked against each of the person's confirmed devices through the
 device's own verify_token, so django-otp's rules hold: a TOTP code is accepted
@@ -15,9 +16,10 @@ from urllib.parse import urlencode, urlsplit
 import django_otp
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -28,6 +30,7 @@ from accounts.sessions import LOGIN_ATTEMPT_SESSION_KEY
 
 STEP_UP_SESSION_KEY = "cordon_step_up_at"
 BACKUP_DEVICE_NAME = "backup codes"
+FORBIDDEN = 403
 
 
 def confirmed_devices(user) -> list:
@@ -43,16 +46,149 @@ def has_backup_codes(user) -> bool:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
 
 
-def enrolment_needs_a_code(request) -> bool:
-    """Whether this session must give a code before enrolling an authenticator.
+def has_any_factor(user) -> bool:
+    """Whether the person has anything that can verify a session: an authenticator, a
+    security key or passkey, or unused backup codes. Someone with none of these can be
+    given a factor only through a first-enrolment path (see device_add_refusal)."""
+    return has_confirmed_device(user) or has_backup_codes(user)
 
-    A person with no authenticator but backup codes left had two factors before
-    (the last authenticator was removed or lost): the password alone must not let
-    someone enrol their own. A code given in this session counts: the session is
-    verified (a backup code), or its step-up is fresh (the removal needed one).
+
+# --- Adding a device: one rule for every kind ---------------------------------------------
+#
+# TOTP enrolment, security keys and passkeys, and backup codes all ask device_add_refusal.
+# A device added to an account is a way in for whoever adds it, so the password alone
+# never adds one: it takes a session verified with a factor the person already has (and a
+# fresh step-up), or, for a person with no factor at all, a session that came through a
+# first-enrolment path. Those paths prove something besides the password:
+#
+# - an invitation: the link reached the person's mailbox, and they chose the password;
+# - a one-time password: printed to the operator by `make run` (the first lead) or
+#   create_member, and changed at once;
+# - a second-factor reset: a lead, after step-up, sent the person a one-time link.
+#
+# The path is kept in the session, bound to the person, and used up by the first device.
+
+FIRST_ENROLMENT_SESSION_KEY = "cordon_first_enrolment"
+VIA_INVITATION = "invitation"
+VIA_ONE_TIME_PASSWORD = "one_time_password"  # noqa: S105 - the name of a path, not a secret
+VIA_FACTOR_RESET = "factor_reset"
+FIRST_ENROLMENT_PATHS = (VIA_INVITATION, VIA_ONE_TIME_PASSWORD, VIA_FACTOR_RESET)
+
+# Why adding a device is refused (device_add_refusal); None when it is allowed.
+NOT_SIGNED_IN = "not_signed_in"
+NEEDS_VERIFIED_SESSION = "needs_verified_session"
+NEEDS_STEP_UP = "needs_step_up"
+NEEDS_FACTOR_RESET = "needs_factor_reset"
+
+
+def first_enrolment_allow(request, *, via: str) -> None:
+    """The signed-in session came through a first-enrolment path (`via`, one of
+    FIRST_ENROLMENT_PATHS): it may add one device while the person has no factor."""
+    if via not in FIRST_ENROLMENT_PATHS:
+        raise ValueError(f"Unknown first-enrolment path {via!r}.")
+    request.session[FIRST_ENROLMENT_SESSION_KEY] = {"user": request.user.pk, "via": via}
+
+
+def first_enrolment_path(request) -> str | None:
+    """The first-enrolment path this session came through, or None."""
+    allowed = request.session.get(FIRST_ENROLMENT_SESSION_KEY)
+    if not isinstance(allowed, dict) or allowed.get("user") != request.user.pk:
+        return None
+    via = allowed.get("via")
+    return via if via in FIRST_ENROLMENT_PATHS else None
+
+
+def device_add_refusal(request) -> str | None:
+    """Why this session may not add a second-factor device now, or None if it may.
+
+    NEEDS_STEP_UP: verified, but the last code is older than STEP_UP_MAX_AGE.
+    NEEDS_VERIFIED_SESSION: the person has a factor and has not given it in this session
+    (backup codes count: whoever holds only the password must not enrol their own).
+    NEEDS_FACTOR_RESET: no factor at all, and the session came through no first-enrolment
+    path: only a lead's second-factor reset helps.
     """
     user = request.user
-    return not user.is_verified() and not step_up_is_fresh(request) and has_backup_codes(user)
+    if not user.is_authenticated or not user.is_active:
+        return NOT_SIGNED_IN
+    if user.is_verified():
+        return None if step_up_is_fresh(request) else NEEDS_STEP_UP
+    if has_any_factor(user):
+        return NEEDS_VERIFIED_SESSION
+    if first_enrolment_path(request) is None:
+        return NEEDS_FACTOR_RESET
+    return None
+
+
+def may_add_device(request) -> bool:
+    return device_add_refusal(request) is None
+
+
+def is_first_enrolment(request) -> bool:
+    """Whether a device added now would be added through a first-enrolment path (the
+    only way an unverified session may add one)."""
+    return may_add_device(request) and not request.user.is_verified()
+
+
+def first_enrolment_complete(request, device) -> None:
+    """The person's first device, added through a first-enrolment path, completes their
+    sign-in as a first code would (mark_verified); the path is used up."""
+    path = first_enrolment_path(request)
+    request.session.pop(FIRST_ENROLMENT_SESSION_KEY, None)
+    mark_verified(request, device)
+    audit.record(
+        "otp.first_enrolment",
+        actor=request.user,
+        target=request.user,
+        data={"via": path, "device": type(device).__name__},
+    )
+
+
+def device_add_response(request, refusal: str, *, return_to: str):
+    """The answer to a page that adds a device when device_add_refusal says no.
+    `return_to` (a URL name) is where the person comes back after the code."""
+    back = reverse(return_to)
+    if refusal == NEEDS_STEP_UP:
+        audit.record(
+            "step_up.required",
+            actor=request.user,
+            data={"path": request.path, "method": request.method},
+            outcome="denied",
+        )
+        return step_up_response(request, return_to)
+    if refusal == NEEDS_VERIFIED_SESSION:
+        return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': back})}")
+    if refusal == NEEDS_FACTOR_RESET:
+        return factor_reset_needed_response(request)
+    return redirect_to_login(back)
+
+
+def factor_reset_needed_response(request):
+    """The page for a person with no factor left and no first-enrolment path."""
+    audit.record(
+        "otp.enrolment_refused",
+        actor=request.user,
+        target=request.user,
+        data={"path": request.path, "reason": NEEDS_FACTOR_RESET},
+        outcome="denied",
+    )
+    return render(request, "accounts/factor_reset_needed.html", status=FORBIDDEN)
+
+
+def device_add_required(*, return_to: str):
+    """Decorator for a view that adds a device: it runs only when device_add_refusal
+    allows it; otherwise device_add_response."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            refusal = device_add_refusal(request)
+            if refusal is not None:
+                return device_add_response(request, refusal, return_to=return_to)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def check_code(user, token: str):

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts import views
-from accounts.views import email, members, notifications, password_reset, security
+from accounts.views import email, members, notifications, password_reset, recovery, security
 
 app_name = "accounts"
 
@@ -62,5 +62,12 @@ urlpatterns = [
     path("members/<int:pk>/role/", members.member_role, name="member_role"),
     path("members/<int:pk>/deactivate/", members.member_deactivate, name="member_deactivate"),
     path("members/<int:pk>/reactivate/", members.member_reactivate, name="member_reactivate"),
+    path(
+        "members/<int:pk>/factor-reset/",
+        members.member_factor_reset,
+        name="member_factor_reset",
+    ),
     path("invitation/<str:token>/", members.invitation, name="invitation"),
+    # A lead's second-factor reset: the person's one-time link (open without signing in).
+    path("factor-reset/<str:token>/", recovery.factor_reset, name="factor_reset"),
 ]

@@ -9,9 +9,11 @@ Cordon's rules on top of the package's:
 - A good assertion counts exactly like a good TOTP code: twofactor.mark_verified binds
   the credential, rotates the session key and restarts the step-up clock, and the
   audit log says otp.verified (after the password) or step_up.granted (later on).
-- Registering a key adds a device to a protected account: it needs a verified session
-  and a fresh step-up, except for a person's very first device (then the password
-  session is enough, as for /accounts/2fa/setup/).
+- Registering a key adds a device: it follows the one rule for every kind of device,
+  twofactor.device_add_refusal (a verified session and a fresh step-up, or a person's
+  first device through a first-enrolment path), exactly as /accounts/2fa/setup/ does.
+  A registration never verifies a session by itself: only a first device added through
+  a first-enrolment path completes the sign-in (twofactor.first_enrolment_complete).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, resolve_url
@@ -43,6 +46,15 @@ class StepUpRequired(exceptions.OTPWebAuthnApiError):
         "Confirm it is you, then try again."
     )
     default_code = "step_up_required"
+
+
+class FactorResetRequired(exceptions.OTPWebAuthnApiError):
+    status_code = 403
+    default_detail = (
+        "Your account has no second factor left, and a password alone cannot add one. "
+        "Ask a lead of your team for a second-factor reset."
+    )
+    default_code = "factor_reset_required"
 
 
 def credentials_of(user):
@@ -80,24 +92,28 @@ class CordonWebAuthnHelper(WebAuthnHelper):
         return device
 
 
-# --- Registration: a verified session and a fresh step-up, but for the first device ---
+# --- Registration: the rule for adding any device (twofactor.device_add_refusal) -------
 
 
 class RegistrationRulesMixin:
-    """Cordon's access rules for both registration endpoints.
+    """Cordon's access rules for both registration endpoints, checked before either does
+    anything (the package calls check_can_register from `initial`).
 
     The package itself refuses an unverified session of an enrolled person (NotVerified,
-    403); here "enrolled" means what it means everywhere in Cordon (backup codes alone
-    don't count), and an enrolled person also needs a fresh step-up.
+    403); here "enrolled" means having any factor, backup codes included, so a password
+    alone never registers a key over them. The rest is twofactor.device_add_refusal.
     """
 
     def user_is_mfa_enrolled(self, user) -> bool:
-        return twofactor.has_confirmed_device(user)
+        return twofactor.has_any_factor(user)
 
     def check_can_register(self):
         super().check_can_register()
+        refusal = twofactor.device_add_refusal(self.request)
+        if refusal is None:
+            return
         user = self.request.user
-        if self.user_is_mfa_enrolled(user) and not twofactor.step_up_is_fresh(self.request):
+        if refusal == twofactor.NEEDS_STEP_UP:
             audit.record(
                 "step_up.required",
                 actor=user,
@@ -105,6 +121,18 @@ class RegistrationRulesMixin:
                 outcome="denied",
             )
             raise StepUpRequired()
+        if refusal == twofactor.NEEDS_VERIFIED_SESSION:
+            raise exceptions.NotVerified(detail=self.messages["user_not_verified"])
+        if refusal == twofactor.NEEDS_FACTOR_RESET:
+            audit.record(
+                "otp.enrolment_refused",
+                actor=user,
+                target=user,
+                data={"path": self.request.path, "reason": refusal, "kind": DEVICE_KIND},
+                outcome="denied",
+            )
+            raise FactorResetRequired()
+        raise exceptions.NotAuthenticated()
 
     def handle_exception(self, exc):
         if isinstance(exc, StepUpRequired):
@@ -131,12 +159,16 @@ class CompleteRegistrationView(
     RegistrationRulesMixin, package_views.CompleteCredentialRegistrationView
 ):
     def post(self, *args, **kwargs):
-        first_device = not self.request.user.is_verified()
+        # check_can_register let an unverified session this far only on a first-enrolment
+        # path; any other session that gets here is verified already, and stays bound to
+        # the device it was verified with (the package binds the key only when unverified).
+        first_enrolment = twofactor.is_first_enrolment(self.request)
         response = super().post(*args, **kwargs)
-        if first_device:
+        if first_enrolment:
             # The package has bound the new credential to the session (django_otp.login);
-            # as after a first TOTP code, the key also rotates and the step-up clock starts.
-            twofactor.mark_verified(self.request, self.request.user.otp_device)
+            # as after a first TOTP device, the key rotates, the step-up clock starts and
+            # the first-enrolment path is used up.
+            twofactor.first_enrolment_complete(self.request, self.request.user.otp_device)
         return response
 
 
@@ -203,8 +235,14 @@ class CompleteAuthenticationView(
 @login_required
 @twofactor.step_up_required
 def credential_remove(request, pk: int):
-    """POST /accounts/webauthn/<pk>/remove/: remove one of my keys (needs a fresh step-up)."""
+    """POST /accounts/webauthn/<pk>/remove/: remove one of my keys (needs a fresh step-up),
+    never the last authenticator (services.device_remove)."""
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
-    services.device_remove(user=request.user, device=device, actor=request.user)
-    messages.success(request, f"{device.name or SECURITY_KEY_NAME} was removed.")
+    try:
+        services.device_remove(user=request.user, device=device, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{device.name or SECURITY_KEY_NAME} was removed.")
     return redirect(twofactor.safe_next(request, request.POST.get("next")))

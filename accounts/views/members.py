@@ -1,5 +1,6 @@
 """/accounts/members/: leads invite people, change their roles, deactivate and reactivate
-them. Everyone else gets 403 (this is not incident data, so nothing to hide by 404).
+them, and reset the second factor of someone who lost theirs. Everyone else gets 403
+(this is not incident data, so nothing to hide by 404).
 
 Every change is a POST that needs a fresh step-up and calls one service.
 """
@@ -21,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import device_classes
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from accounts import services, twofactor
+from accounts import recovery, services, twofactor
 from accounts.forms import InviteForm, RoleForm
-from accounts.models import Invitation, User, hash_token
+from accounts.models import FactorReset, Invitation, User, hash_token
 from accounts.roles import ROLE_NAMES, Role
 from accounts.views.security import UNPROCESSABLE, add_service_errors
 
@@ -63,6 +64,12 @@ def _rows(request) -> list[dict]:
     latest_invitation = {}
     for invitation in Invitation.objects.order_by("created_at"):
         latest_invitation[invitation.user_id] = invitation
+    open_reset = {
+        reset.user_id: reset
+        for reset in FactorReset.objects.filter(used_at__isnull=True, expires_at__gt=now).order_by(
+            "created_at"
+        )
+    }
     rows = []
     for person in User.objects.prefetch_related("groups").order_by("username"):
         invitation = latest_invitation.get(person.pk)
@@ -83,6 +90,7 @@ def _rows(request) -> list[dict]:
                 "state": state,
                 "invitation": invitation if pending else None,
                 "has_second_factor": person.pk in with_second_factor,
+                "factor_reset": open_reset.get(person.pk),
                 "is_me": person.pk == request.user.pk,
             }
         )
@@ -188,6 +196,29 @@ def member_reactivate(request, pk: int):
     return redirect(_members_url())
 
 
+@login_required
+@lead_required
+@require_POST
+@sensitive
+def member_factor_reset(request, pk: int):
+    """Reset the second factor of someone who lost every one: their devices, sessions and
+    API tokens end now, and they get a one-time link to enrol a new authenticator."""
+    person = get_object_or_404(User, pk=pk)
+    try:
+        recovery.factor_reset_issue(
+            actor=request.user, user=person, base_url=request.build_absolute_uri("/")
+        )
+    except ValidationError as error:
+        return _refused(request, error)
+    messages.success(
+        request,
+        f"The second factor of {person.get_username()} was reset: their devices were removed, "
+        f"they were signed out everywhere and their API tokens revoked. A one-time link to set "
+        f"up a new authenticator was sent to {person.email}.",
+    )
+    return redirect(_members_url())
+
+
 # --- The invitee's side: /accounts/invitation/<token>/ (open without signing in) ---------------
 
 INVITATION_GONE = 410
@@ -227,6 +258,7 @@ def invitation(request, token: str):
             add_service_errors(form, error)
         else:
             login(request, person, backend=PASSWORD_BACKEND)
+            twofactor.first_enrolment_allow(request, via=twofactor.VIA_INVITATION)
             messages.success(
                 request, "Your password is set. Now set up the authenticator app you will use."
             )

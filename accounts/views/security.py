@@ -50,7 +50,9 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-def _devices(user) -> list[dict]:
+def _devices(user) -> tuple[list[dict], int]:
+    """The rows of the devices table (apps and backup codes; keys have their own
+    partial), and how many authenticators (apps, keys, passkeys) the person has."""
     authenticators = [
         device
         for device in twofactor.confirmed_devices(user)
@@ -77,12 +79,13 @@ def _devices(user) -> list[dict]:
             "created_at": device.created_at,
             "last_used_at": device.last_used_at,
             "remaining": device.remaining,
+            "backup_codes_alone": not authenticators,
         }
         for device in StaticDevice.objects.filter(user=user, confirmed=True)
         .annotate(remaining=Count("token_set"))
         .order_by("id")
     ]
-    return rows
+    return rows, len(authenticators)
 
 
 def _sessions(request) -> list[dict]:
@@ -127,7 +130,7 @@ def _page(
     status=200,
 ):
     user = request.user
-    devices = _devices(user)
+    devices, authenticator_count = _devices(user)
     token_form = token_form or ApiTokenForm()
     chosen_scopes = token_form["scopes"].value() or ""
     recent_failures = {
@@ -135,6 +138,7 @@ def _page(
     }
     context = {
         "devices": devices,
+        "authenticator_count": authenticator_count,
         "backup_codes_remaining": sum(d.get("remaining", 0) for d in devices),
         "has_backup_codes": any(d["kind"] == "static" for d in devices),
         "sessions": _sessions(request),
@@ -220,25 +224,25 @@ def token_revoke(request, pk: int):
 @require_POST
 @sensitive
 def device_remove(request, kind: str, pk: int):
+    """Remove one of my devices; never the last authenticator (services.device_remove)."""
     model = DEVICE_MODELS.get(kind)
     if model is None:
         raise Http404
     device = get_object_or_404(model, pk=pk, user=request.user, confirmed=True)
-    services.device_remove(user=request.user, device=device, actor=request.user)
-    if not twofactor.has_confirmed_device(request.user):
-        messages.warning(
-            request,
-            "The authenticator was removed. You have none left: set up a new one now.",
-        )
-        return redirect("accounts:2fa_setup")
-    messages.success(request, f"“{device.name}” was removed.")
+    try:
+        services.device_remove(user=request.user, device=device, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"“{device.name}” was removed.")
     return redirect(_security_url("devices"))
 
 
 @never_cache
 @login_required
 @require_POST
-@sensitive
+@twofactor.device_add_required(return_to="accounts:security")
 def backup_codes_regenerate(request):
     """New backup codes, shown only in this answer; the old ones stop working."""
     codes = services.backup_codes_regenerate(user=request.user, actor=request.user)

@@ -28,12 +28,21 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = self.request.user
+        if user.must_change_password and not twofactor.has_any_factor(user):
+            # A one-time password (the first lead's, or create_member's) came from the
+            # operator: the session may enrol a first device once it is changed.
+            twofactor.first_enrolment_allow(self.request, via=twofactor.VIA_ONE_TIME_PASSWORD)
+        return response
+
     def get_success_url(self):
         wanted = super().get_success_url()
         user = self.request.user
         if user.must_change_password:
             return reverse("accounts:password_change")
-        if not twofactor.has_confirmed_device(user) and not twofactor.has_backup_codes(user):
+        if not twofactor.has_any_factor(user):
             return reverse("accounts:2fa_setup")
         return f"{reverse('accounts:verify')}?{urlencode({'next': wanted})}"
 
@@ -54,9 +63,7 @@ def verify(request):
     next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_verified():
         return redirect(next_url)
-    if not twofactor.has_confirmed_device(request.user) and not twofactor.has_backup_codes(
-        request.user
-    ):
+    if not twofactor.has_any_factor(request.user):
         return redirect("accounts:2fa_setup")
     return _code_form(
         request,
@@ -114,31 +121,17 @@ def _grouped_key(device) -> str:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@twofactor.device_add_required(return_to="accounts:2fa_setup")
 def totp_setup(request):
     """/accounts/2fa/setup/: enrol an authenticator app (QR code and key as text).
 
-    A first device needs only the signed-in password session; a further one is
-    adding a device to a protected account, so it needs a fresh step-up. Someone with
-    no authenticator but backup codes left gives one of them first (see
-    twofactor.enrolment_needs_a_code).
+    Adding a device follows twofactor.device_add_refusal: a verified session with a fresh
+    step-up, or a person's first device through a first-enrolment path (invitation,
+    one-time password, a lead's second-factor reset). A person with no factor and no such
+    path is told to ask a lead for a reset.
     """
     user = request.user
-    if twofactor.has_confirmed_device(user):
-        if not user.is_verified():
-            return redirect("accounts:verify")
-        return _further_device_setup(request)
-    if twofactor.enrolment_needs_a_code(request):
-        return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
-    return _device_setup(request)
-
-
-@twofactor.step_up_required
-def _further_device_setup(request):
-    return _device_setup(request)
-
-
-def _device_setup(request):
-    user = request.user
+    first_enrolment = twofactor.is_first_enrolment(request)
     device = services.totp_device_pending(user=user)
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -147,7 +140,8 @@ def _device_setup(request):
         )
         if codes is not None:
             device.refresh_from_db()
-            twofactor.mark_verified(request, device)
+            if first_enrolment:
+                twofactor.first_enrolment_complete(request, device)
             return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
         form.add_error("otp_token", WRONG_CODE)
     return render(

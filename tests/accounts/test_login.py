@@ -54,6 +54,17 @@ def make_person(username="nina", *, role=Role.RESPONDER, device=True, password=P
     return user, TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
 
 
+def allow_first_enrolment(client, user, via="invitation") -> None:
+    """Mark the client's signed-in session as come through a first-enrolment path, as the
+    invitation page, a one-time password or a lead's second-factor reset do (those real
+    paths are tested in tests/accounts/test_device_rules.py and test_factor_reset.py)."""
+    from accounts.twofactor import FIRST_ENROLMENT_SESSION_KEY
+
+    session = client.session
+    session[FIRST_ENROLMENT_SESSION_KEY] = {"user": user.pk, "via": via}
+    session.save()
+
+
 def totp_code(device, *, steps_ahead: int = 0) -> str:
     """The code the person's authenticator app shows now (or `steps_ahead` steps later)."""
     device.refresh_from_db()

@@ -338,17 +338,19 @@ def test_removing_a_second_authenticator_keeps_me_signed_in(my_client, me):
     assert AuditEvent.objects.filter(action="otp.device_removed", actor=me).exists()
 
 
-def test_removing_the_last_authenticator_warns_and_sends_to_enrolment(my_client, me):
+def test_removing_the_last_authenticator_is_refused_with_a_clear_message(my_client, me):
     only = TOTPDevice.objects.get(user=me)
-    assert "This is your only authenticator" in text(my_client.get(PAGE))
+    page = text(my_client.get(PAGE))
+    assert "This is your only authenticator: add another one before you can remove it." in page
+    assert f'action="/accounts/security/devices/totp/{only.pk}/remove/"' not in page
 
     response = my_client.post(f"/accounts/security/devices/totp/{only.pk}/remove/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/2fa/setup/"
-    assert not TOTPDevice.objects.filter(user=me, confirmed=True).exists()
-    # Nothing else is reachable until a new authenticator is enrolled.
-    assert my_client.get("/incidents/")["Location"] == "/accounts/2fa/setup/"
+    assert response["Location"] == "/accounts/security/#devices"
+    assert TOTPDevice.objects.filter(user=me, confirmed=True).exists()
+    assert "It is your only way to give a second factor" in text(my_client.get(PAGE))
+    assert my_client.get("/incidents/").status_code == 200
 
 
 def test_nobody_can_remove_someone_elses_device(my_client, lead):

@@ -19,6 +19,7 @@ from accounts.twofactor import STEP_UP_SESSION_KEY
 from accounts.views.signin import THROTTLED, WRONG_CODE
 from tests.accounts.test_login import (  # noqa: F401 - fast_password_hashing is a fixture
     PASSWORD,
+    allow_first_enrolment,
     csrf_token,
     fast_password_hashing,
     full_sign_in,
@@ -67,10 +68,12 @@ def is_verified(client) -> bool:
 
 @pytest.fixture
 def newcomer(db):
-    """Signed in with the password, no device yet: only enrolment is open to them."""
+    """Signed in with the password on a first-enrolment path (an invitation, say), no
+    device yet: only enrolment is open to them."""
     user, _ = make_person("noah", device=False)
     client = Client(enforce_csrf_checks=True)
     password_sign_in(client, "noah", PASSWORD)
+    allow_first_enrolment(client, user)
     return user, client
 
 
@@ -443,16 +446,18 @@ def test_a_backup_code_opens_the_enrolment_and_nothing_else(lost_phone):
     assert is_verified(owner)
 
 
-def test_right_after_removing_the_last_authenticator_the_session_may_enrol(client):
-    """The removal needed a fresh step-up; that code, given in this session, counts."""
+def test_when_the_authenticator_is_gone_a_step_up_alone_does_not_open_the_enrolment(client):
+    """The session was verified with the authenticator; with it gone (a lead or the admin
+    removed it), the session is not verified any more, and a fresh step-up from before
+    does not stand in for a code: a backup code is given first."""
     user, device = make_person()
-    backup_codes_regenerate(user=user, actor=user)
+    codes = backup_codes_regenerate(user=user, actor=user)
     sign_in(client, user, step_up=True)
     device.delete()
-    assert client.get("/incidents/")["Location"] == "/accounts/2fa/setup/"
-    assert client.get("/accounts/2fa/setup/").status_code == 200
 
-    session = client.session
-    session[STEP_UP_SESSION_KEY] = time.time() - 3600
-    session.save()
+    assert urlsplit(client.get("/incidents/")["Location"]).path == "/accounts/verify/"
     assert urlsplit(client.get("/accounts/2fa/setup/")["Location"]).path == "/accounts/verify/"
+    assert not TOTPDevice.objects.filter(user=user).exists()
+
+    post_code(client, "/accounts/verify/", codes[0])
+    assert client.get("/accounts/2fa/setup/").status_code == 200

@@ -28,6 +28,7 @@ from accounts import twofactor
 from accounts.roles import Role
 from accounts.services import member_save
 from audit.models import AuditEvent
+from tests.accounts.test_login import allow_first_enrolment
 from tests.conftest import sign_in
 from tests.incidents.test_views import assert_csp_safe
 
@@ -231,8 +232,9 @@ def test_a_person_whose_only_device_is_a_security_key_counts_as_enrolled(
     assert not TOTPDevice.objects.filter(user=person).exists()
 
 
-def test_first_key_needs_only_the_password_session_and_verifies_it(client, person, authenticator):
+def test_a_first_key_on_a_first_enrolment_path_verifies_the_session(client, person, authenticator):
     password_session(client, person)
+    allow_first_enrolment(client, person)
     key_before = client.session.session_key
 
     begin, complete = register(client, authenticator)
@@ -252,6 +254,7 @@ def test_first_key_needs_only_the_password_session_and_verifies_it(client, perso
     event = AuditEvent.objects.get(action="otp.device_added")
     assert event.data == {"kind": "webauthn", "name": "Passkey"}
     assert client.get("/incidents/").status_code == 200
+    assert twofactor.FIRST_ENROLMENT_SESSION_KEY not in session
 
 
 def test_registration_is_refused_to_an_unverified_session_of_an_enrolled_person(

@@ -40,6 +40,7 @@ from incidents import services as incident_services
 from incidents.models import Incident
 from tests.accounts.test_login import (  # noqa: F401 - fast_password_hashing is a fixture
     PASSWORD,
+    allow_first_enrolment,
     csrf_token,
     fast_password_hashing,
     fresh_totp_code,
@@ -144,6 +145,7 @@ def device_added(request):
     user, _ = make_person("nina", device=False)
     client = Client()
     password_sign_in(client, "nina", PASSWORD)
+    allow_first_enrolment(client, user)  # as after an invitation (accounts/test_device_rules.py)
     page = client.get("/accounts/2fa/setup/")
     assert page.status_code == 200
     pending = TOTPDevice.objects.get(user=user, confirmed=False)
@@ -156,6 +158,7 @@ def device_added(request):
 
 def device_removed(request):
     user, device = person_with_device()
+    TOTPDevice.objects.create(user=user, name="new phone", confirmed=True)  # never the last one
     client = Client()
     sign_in(client, user)
     response = client.post(f"/accounts/security/devices/totp/{device.pk}/remove/")
