@@ -111,7 +111,7 @@ def device_remove(*, user: User, device, actor: User) -> None:
 
 
 @transaction.atomic
-def devices_clear(*, user: User, actor: User, reason: str) -> int:
+def devices_clear(*, user: User, actor: User | None, reason: str) -> int:
     """Remove every device the person has, confirmed or not (a lead's second-factor reset:
     whoever holds a lost phone or key must not keep a way in). Returns how many."""
     devices = list(django_otp.devices_for_user(user, confirmed=None))

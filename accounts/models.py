@@ -207,8 +207,13 @@ class FactorReset(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="factor_resets"
     )
     token_hash = models.CharField(max_length=64, unique=True)
+    # Empty when the operator reset it from the command line (reset_second_factor).
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

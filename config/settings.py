@@ -49,6 +49,12 @@ if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where people reach Cordon: the start of every link in a message (e-mail, webhook).
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured("SITE_URL must be set in production (https://cordon.example).")
+    SITE_URL = "http://127.0.0.1:8000"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -176,6 +182,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 STEP_UP_MAX_AGE = env.int("STEP_UP_MAX_AGE", default=300)
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+# A lead's second-factor reset link works once, for this many hours.
+FACTOR_RESET_TTL_HOURS = env.int("FACTOR_RESET_TTL_HOURS", default=24)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 
 # Second factor (django-otp). Wrong codes back off exponentially per device.

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROFILE_VARIABLES = {"SECRET_KEY", "DEBUG", "CORDON_ENV", "ALLOWED_HOSTS", "MAINTENANCE_MODE"}
+PROFILE_VARIABLES = {
+    "SECRET_KEY",
+    "DEBUG",
+    "CORDON_ENV",
+    "ALLOWED_HOSTS",
+    "MAINTENANCE_MODE",
+    "SITE_URL",
+}
 PROBE = """
 import json
 from django.conf import settings
@@ -26,6 +33,7 @@ print(json.dumps({
     "X_FRAME_OPTIONS": settings.X_FRAME_OPTIONS,
     "SECURE_HSTS_PRELOAD": settings.SECURE_HSTS_PRELOAD,
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
+    "SITE_URL": settings.SITE_URL,
     "first_hasher": settings.PASSWORD_HASHERS[0],
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "db_engine": settings.DATABASES["default"]["ENGINE"],
@@ -53,8 +61,19 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS must be set in production" in result.stderr
 
 
-def test_production_profile_turns_every_transport_protection_on():
+def test_production_refuses_to_start_without_the_site_url():
     result = _settings(CORDON_ENV="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="cordon.example")
+    assert result.returncode != 0
+    assert "SITE_URL must be set in production" in result.stderr
+
+
+def test_production_profile_turns_every_transport_protection_on():
+    result = _settings(
+        CORDON_ENV="production",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="cordon.example",
+        SITE_URL="https://cordon.example/",
+    )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["DEBUG"] is False
@@ -68,6 +87,7 @@ def test_production_profile_turns_every_transport_protection_on():
     assert values["first_hasher"].endswith("Argon2PasswordHasher")
     assert values["SECURE_HSTS_PRELOAD"] is True
     assert values["ALLOWED_HOSTS"] == ["cordon.example"]
+    assert values["SITE_URL"] == "https://cordon.example"
 
 
 def test_development_serves_on_loopback_without_configuration():

@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 (
                     "issued_by",
                     models.ForeignKey(
+                        blank=True,
                         null=True,
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",

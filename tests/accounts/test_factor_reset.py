@@ -442,3 +442,37 @@ def test_a_totp_code_of_the_removed_device_does_not_come_back(lead_client, nina)
 
     assert browser.post("/accounts/verify/", {"otp_token": old_code})["Location"] == SETUP
     assert browser.get("/incidents/")["Location"] == SETUP
+
+
+# --- The operator's reset, for when no lead can help -------------------------------------------
+
+
+def test_the_operator_resets_the_only_lead_from_the_command_line(lead, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    lead.email = "lea@example.org"
+    lead.set_password(PASSWORD)
+    lead.save()
+    TOTPDevice.objects.create(user=lead, name="Lost phone", confirmed=True)
+    out = StringIO()
+
+    call_command("reset_second_factor", lead.username, stdout=out)
+
+    link = out.getvalue().strip().splitlines()[-1]
+    assert link.startswith(settings.SITE_URL + "/accounts/factor-reset/")
+    assert not TOTPDevice.objects.filter(user=lead).exists()
+    issued = AuditEvent.objects.get(action="factor_reset.issued", target_id=str(lead.pk))
+    assert issued.actor is None
+    assert link.rsplit("/", 2)[-2] not in json.dumps(issued.data)
+    browser = Client()
+    follow(browser, urlsplit(link).path)
+    assert browser.get(SETUP).status_code == 200
+
+
+def test_the_command_names_an_unknown_person():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No person named 'ghost'"):
+        call_command("reset_second_factor", "ghost")
