@@ -140,6 +140,7 @@ class EvidenceItem(models.Model):
         permissions = [
             ("export_evidence", "Can export an incident's evidence package"),
             ("dispose_evidence", "Can dispose of evidence bytes"),
+            ("transfer_evidence", "Can record a hand-over of evidence outside Cordon"),
         ]
         constraints = [
             models.CheckConstraint(

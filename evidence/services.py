@@ -458,9 +458,9 @@ def evidence_transfer(*, item: EvidenceItem, actor, recipient: str, reason: str)
     """Record that the item (a copy of its bytes, or the medium) was handed to someone
     outside Cordon, such as law enforcement: to whom, why, and its hash at that moment.
 
-    Needs the export permission; the recipient and the reason are required.
+    Needs the transfer permission (leads, responders); recipient and reason are required.
     """
-    _require(actor, "evidence.export_evidence")
+    _require(actor, "evidence.transfer_evidence")
     recipient = (recipient or "").strip()
     if not recipient or len(recipient) > MAX_RECIPIENT_LENGTH:
         raise ValidationError(

@@ -88,7 +88,7 @@ def evidence_detail(request, pk):
         "custody": selectors.custody_log(item=item),
         "legal_hold": services.evidence_hold_active(incident=item.incident),
         "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
-        "may_transfer": request.user.has_perm("evidence.export_evidence"),
+        "may_transfer": request.user.has_perm("evidence.transfer_evidence"),
         "may_have_preview": previews.may_have_preview(item),
     }
     return render(request, "evidence/detail.html", context)
@@ -163,9 +163,9 @@ def _dispose_after_step_up(request, item):
 @require_POST
 def evidence_transfer(request, pk):
     """POST `recipient` and `reason`: record a hand-over outside Cordon (custody event).
-    Needs the export permission and a step-up."""
+    Needs the transfer permission (leads, responders) and a step-up."""
     item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
-    if not request.user.has_perm("evidence.export_evidence"):
+    if not request.user.has_perm("evidence.transfer_evidence"):
         raise PermissionDenied("You are not allowed to hand evidence over.")
     return _transfer_after_step_up(request, item)
 
