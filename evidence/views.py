@@ -7,9 +7,10 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.twofactor import step_up_required
+from core.fetch_metadata import require_same_origin_for_get
 from evidence import previews, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
@@ -22,7 +23,15 @@ PAYLOAD_TOO_LARGE = 413
 
 
 def _incident_section(incident) -> str:
-    return reverse("incidents:detail", args=[incident.pk]) + "#section-evidence"
+    return _incident_section_of(incident.pk)
+
+
+def _incident_section_of(incident_pk: int) -> str:
+    return reverse("incidents:detail", args=[incident_pk]) + "#section-evidence"
+
+
+def _item_page(pk: int) -> str:
+    return reverse("evidence:detail", args=[pk])
 
 
 @csrf_exempt  # checked by evidence_upload_checked, once the upload handler is in place
@@ -94,10 +103,14 @@ def evidence_detail(request, pk):
     return render(request, "evidence/detail.html", context)
 
 
+@require_same_origin_for_get(page=_item_page)
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def evidence_download(request, pk):
-    """The bytes, as an attachment; needs a step-up younger than STEP_UP_MAX_AGE."""
+    """The bytes, as an attachment; needs a step-up younger than STEP_UP_MAX_AGE.
+
+    The item page posts a form (CONTRACT.md); a GET is for clients without Fetch
+    Metadata, or from the address bar, never from a link on another site."""
     item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
     return _download_after_step_up(request, item)
 
@@ -106,7 +119,7 @@ def evidence_download(request, pk):
 def _download_after_step_up(request, item):
     if item.is_disposed:
         return render(request, "evidence/disposed.html", {"item": item}, status=410)
-    download_format = request.GET.get("format")
+    download_format = (request.POST if request.method == "POST" else request.GET).get("format")
     try:
         response = evidence_download_response(item, download_format)
     except ValueError as error:
@@ -117,11 +130,13 @@ def _download_after_step_up(request, item):
     return response
 
 
+@require_same_origin_for_get(page=_incident_section_of)
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def evidence_export(request, incident_pk):
     """The incident's evidence package (zip with manifest, custody log, SHA256SUMS);
-    needs the export permission and a step-up younger than STEP_UP_MAX_AGE."""
+    needs the export permission and a step-up younger than STEP_UP_MAX_AGE. The
+    incident page posts a form; a GET from another site is refused."""
     incident = incident_get(user=request.user, pk=incident_pk)  # 404 before anything else
     if not request.user.has_perm("evidence.export_evidence"):
         raise PermissionDenied("You are not allowed to export evidence.")
