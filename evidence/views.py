@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.twofactor import step_up_required
 from core.fetch_metadata import require_same_origin_for_get
-from evidence import previews, selectors, services
+from evidence import previews, release, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
 from evidence.forms import EvidenceUploadForm
@@ -90,7 +90,8 @@ def _evidence_upload_checked(request, incident_pk, handler):
 def evidence_detail(request, pk):
     """The item, its hashes and its chain of custody; 404 when out of sight."""
     item = selectors.evidence_get(user=request.user, pk=pk)
-    services.evidence_viewed(item=item, actor=request.user)
+    release.evidence_viewed(item=item, actor=request.user)
+    may_have_bytes = selectors.may_have_bytes(request.user)
     context = {
         "item": item,
         "incident": item.incident,
@@ -98,7 +99,8 @@ def evidence_detail(request, pk):
         "legal_hold": services.evidence_hold_active(incident=item.incident),
         "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
         "may_transfer": request.user.has_perm("evidence.transfer_evidence"),
-        "may_have_preview": previews.may_have_preview(item),
+        "may_download": may_have_bytes,
+        "may_have_preview": may_have_bytes and previews.may_have_preview(item),
     }
     return render(request, "evidence/detail.html", context)
 
@@ -111,7 +113,8 @@ def evidence_download(request, pk):
 
     The item page posts a form (CONTRACT.md); a GET is for clients without Fetch
     Metadata, or from the address bar, never from a link on another site."""
-    item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
+    # 404 out of sight, 403 without the bytes permission: before any step-up.
+    item = selectors.evidence_bytes_get(user=request.user, pk=pk)
     return _download_after_step_up(request, item)
 
 
@@ -124,7 +127,7 @@ def _download_after_step_up(request, item):
         response = evidence_download_response(item, download_format)
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
-    services.evidence_downloaded(
+    release.evidence_downloaded(
         item=item, actor=request.user, channel="browser", download_format=download_format or "raw"
     )
     return response
@@ -138,14 +141,14 @@ def evidence_export(request, incident_pk):
     needs the export permission and a step-up younger than STEP_UP_MAX_AGE. The
     incident page posts a form; a GET from another site is refused."""
     incident = incident_get(user=request.user, pk=incident_pk)  # 404 before anything else
-    if not request.user.has_perm("evidence.export_evidence"):
+    if not selectors.may_export(request.user):
         raise PermissionDenied("You are not allowed to export evidence.")
     return _export_after_step_up(request, incident)
 
 
 @step_up_required
 def _export_after_step_up(request, incident):
-    package = services.evidence_export(incident=incident, actor=request.user, channel="browser")
+    package = release.evidence_export(incident=incident, actor=request.user, channel="browser")
     return package_response(package)
 
 
