@@ -196,6 +196,7 @@ class Action(models.TextChoices):
     VERIFIED = "verified", "Verified"
     INTEGRITY_FAILURE = "integrity_failure", "Integrity failure"
     VIEWED = "viewed", "Viewed"
+    PREVIEWED = "previewed", "Previewed"
     DOWNLOADED = "downloaded", "Downloaded"
     EXPORTED = "exported", "Exported"
     TRANSFERRED = "transferred", "Transferred"

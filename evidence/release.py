@@ -1,7 +1,8 @@
-"""Services for evidence going to a person: its page viewed, its bytes downloaded, an
-incident's package exported. Each records custody (and an audit event for the bytes)
-and first checks, itself, that the person may: the item in their sight and, for the
-bytes, the download permission (evidence.selectors holds that rule).
+"""Services for evidence going to a person: its page viewed, a screenshot previewed,
+its bytes downloaded, an incident's package exported. Each records custody (and an
+audit event for a download or an export) and first checks, itself, that the person
+may: the item in their sight and, for what shows the content, the download
+permission (evidence.selectors holds that rule).
 
 Kept apart from evidence.services, which holds what comes into the vault and what
 changes there (receipt, hashing, hold, hand-over, disposal).
@@ -58,6 +59,17 @@ def evidence_downloaded(
         "evidence.downloaded", actor=actor, target=item, data={"channel": channel, **extra}
     )
     return event
+
+
+@transaction.atomic
+def evidence_previewed(*, item: EvidenceItem, actor) -> CustodyEvent:
+    """Record that a screenshot's preview was shown to the actor: a thumbnail of a
+    screenshot shows what the screenshot shows, so it needs the bytes permission."""
+    _require_sight(actor, item)
+    _require_bytes(actor)
+    return custody_record(
+        item=item, action=Action.PREVIEWED, actor=actor, sha256=item.expected_sha256
+    )
 
 
 def evidence_export(*, incident: Incident, actor, channel: str):

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.twofactor import step_up_required
-from core.fetch_metadata import require_same_origin_for_get
+from core.fetch_metadata import is_from_another_site, require_same_origin_for_get
 from evidence import previews, release, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
@@ -20,6 +20,7 @@ from incidents.selectors import incident_get
 from incidents.views.common import login_required
 
 PAYLOAD_TOO_LARGE = 413
+SHOW_PREVIEW = "preview"
 
 
 def _incident_section(incident) -> str:
@@ -88,10 +89,26 @@ def _evidence_upload_checked(request, incident_pk, handler):
 @login_required
 @require_GET
 def evidence_detail(request, pk):
-    """The item, its hashes and its chain of custody; 404 when out of sight."""
+    """The item, its hashes and its chain of custody; 404 when out of sight.
+
+    `?preview=1` shows a screenshot's preview as well, after a fresh step-up (a
+    preview of a screenshot is the screenshot). Asked for by a link on another site,
+    the page shows its button instead: the person chooses on Cordon's own page.
+    """
     item = selectors.evidence_get(user=request.user, pk=pk)
+    may_preview = selectors.may_have_bytes(request.user) and previews.may_have_preview(item)
+    if may_preview and request.GET.get(SHOW_PREVIEW) == "1" and not is_from_another_site(request):
+        return _detail_with_preview(request, item)
+    return _detail(request, item, may_preview=may_preview, show_preview=False)
+
+
+@step_up_required
+def _detail_with_preview(request, item):
+    return _detail(request, item, may_preview=True, show_preview=True)
+
+
+def _detail(request, item, *, may_preview: bool, show_preview: bool):
     release.evidence_viewed(item=item, actor=request.user)
-    may_have_bytes = selectors.may_have_bytes(request.user)
     context = {
         "item": item,
         "incident": item.incident,
@@ -99,8 +116,9 @@ def evidence_detail(request, pk):
         "legal_hold": services.evidence_hold_active(incident=item.incident),
         "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
         "may_transfer": request.user.has_perm("evidence.transfer_evidence"),
-        "may_download": may_have_bytes,
-        "may_have_preview": may_have_bytes and previews.may_have_preview(item),
+        "may_download": selectors.may_have_bytes(request.user),
+        "may_preview": may_preview,
+        "show_preview": show_preview,
     }
     return render(request, "evidence/detail.html", context)
 
@@ -223,15 +241,25 @@ def evidence_legal_hold(request, incident_pk):
     return redirect(_incident_section(incident))
 
 
+@require_same_origin_for_get(page=_item_page)
 @login_required
 @require_GET
 def evidence_preview(request, pk):
     """A screenshot's thumbnail, re-rendered to PNG by Pillow (never the original
-    bytes); 404 when the item is not a screenshot or its image cannot be read."""
-    item = selectors.evidence_get(user=request.user, pk=pk)
+    bytes); 404 when the item is not a screenshot or its image cannot be read.
+
+    What a download needs, a preview needs: the bytes permission (403) and a fresh
+    step-up (otherwise the step-up page, no image); it is a `previewed` custody event."""
+    item = selectors.evidence_bytes_get(user=request.user, pk=pk)
+    return _preview_after_step_up(request, item)
+
+
+@step_up_required
+def _preview_after_step_up(request, item):
     png = previews.evidence_preview_png(item)
     if not png:
         raise Http404("No preview for this item.")
+    release.evidence_previewed(item=item, actor=request.user)
     response = HttpResponse(png, content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX_CSP

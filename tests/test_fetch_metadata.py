@@ -107,6 +107,7 @@ def test_health_and_static_files_may_be_fetched_from_anywhere(client):
 WRITING_GETS = {
     "evidence:download",
     "evidence:export",
+    "evidence:preview",
     "dashboard:incident_report",
     "disclosures:export_markdown",
     "disclosures:export_print",
