@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from accounts.sessions import LOGIN_ATTEMPT_SESSION_KEY
+from core.fetch_metadata import page_instead_of_action
 
 STEP_UP_SESSION_KEY = "cordon_step_up_at"
 BACKUP_DEVICE_NAME = "backup codes"
@@ -275,10 +276,12 @@ def step_up_is_fresh(request) -> bool:
 
 
 def safe_next(request, candidate: str | None, default: str = "/") -> str:
+    """Where to go after a sign-in or a code: `candidate` when it is on this site (the
+    page of an action such as a download rather than the action itself), else `default`."""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return candidate
+        return page_instead_of_action(candidate)
     return default
 
 

@@ -74,8 +74,10 @@ class IncidentReport:
         }
 
 
-def _evidence(incident: Incident) -> list[EvidenceRow]:
-    rows = {item.pk: EvidenceRow(item=item) for item in incident_evidence(incident=incident)}
+def _evidence(user, incident: Incident) -> list[EvidenceRow]:
+    rows = {
+        item.pk: EvidenceRow(item=item) for item in incident_evidence(user=user, incident=incident)
+    }
     # One query for every item's custody log (evidence.selectors.custody_log is per item).
     events = (
         CustodyEvent.objects.filter(item__incident=incident)
@@ -148,7 +150,7 @@ def incident_report(*, user, pk) -> IncidentReport:
             (metrics.metric_label(metric, regime_labels), metrics.duration_text(seconds))
             for metric, seconds in durations.items()
         ],
-        evidence=_evidence(incident),
+        evidence=_evidence(user, incident),
         hold=legal_hold(incident=incident),
         disclosures=_disclosures(user, incident),
         review=review,

@@ -1,6 +1,7 @@
 """/incidents/<pk>/report/: one printable report of an incident, for leads, managers,
 legal and auditors (dashboard.access). Out of sight is 404 first; a visible incident
-and a role without access is 403. Generating it is audited."""
+and a role without access is 403. Generating it is audited, so a link to it on another
+site is refused rather than followed (core.fetch_metadata)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,12 +9,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.fetch_metadata import require_same_origin_for_get
 from dashboard import services
 from dashboard.access import INCIDENT_REPORT_ROLES, may_generate_incident_report
 from dashboard.report import incident_report
 from incidents.selectors import incident_get
 
 
+@require_same_origin_for_get
 @login_required
 @require_GET
 def incident_report_page(request, pk: int):

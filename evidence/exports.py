@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from evidence.downloads import SANDBOX_CSP, content_disposition
 from evidence.models import CustodyEvent, EvidenceItem
+from evidence.selectors import incident_evidence
 from evidence.storage import READ_CHUNK_SIZE, evidence_store, upload_tmp_dir
 from incidents.models import Incident
 
@@ -126,11 +127,8 @@ def _write_json(archive: zipfile.ZipFile, name: str, value, when) -> str:
 def build_package(*, incident: Incident, actor) -> ExportPackage:
     """Write the package to an anonymous temporary file; the caller streams and closes it."""
     now = timezone.now()
-    items = list(
-        EvidenceItem.objects.filter(incident=incident)
-        .select_related("incident", "collected_by")
-        .order_by("pk")
-    )
+    # The items the actor sees (evidence.selectors): every item, for those who export.
+    items = list(incident_evidence(user=actor, incident=incident).order_by("pk"))
     handle, temp_path = tempfile.mkstemp(prefix="export-", suffix=".zip", dir=upload_tmp_dir())
     output = os.fdopen(handle, "w+b")
     os.unlink(temp_path)  # gone from the folder; the open handle keeps the bytes

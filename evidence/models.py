@@ -90,10 +90,6 @@ class EvidenceItemQuerySet(models.QuerySet):
     def delete(self):
         raise ImmutableEvidence("Evidence items are never deleted; dispose of the bytes instead.")
 
-    def visible_to(self, user):
-        """Evidence of the incidents the user may see (the need-to-know gate)."""
-        return self.filter(incident__in=Incident.objects.visible_to(user))
-
 
 class EvidenceItem(models.Model):
     """One piece of evidence collected for an incident: a file, screenshot, log, memory
@@ -140,6 +136,8 @@ class EvidenceItem(models.Model):
         permissions = [
             ("export_evidence", "Can export an incident's evidence package"),
             ("dispose_evidence", "Can dispose of evidence bytes"),
+            ("transfer_evidence", "Can record a hand-over of evidence outside Cordon"),
+            ("download_evidence", "Can download, preview and export the bytes of evidence"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -198,6 +196,7 @@ class Action(models.TextChoices):
     VERIFIED = "verified", "Verified"
     INTEGRITY_FAILURE = "integrity_failure", "Integrity failure"
     VIEWED = "viewed", "Viewed"
+    PREVIEWED = "previewed", "Previewed"
     DOWNLOADED = "downloaded", "Downloaded"
     EXPORTED = "exported", "Exported"
     TRANSFERRED = "transferred", "Transferred"

@@ -1,4 +1,5 @@
-"""Every write to evidence. Each function checks that the actor may do it, validates,
+"""Every write to evidence but the records of it going to a person (viewed, downloaded,
+exported: evidence.release). Each function checks that the actor may do it, validates,
 writes the custody events and an audit event in one transaction, and enqueues work
 after commit. Nothing here ever changes an item's bytes or recorded hashes."""
 
@@ -337,70 +338,6 @@ def evidence_verify_all(*, actor=None) -> list[VerifyResult]:
     return results
 
 
-@transaction.atomic
-def evidence_downloaded(
-    *, item: EvidenceItem, actor, channel: str, download_format: str = "raw"
-) -> CustodyEvent:
-    """Record that the bytes left the vault, to whom and how (api or browser; raw bytes
-    or the encrypted zip)."""
-    extra = {} if download_format == "raw" else {"format": download_format}
-    event = custody_record(
-        item=item,
-        action=Action.DOWNLOADED,
-        actor=actor,
-        sha256=item.expected_sha256,
-        channel=channel,
-        **extra,
-    )
-    audit.record(
-        "evidence.downloaded", actor=actor, target=item, data={"channel": channel, **extra}
-    )
-    return event
-
-
-@transaction.atomic
-def evidence_viewed(*, item: EvidenceItem, actor) -> CustodyEvent:
-    return custody_record(item=item, action=Action.VIEWED, actor=actor, sha256=item.expected_sha256)
-
-
-def evidence_export(*, incident: Incident, actor, channel: str):
-    """Build the incident's evidence package (evidence.exports) and record that it left
-    the vault: an `exported` custody event per item, one audit event. The caller
-    streams `package.file` and closes it."""
-    from evidence.exports import build_package
-
-    _require(actor, "evidence.export_evidence")
-    package = build_package(incident=incident, actor=actor)
-    try:
-        with transaction.atomic():
-            for item in package.items:
-                custody_record(
-                    item=item,
-                    action=Action.EXPORTED,
-                    actor=actor,
-                    sha256=item.expected_sha256,
-                    channel=channel,
-                    package=package.name,
-                    included=item.pk in package.paths,
-                )
-            audit.record(
-                "evidence.exported",
-                actor=actor,
-                target=incident,
-                data={
-                    "channel": channel,
-                    "package": package.name,
-                    "items": [item.pk for item in package.items],
-                    "files": len(package.paths),
-                    "size": package.size,
-                },
-            )
-    except BaseException:
-        package.file.close()
-        raise
-    return package
-
-
 class DisposalRefused(Exception):
     """Disposal is not possible now: a legal hold, or the bytes are gone already."""
 
@@ -458,9 +395,9 @@ def evidence_transfer(*, item: EvidenceItem, actor, recipient: str, reason: str)
     """Record that the item (a copy of its bytes, or the medium) was handed to someone
     outside Cordon, such as law enforcement: to whom, why, and its hash at that moment.
 
-    Needs the export permission; the recipient and the reason are required.
+    Needs the transfer permission (leads, responders); recipient and reason are required.
     """
-    _require(actor, "evidence.export_evidence")
+    _require(actor, "evidence.transfer_evidence")
     recipient = (recipient or "").strip()
     if not recipient or len(recipient) > MAX_RECIPIENT_LENGTH:
         raise ValidationError(

@@ -1,4 +1,5 @@
-"""Browser URLs of evidence (CONTRACT.md: /evidence/<id>/download/ needs a step-up)."""
+"""Browser URLs of evidence (CONTRACT.md: /evidence/<id>/download/ needs a step-up, and is
+a POST form from the page or a GET from a client that sends no Fetch Metadata)."""
 
 from django.urls import path
 

@@ -7,10 +7,11 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.twofactor import step_up_required
-from evidence import previews, selectors, services
+from core.fetch_metadata import is_from_another_site, require_same_origin_for_get
+from evidence import previews, release, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
 from evidence.forms import EvidenceUploadForm
@@ -19,10 +20,19 @@ from incidents.selectors import incident_get
 from incidents.views.common import login_required
 
 PAYLOAD_TOO_LARGE = 413
+SHOW_PREVIEW = "preview"
 
 
 def _incident_section(incident) -> str:
-    return reverse("incidents:detail", args=[incident.pk]) + "#section-evidence"
+    return _incident_section_of(incident.pk)
+
+
+def _incident_section_of(incident_pk: int) -> str:
+    return reverse("incidents:detail", args=[incident_pk]) + "#section-evidence"
+
+
+def _item_page(pk: int) -> str:
+    return reverse("evidence:detail", args=[pk])
 
 
 @csrf_exempt  # checked by evidence_upload_checked, once the upload handler is in place
@@ -79,26 +89,50 @@ def _evidence_upload_checked(request, incident_pk, handler):
 @login_required
 @require_GET
 def evidence_detail(request, pk):
-    """The item, its hashes and its chain of custody; 404 when out of sight."""
+    """The item, its hashes and its chain of custody; 404 when out of sight.
+
+    `?preview=1` shows a screenshot's preview as well, after a fresh step-up (a
+    preview of a screenshot is the screenshot). Asked for by a link on another site,
+    the page shows its button instead: the person chooses on Cordon's own page.
+    """
     item = selectors.evidence_get(user=request.user, pk=pk)
-    services.evidence_viewed(item=item, actor=request.user)
+    may_preview = selectors.may_have_bytes(request.user) and previews.may_have_preview(item)
+    if may_preview and request.GET.get(SHOW_PREVIEW) == "1" and not is_from_another_site(request):
+        return _detail_with_preview(request, item)
+    return _detail(request, item, may_preview=may_preview, show_preview=False)
+
+
+@step_up_required
+def _detail_with_preview(request, item):
+    return _detail(request, item, may_preview=True, show_preview=True)
+
+
+def _detail(request, item, *, may_preview: bool, show_preview: bool):
+    release.evidence_viewed(item=item, actor=request.user)
     context = {
         "item": item,
         "incident": item.incident,
         "custody": selectors.custody_log(item=item),
         "legal_hold": services.evidence_hold_active(incident=item.incident),
         "may_dispose": request.user.has_perm("evidence.dispose_evidence"),
-        "may_transfer": request.user.has_perm("evidence.export_evidence"),
-        "may_have_preview": previews.may_have_preview(item),
+        "may_transfer": request.user.has_perm("evidence.transfer_evidence"),
+        "may_download": selectors.may_have_bytes(request.user),
+        "may_preview": may_preview,
+        "show_preview": show_preview,
     }
     return render(request, "evidence/detail.html", context)
 
 
+@require_same_origin_for_get(page=_item_page)
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def evidence_download(request, pk):
-    """The bytes, as an attachment; needs a step-up younger than STEP_UP_MAX_AGE."""
-    item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
+    """The bytes, as an attachment; needs a step-up younger than STEP_UP_MAX_AGE.
+
+    The item page posts a form (CONTRACT.md); a GET is for clients without Fetch
+    Metadata, or from the address bar, never from a link on another site."""
+    # 404 out of sight, 403 without the bytes permission: before any step-up.
+    item = selectors.evidence_bytes_get(user=request.user, pk=pk)
     return _download_after_step_up(request, item)
 
 
@@ -106,31 +140,33 @@ def evidence_download(request, pk):
 def _download_after_step_up(request, item):
     if item.is_disposed:
         return render(request, "evidence/disposed.html", {"item": item}, status=410)
-    download_format = request.GET.get("format")
+    download_format = (request.POST if request.method == "POST" else request.GET).get("format")
     try:
         response = evidence_download_response(item, download_format)
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain")
-    services.evidence_downloaded(
+    release.evidence_downloaded(
         item=item, actor=request.user, channel="browser", download_format=download_format or "raw"
     )
     return response
 
 
+@require_same_origin_for_get(page=_incident_section_of)
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def evidence_export(request, incident_pk):
     """The incident's evidence package (zip with manifest, custody log, SHA256SUMS);
-    needs the export permission and a step-up younger than STEP_UP_MAX_AGE."""
+    needs the export permission and a step-up younger than STEP_UP_MAX_AGE. The
+    incident page posts a form; a GET from another site is refused."""
     incident = incident_get(user=request.user, pk=incident_pk)  # 404 before anything else
-    if not request.user.has_perm("evidence.export_evidence"):
+    if not selectors.may_export(request.user):
         raise PermissionDenied("You are not allowed to export evidence.")
     return _export_after_step_up(request, incident)
 
 
 @step_up_required
 def _export_after_step_up(request, incident):
-    package = services.evidence_export(incident=incident, actor=request.user, channel="browser")
+    package = release.evidence_export(incident=incident, actor=request.user, channel="browser")
     return package_response(package)
 
 
@@ -163,9 +199,9 @@ def _dispose_after_step_up(request, item):
 @require_POST
 def evidence_transfer(request, pk):
     """POST `recipient` and `reason`: record a hand-over outside Cordon (custody event).
-    Needs the export permission and a step-up."""
+    Needs the transfer permission (leads, responders) and a step-up."""
     item = selectors.evidence_get(user=request.user, pk=pk)  # 404 before anything else
-    if not request.user.has_perm("evidence.export_evidence"):
+    if not request.user.has_perm("evidence.transfer_evidence"):
         raise PermissionDenied("You are not allowed to hand evidence over.")
     return _transfer_after_step_up(request, item)
 
@@ -205,15 +241,25 @@ def evidence_legal_hold(request, incident_pk):
     return redirect(_incident_section(incident))
 
 
+@require_same_origin_for_get(page=_item_page)
 @login_required
 @require_GET
 def evidence_preview(request, pk):
     """A screenshot's thumbnail, re-rendered to PNG by Pillow (never the original
-    bytes); 404 when the item is not a screenshot or its image cannot be read."""
-    item = selectors.evidence_get(user=request.user, pk=pk)
+    bytes); 404 when the item is not a screenshot or its image cannot be read.
+
+    What a download needs, a preview needs: the bytes permission (403) and a fresh
+    step-up (otherwise the step-up page, no image); it is a `previewed` custody event."""
+    item = selectors.evidence_bytes_get(user=request.user, pk=pk)
+    return _preview_after_step_up(request, item)
+
+
+@step_up_required
+def _preview_after_step_up(request, item):
     png = previews.evidence_preview_png(item)
     if not png:
         raise Http404("No preview for this item.")
+    release.evidence_previewed(item=item, actor=request.user)
     response = HttpResponse(png, content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX_CSP

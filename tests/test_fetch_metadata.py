@@ -96,3 +96,73 @@ def test_health_and_static_files_may_be_fetched_from_anywhere(client):
     for path in ("/healthz", static("css/cordon.css")):
         response = _cross_site(client, "GET", "no-cors", "style", path)
         assert response.status_code == 200, path
+
+
+# --- GETs that write: only from Cordon's own pages (core.fetch_metadata) -------------
+
+# Every view whose GET writes something (custody events, audit events), by URL name.
+# The evidence detail page is not here on purpose: it records a `viewed` custody event,
+# but it is the page notification e-mails link to, and what it records (the page was
+# shown to this person) is true however they got there.
+WRITING_GETS = {
+    "evidence:download",
+    "evidence:export",
+    "evidence:preview",
+    "dashboard:incident_report",
+    "disclosures:export_markdown",
+    "disclosures:export_print",
+}
+
+
+def _named_views(resolver=None, namespace=""):
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _named_views(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry.callback
+
+
+def test_every_get_that_writes_refuses_other_sites():
+    from core.fetch_metadata import WRITES_ON_GET
+
+    marked = {name for name, view in _named_views() if getattr(view, WRITES_ON_GET, False)}
+    assert marked == WRITING_GETS
+
+
+@pytest.mark.parametrize(
+    ("method", "site", "refused"),
+    [
+        ("GET", "cross-site", True),
+        ("GET", "same-site", True),
+        ("HEAD", "cross-site", True),
+        ("GET", "same-origin", False),
+        ("GET", "none", False),
+        ("GET", None, False),
+        ("POST", "same-origin", False),
+    ],
+)
+def test_the_decorator_refuses_gets_from_other_sites_only(rf, method, site, refused):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+
+    from core.fetch_metadata import require_same_origin_for_get
+
+    ran = []
+
+    @require_same_origin_for_get
+    def view(request):
+        ran.append(request.method)
+        return HttpResponse("done")
+
+    headers = {"Sec-Fetch-Site": site} if site else {}
+    request = rf.generic(method, "/somewhere/?x=1", headers=headers)
+    request.user = AnonymousUser()
+    response = view(request)
+    assert (response.status_code == 403) == refused
+    assert ran == ([] if refused else [method])
+    if refused:
+        assert response["Cache-Control"] == "no-store"
+        assert 'href="/somewhere/?x=1"' in response.content.decode()

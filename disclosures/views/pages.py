@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from core.fetch_metadata import require_same_origin_for_get
 from disclosures import forms, prefill, selectors, services
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Audience, DisclosureTemplate, Regime
@@ -88,6 +89,7 @@ def _record_export(request, disclosure, export_format: str) -> None:
     )
 
 
+@require_same_origin_for_get  # an export is audited: not from a link on another site
 @login_required
 @require_GET
 def disclosure_export_markdown(request, pk):
@@ -104,6 +106,7 @@ def disclosure_export_markdown(request, pk):
     return response
 
 
+@require_same_origin_for_get  # an export is audited: not from a link on another site
 @login_required
 @require_GET
 def disclosure_export_print(request, pk):

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from accounts.api.pagination import KeysetPagination
 from accounts.api.permissions import TokenHasScope
 from accounts.scopes import Scope
-from evidence import selectors, services
+from evidence import release, selectors, services
 from evidence.api.serializers import (
     CustodyEventSerializer,
     EvidenceSerializer,
@@ -115,7 +115,7 @@ class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator
             return EvidenceItem.objects.none()
-        return selectors.incident_evidence(incident=self.incident())
+        return selectors.incident_evidence(user=self.request.user, incident=self.incident())
 
     def create(self, request, *args, **kwargs):
         incident = self.incident()  # 404 before a single byte is stored
@@ -153,9 +153,9 @@ class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, pagination_class=None, filter_backends=[])
     def export(self, request, *args, **kwargs):
         incident = self.incident()
-        if not request.user.has_perm("evidence.export_evidence"):
+        if not selectors.may_export(request.user):
             raise PermissionDenied("You are not allowed to export evidence.")
-        package = services.evidence_export(incident=incident, actor=request.user, channel="api")
+        package = release.evidence_export(incident=incident, actor=request.user, channel="api")
         return package_response(package)
 
 
@@ -189,7 +189,9 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         description=(
             "The stored bytes, as an attachment (application/octet-stream), or with "
             "`?format=zip` inside an AES-encrypted zip whose password is `infected`. "
-            "Writes a `downloaded` custody event. 410 when the bytes were disposed of."
+            "Writes a `downloaded` custody event. 403 for a role that sees the item's "
+            "record and hashes but not its bytes (managers); 410 when the bytes were "
+            "disposed of."
         ),
         parameters=[
             OpenApiParameter(
@@ -204,6 +206,8 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, renderer_classes=[JSONRenderer, ZipFormatRenderer])
     def download(self, request, pk=None):
         item = self.get_object()
+        if not selectors.may_have_bytes(request.user):
+            raise PermissionDenied("You may see this item's record and hashes, not its bytes.")
         if item.is_disposed:
             raise Gone()
         download_format = request.query_params.get("format")
@@ -211,7 +215,7 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             response = evidence_download_response(item, download_format)
         except ValueError as error:
             raise exceptions.ValidationError({"format": [str(error)]}) from error
-        services.evidence_downloaded(
+        release.evidence_downloaded(
             item=item, actor=request.user, channel="api", download_format=download_format or "raw"
         )
         return response

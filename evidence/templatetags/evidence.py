@@ -12,15 +12,16 @@ register = template.Library()
 
 @register.inclusion_tag("evidence/partials/incident_evidence_section.html", takes_context=True)
 def incident_evidence(context, incident):
-    # The incident came through the need-to-know gate to be on this page at all.
+    # The incident came through the need-to-know gate to be on this page at all; its
+    # items are those this person may see (reporters: their own uploads).
     request = context["request"]
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "incident": incident,
-        "items": selectors.incident_evidence(incident=incident),
+        "items": selectors.incident_evidence(user=request.user, incident=incident),
         "may_upload": request.user.has_perm("evidence.add_evidenceitem"),
-        "may_export": request.user.has_perm("evidence.export_evidence"),
+        "may_export": selectors.may_export(request.user),
         "may_hold": request.user.has_perm("evidence.manage_legal_hold"),
         "hold": selectors.legal_hold(incident=incident),
         "form": EvidenceUploadForm(),

@@ -112,6 +112,23 @@ def test_an_incident_out_of_sight_is_404_even_for_a_report_role(
     assert client.get(report_url(secret)).status_code == 200
 
 
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_report_link_on_another_site_is_refused_and_not_audited(client, lead, incident, site):
+    """Generating the report writes `incident.report_generated`: a link elsewhere must
+    not write it in the name of whoever follows it (issue 14). The refusal links to
+    the report, so a person who meant it continues from Cordon's own page."""
+    sign_in(client, lead)
+    headers = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    response = client.get(report_url(incident), headers=headers)
+    assert response.status_code == 403
+    assert incident.title not in response.content.decode()
+    assert f'href="{report_url(incident)}"' in response.content.decode()
+    assert not AuditEvent.objects.filter(action="incident.report_generated").exists()
+    same_origin = {**headers, "Sec-Fetch-Site": "same-origin"}
+    assert client.get(report_url(incident), headers=same_origin).status_code == 200
+    assert AuditEvent.objects.filter(action="incident.report_generated").count() == 1
+
+
 def test_the_report_needs_a_signed_in_person(client, incident):
     assert client.get(report_url(incident)).status_code == 302
 

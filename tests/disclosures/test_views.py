@@ -251,6 +251,26 @@ def test_markdown_and_print_exports_of_the_approved_text(client, approved, respo
     assert not audit_page(response).problems
 
 
+@pytest.mark.parametrize("path", ["export.md", "print/"])
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_an_export_link_on_another_site_is_refused_and_not_recorded(
+    client, approved, responder, path, site
+):
+    """An export writes `disclosure.exported`: a link elsewhere must not write it in the
+    name of whoever follows it (issue 14). The disclosure page's own links still work."""
+    from audit.models import AuditEvent
+
+    sign_in(client, responder)
+    headers = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    response = client.get(f"/disclosures/{approved.pk}/{path}", headers=headers)
+    assert response.status_code == 403
+    assert approved.current_version.body not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="disclosure.exported").exists()
+    same_origin = {**headers, "Sec-Fetch-Site": "same-origin"}
+    assert client.get(f"/disclosures/{approved.pk}/{path}", headers=same_origin).status_code == 200
+    assert AuditEvent.objects.filter(action="disclosure.exported").count() == 1
+
+
 # --- Templates ------------------------------------------------------------------------
 
 

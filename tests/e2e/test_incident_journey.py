@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from datetime import date, timedelta
 from email import policy
+from pathlib import Path
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -196,13 +197,25 @@ def test_an_incident_from_invitation_to_close_is_in_the_audit_log(
     make_log(log_file)
     member_page.goto(f"/incidents/{incident.pk}/")
     upload_evidence(member_page, screenshot, kind="screenshot", description="The fake page")
-    # Its preview is a thumbnail re-drawn from the pixels, and the browser shows it.
+    # Its preview is a thumbnail re-drawn from the pixels. It shows what the screenshot
+    # shows, so she asks for it and gives a fresh code first; then the browser shows it.
+    make_step_up_stale(member_page)
+    member_page.get_by_role("link", name=re.compile("Show the screenshot preview")).click()
+    member_page.wait_for_url(re.compile(r"/accounts/step-up/\?next="))
+    noor_device = TOTPDevice.objects.get(user__username=NEW_MEMBER)
+    give_code(member_page, unused_code(noor_device))
+    member_page.wait_for_url(re.compile(r"/evidence/\d+/\?preview=1(#preview)?$"))
     preview = member_page.locator("figure.evidence-preview img")
     expect(preview).to_be_visible()
     preview.evaluate("img => img.decode()")
     assert preview.evaluate("img => img.naturalWidth") > 0
     member_page.goto(f"/incidents/{incident.pk}/")
     upload_evidence(member_page, log_file, kind="log", description="IMAP logins")
+    # The download button is a POST form on the item page (no link elsewhere can start
+    # one); the code she gave for the preview is still fresh.
+    with member_page.expect_download() as download_info:
+        member_page.get_by_role("button", name="Download (needs a fresh one-time code)").click()
+    assert Path(download_info.value.path()).read_bytes() == log_file.read_bytes()
     items = EvidenceItem.objects.filter(incident=incident).order_by("pk")
     assert [(item.original_name, item.status) for item in items] == [
         (screenshot.name, "verified"),
@@ -289,6 +302,7 @@ def test_an_incident_from_invitation_to_close_is_in_the_audit_log(
         ("incident.timeline_added", NEW_MEMBER, on_incident),
         *[("evidence.received", NEW_MEMBER, on_item) for on_item in on_items],
         *[("evidence.hashed", "system", on_item) for on_item in on_items],
+        ("evidence.downloaded", NEW_MEMBER, on_items[1]),
         ("disclosure.created", NEW_MEMBER, on_disclosure),
         ("disclosure.submitted", NEW_MEMBER, on_disclosure),
         ("step_up.granted", "mona", ""),

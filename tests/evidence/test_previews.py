@@ -3,6 +3,7 @@ hostile or broken images give no preview and no crash."""
 
 import io
 import struct
+import time
 import zlib
 
 import pytest
@@ -71,7 +72,7 @@ def test_a_screenshot_gets_a_re_rendered_png_thumbnail(client, screenshot):
     assert thumbnail.format == "PNG"
     assert max(thumbnail.size) <= 640
     assert thumbnail.size == (640, 360)
-    page = client.get(f"/evidence/{item.pk}/").content.decode()
+    page = client.get(f"/evidence/{item.pk}/?preview=1").content.decode()
     assert f'src="/evidence/{item.pk}/preview.png"' in page
     assert f"/evidence/{item.pk}/download/" not in page.split("<img")[1].split(">")[0]
 
@@ -127,3 +128,90 @@ def test_disposal_removes_the_preview_too(
         services.evidence_dispose(item=item, actor=lead, reason="retention")
     assert not list((vault / "previews").rglob("*.png"))
     assert client.get(f"/evidence/{item.pk}/preview.png").status_code == 404
+
+
+# --- A preview of a screenshot is the screenshot (issue 14, finding 4) ----------------
+# It needs what a download needs: the bytes permission and a fresh step-up, and showing
+# it is recorded in the chain of custody (`previewed`). The item page shows it only when
+# the person asks for it, on Cordon's own page.
+
+
+def test_a_preview_without_a_fresh_step_up_returns_no_image_bytes(client, screenshot, settings):
+    from accounts.twofactor import STEP_UP_SESSION_KEY
+    from evidence.models import Action
+
+    item = screenshot(png_bytes())
+    session = client.session
+    session[STEP_UP_SESSION_KEY] = time.time() - settings.STEP_UP_MAX_AGE - 1
+    session.save()
+
+    response = client.get(f"/evidence/{item.pk}/preview.png")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/step-up/")
+    assert response.get("Content-Type", "").startswith("image/") is False
+    assert b"\x89PNG" not in response.content
+    assert not item.custody.filter(action=Action.PREVIEWED).exists()
+
+
+def test_showing_a_preview_is_a_custody_event(client, screenshot, responder):
+    from evidence.models import Action
+
+    item = screenshot(png_bytes())
+    assert client.get(f"/evidence/{item.pk}/preview.png").status_code == 200
+    event = item.custody.get(action=Action.PREVIEWED)
+    assert event.actor == responder
+    assert event.sha256 == item.expected_sha256
+
+
+def test_a_manager_gets_no_preview_and_no_button(client, screenshot, manager):
+    item = screenshot(png_bytes())
+    sign_in(client, manager)
+    assert client.get(f"/evidence/{item.pk}/preview.png").status_code == 403
+    page = client.get(f"/evidence/{item.pk}/?preview=1").content.decode()
+    assert "preview.png" not in page
+    assert "?preview=1" not in page
+
+
+def test_a_preview_link_on_another_site_is_refused(client, screenshot):
+    from evidence.models import Action
+
+    item = screenshot(png_bytes())
+    headers = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    response = client.get(f"/evidence/{item.pk}/preview.png", headers=headers)
+    assert response.status_code == 403
+    assert not item.custody.filter(action=Action.PREVIEWED).exists()
+
+
+def test_the_item_page_shows_the_preview_only_when_asked(client, screenshot):
+    item = screenshot(png_bytes())
+    image = f'src="/evidence/{item.pk}/preview.png"'
+
+    page = client.get(f"/evidence/{item.pk}/").content.decode()
+    assert image not in page
+    assert 'href="?preview=1#preview"' in page
+
+    assert image in client.get(f"/evidence/{item.pk}/?preview=1").content.decode()
+
+    # Asked for by a link on another site: the page shows the button, not the image.
+    headers = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    page = client.get(f"/evidence/{item.pk}/?preview=1", headers=headers).content.decode()
+    assert image not in page
+
+
+def test_asking_for_the_preview_without_a_fresh_step_up_goes_through_step_up_and_back(
+    client, screenshot, settings
+):
+    from accounts.twofactor import STEP_UP_SESSION_KEY
+
+    item = screenshot(png_bytes())
+    session = client.session
+    session[STEP_UP_SESSION_KEY] = time.time() - settings.STEP_UP_MAX_AGE - 1
+    session.save()
+
+    response = client.get(f"/evidence/{item.pk}/?preview=1")
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"/accounts/step-up/?next=%2Fevidence%2F{item.pk}%2F%3Fpreview%3D1"
+    )

@@ -13,6 +13,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from evidence import release as evidence_release
 from evidence import services
 from evidence.models import Action, EvidenceItem
 
@@ -53,7 +54,7 @@ def test_viewing_an_item_does_not_wait_for_the_hashing_transaction(item, respond
             with connection.cursor() as cursor:
                 # Waiting for the row at all is the bug: fail fast instead of hanging.
                 cursor.execute("SET LOCAL lock_timeout = '2s'")
-            services.evidence_viewed(item=item, actor=responder)
+            evidence_release.evidence_viewed(item=item, actor=responder)
             item.incident.timeline.create(body="still writable while the item is locked")
     finally:
         release.set()
