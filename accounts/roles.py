@@ -58,7 +58,14 @@ MATRIX: tuple[tuple[str, str, frozenset[Role]], ...] = tuple(
         ("incidents.add_timelineentry", "add timeline entries", {L, R, G}),
         # Evidence
         ("evidence.add_evidenceitem", "upload evidence", {L, R, P}),
+        ("evidence.view_evidenceitem", "see every item of a visible incident", {L, R, M, G, A}),
+        (
+            "evidence.download_evidence",
+            "the bytes (reporters: of their own uploads)",
+            {L, R, G, A, P},
+        ),
         ("evidence.export_evidence", "export an incident's evidence package", {L, R, G, A}),
+        ("evidence.transfer_evidence", "record a hand-over of evidence", {L, R}),
         ("evidence.dispose_evidence", "dispose of evidence bytes", {L}),
         ("evidence.manage_legal_hold", "set and lift a legal hold", {L}),
         # Disclosures

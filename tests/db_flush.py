@@ -1,7 +1,7 @@
 """The test harness's `flush`: the one thing allowed to TRUNCATE the append-only tables.
 
 On PostgreSQL the audit, evidence, custody and disclosure tables refuse TRUNCATE by
-trigger (audit 0005, evidence 0007, disclosures 0004), so Django's own `flush` is
+trigger (audit 0005, evidence 0009, disclosures 0004), so Django's own `flush` is
 refused, in production as everywhere. But Django's TransactionTestCase (behind
 `transactional_db` and `live_server`) empties the test database with that very
 command. For the test session only, conftest registers this subclass under the name

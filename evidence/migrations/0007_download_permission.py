@@ -1,46 +1,8 @@
-"""Least privilege on evidence (evidence.selectors states the rule).
+"""Least privilege on evidence (evidence.selectors states the rule): the bytes of an
+item (download, preview, export) need evidence.download_evidence, which managers do
+not hold; who holds it and view_evidenceitem: accounts.roles.MATRIX."""
 
-`view_evidenceitem`: every item of the incidents one sees; without it (reporters),
-only one's own uploads. `download_evidence`: the bytes (download, preview, export):
-not managers, who approve disclosures from the record and hashes. Auditors keep the
-bytes: checking that evidence is intact (the export package, `sha256sum -c`) needs
-them, and reading them is recorded in the chain of custody. Reporters have the bytes
-of what they uploaded themselves, the only items they see."""
-
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
-
-GRANTS = {
-    "lead": ["view_evidenceitem", "download_evidence"],
-    "responder": ["view_evidenceitem", "download_evidence"],
-    "legal": ["view_evidenceitem", "download_evidence"],
-    "auditor": ["view_evidenceitem", "download_evidence"],
-    "manager": ["view_evidenceitem"],
-    "reporter": ["download_evidence"],
-}
-CODENAMES = ["view_evidenceitem", "download_evidence"]
-
-
-def grant(apps, schema_editor):
-    app_config = apps.get_app_config("evidence")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codenames in GRANTS.items():
-        Group.objects.get(name=role).permissions.add(
-            *Permission.objects.filter(content_type__app_label="evidence", codename__in=codenames)
-        )
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group in Group.objects.filter(name__in=GRANTS):
-        group.permissions.remove(
-            *Permission.objects.filter(content_type__app_label="evidence", codename__in=CODENAMES)
-        )
 
 
 class Migration(migrations.Migration):
@@ -63,5 +25,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(grant, revoke),
     ]

@@ -45,7 +45,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # Numbered 0007: 0006 comes from work merged alongside this; the integrator chains them.
-    dependencies = [("evidence", "0005_hold_permission")]
+    dependencies = [("evidence", "0008_previewed_action")]
 
     operations = [migrations.RunPython(create_triggers, drop_triggers)]
