@@ -249,6 +249,9 @@ class TimelineEntryForm(Form):
 # --- Affected systems ----------------------------------------------------------
 
 
+SYSTEM_EDITABLE_FIELDS = ("name", "kind", "owner", "impact_start", "impact_end")
+
+
 class SystemAddForm(Form):
     name = forms.CharField(max_length=200, label="System name")
     kind = forms.ChoiceField(choices=SystemKind.choices, initial=SystemKind.SERVER)
@@ -261,6 +264,26 @@ class SystemAddForm(Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_system_%s")
         super().__init__(*args, **kwargs)
+
+
+class SystemEditForm(SystemAddForm):
+    """A system's facts, as recorded; most often the end of its impact window."""
+
+    def __init__(self, *args, system, **kwargs):
+        kwargs["auto_id"] = f"id_system{system.pk}_%s"
+        kwargs.setdefault(
+            "initial",
+            {name: getattr(system, name) for name in SYSTEM_EDITABLE_FIELDS},
+        )
+        super().__init__(*args, **kwargs)
+
+    def changes(self, system) -> dict:
+        """Only the fields whose value differs from the system's."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if getattr(system, name) != value
+        }
 
 
 class ContainmentForm(Form):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.status_change, name="status_change"),
     path("<int:pk>/timeline/", views.timeline_add, name="timeline_add"),
     path("<int:pk>/systems/", views.system_add, name="system_add"),
+    path("<int:pk>/systems/<int:system_pk>/edit/", views.system_edit, name="system_edit"),
     path(
         "<int:pk>/systems/<int:system_pk>/containment/",
         views.system_containment,

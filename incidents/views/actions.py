@@ -111,6 +111,25 @@ def system_add(request, pk):
 
 @login_required
 @require_POST
+def system_edit(request, pk, system_pk):
+    """Change a system's facts: its name, kind, owner and impact window."""
+    system = selectors.system_get(user=request.user, incident_pk=pk, pk=system_pk)
+    require(Abilities.of(request.user, system.incident).edit_systems)
+    form = forms.SystemEditForm(request.POST, system=system)
+    if form.is_valid():
+        try:
+            system = services.system_update(
+                system=system, actor=request.user, **form.changes(system)
+            )
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
+        else:
+            return _succeeded(request, pk, "systems", f"{system.name} was updated.")
+    return _failed(request, pk, "systems", {("system", system.pk): form})
+
+
+@login_required
+@require_POST
 def system_containment(request, pk, system_pk):
     system = selectors.system_get(user=request.user, incident_pk=pk, pk=system_pk)
     require(Abilities.of(request.user, system.incident).edit_systems)

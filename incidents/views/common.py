@@ -93,7 +93,7 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
     """Everything the detail page and its section partials show.
 
     `bound` holds forms that failed validation, keyed by section (or by
-    ("containment", system id)), to show again with their errors.
+    ("containment", system id) and ("system", system id)), to show again with their errors.
     """
     user = request.user
     bound = bound or {}
@@ -103,6 +103,7 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
             "system": system,
             "duration": duration_text(system.impact_duration),
             "form": bound.get(("containment", system.pk)) or forms.ContainmentForm(system=system),
+            "edit_form": bound.get(("system", system.pk)) or forms.SystemEditForm(system=system),
         }
         for system in incident.systems.all()
     ]
