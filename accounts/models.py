@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -35,6 +37,18 @@ class User(AbstractUser):
         editable=False,
         help_text="When the newest verification link was sent: older links die with it.",
     )
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # One address, one person (a password-reset link must reach exactly one
+            # account), whatever the case, and also when two requests race.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="%(app_label)s_%(class)s_unique_email",
+                violation_error_message="Another person already uses this e-mail address.",
+            ),
+        ]
 
     @cached_property
     def roles(self) -> frozenset[str]:

@@ -32,12 +32,15 @@ from accounts.models import (
 )
 from accounts.roles import ROLE_NAMES, Role
 from accounts.scopes import Scope
+from core.db import unique_or
 from notifications.services import notification_queue
 
 TOKEN_RANDOM_BYTES = 32  # 256 bits
 DEFAULT_TOKEN_LIFETIME_DAYS = 90
 MAX_TOKEN_LIFETIME_DAYS = 365
 ONE_TIME_PASSWORD_BYTES = 18
+# One address, one person: a password-reset link must reach exactly one account.
+EMAIL_TAKEN = {"email": ["Another person already uses this e-mail address."]}
 
 
 def generate_one_time_password() -> str:
@@ -75,7 +78,7 @@ def member_save(
     if email is not None and email != user.email:
         if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
             # One address, one person: a password-reset link must reach exactly one account.
-            raise ValidationError({"email": ["Another person already uses this e-mail address."]})
+            raise ValidationError(EMAIL_TAKEN)
         user.email = email
         # Set by a lead or the command line: nobody proved they read mail there.
         user.email_verified_at = None
@@ -86,7 +89,8 @@ def member_save(
     elif created:
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
-    user.save()
+    with unique_or(EMAIL_TAKEN):  # another request took the address a moment ago
+        user.save()
     _set_role(user, role)
     audit.record(
         "member.created" if created else "member.updated",
@@ -460,7 +464,7 @@ def member_invite(
         same_email = same_email.exclude(pk=user.pk)
     if same_email.exists():
         # One address, one person: a password-reset link must reach exactly one account.
-        raise ValidationError({"email": ["Another person already uses this e-mail address."]})
+        raise ValidationError(EMAIL_TAKEN)
 
     user, created = member_save(actor=actor, username=username, role=role, email=email)
     voided = _invitations_void(user=user)
@@ -768,12 +772,13 @@ def email_verify(*, user: User, token: str) -> User:
     user = User.objects.select_for_update(no_key=True, of=("self",)).get(pk=user.pk)
     email = email_verification_check(user=user, token=token)  # again, under the row lock
     if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        raise ValidationError({"email": ["Another person already uses this e-mail address."]})
+        raise ValidationError(EMAIL_TAKEN)
     previous = user.email
     user.email = email
     user.email_verified_at = timezone.now()
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["email", "email_verified_at"])
+    with unique_or(EMAIL_TAKEN):
+        user.save(update_fields=["email", "email_verified_at"])
     audit.record(
         "account.email_verified",
         actor=user,
