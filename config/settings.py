@@ -365,16 +365,9 @@ DISCLOSURE_REQUIRE_LEGAL_APPROVAL = env.bool("DISCLOSURE_REQUIRE_LEGAL_APPROVAL"
 # SEC 8-K: business days are counted in this zone and the filing is due by this time.
 DISCLOSURE_SEC_TIME_ZONE = env.str("DISCLOSURE_SEC_TIME_ZONE", default="America/New_York")
 DISCLOSURE_SEC_FILING_CUTOFF = env.str("DISCLOSURE_SEC_FILING_CUTOFF", default="17:30")
-# Days that are not SEC business days besides weekends (ISO dates), e.g. federal holidays.
-DISCLOSURE_SEC_HOLIDAYS = env.list(
-    "DISCLOSURE_SEC_HOLIDAYS",
-    default=[
-        "2025-01-01", "2025-01-20", "2025-02-17", "2025-05-26", "2025-06-19", "2025-07-04",
-        "2025-09-01", "2025-10-13", "2025-11-11", "2025-11-27", "2025-12-25",
-        "2026-01-01", "2026-01-19", "2026-02-16", "2026-05-25", "2026-06-19", "2026-07-03",
-        "2026-09-07", "2026-10-12", "2026-11-11", "2026-11-26", "2026-12-25",
-    ],
-)  # fmt: skip
+# Days the SEC is closed besides weekends and the federal holidays, which come from the
+# `holidays` package (disclosures/deadlines.py), e.g. a closure ordered after its release.
+DISCLOSURE_SEC_HOLIDAYS = env.list("DISCLOSURE_SEC_HOLIDAYS", default=[])
 # When reminders go out before each deadline: "half" (half-time), "<n>h" (hours before
 # the deadline), "overdue" (at the deadline). Each goes out once per disclosure.
 DISCLOSURE_REMINDER_POINTS = env.list(
