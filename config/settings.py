@@ -303,6 +303,10 @@ EVIDENCE_ROOT = env.path("EVIDENCE_ROOT", default=str(VAR_DIR / "evidence"))
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024**3)
 # How often celery beat re-hashes every stored item (evidence.tasks.evidence_verify_all).
 EVIDENCE_VERIFY_EVERY_SECONDS = env.int("EVIDENCE_VERIFY_EVERY_SECONDS", default=24 * 60 * 60)
+# That job hands the items to the workers in batches of at most this many items and
+# bytes to hash, each batch well within the broker's visibility timeout (CELERY_*).
+EVIDENCE_VERIFY_BATCH_ITEMS = env.int("EVIDENCE_VERIFY_BATCH_ITEMS", default=100)
+EVIDENCE_VERIFY_BATCH_BYTES = env.int("EVIDENCE_VERIFY_BATCH_BYTES", default=1024**3)
 # EVIDENCE_STORAGE=s3: an S3-compatible bucket through django-storages (MinIO, AWS, ...).
 # Credentials come from the usual AWS_* variables or the instance role when unset.
 EVIDENCE_S3_OPTIONS = {
