@@ -4,9 +4,9 @@ an audit event for every refused or failed request (400, 401, 403, 404, 405, 413
 import logging
 import time
 
+from django import db
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
 
 import audit
 from audit import context
@@ -50,30 +50,32 @@ def _record_refusal(request, response) -> None:
         return
     if request.path.startswith(UNRECORDED_PREFIXES):
         return
-    data = {
-        "method": request.method,
-        "path": public_path(request)[:MAX_PATH_LENGTH],
-        "status": status,
-    }
+    # What was refused, kept apart from the event: the JSON log names the path whichever
+    # event is written (the budget's summary event carries no path of its own).
+    path = public_path(request)[:MAX_PATH_LENGTH]
+    action = f"http.{status}"
+    data = {"method": request.method, "path": path, "status": status}
     outcome = Outcome.FAILURE if status >= 500 else Outcome.DENIED
     ctx = context.get()
     record, first_over = _within_budget(ctx.ip if ctx else None)
     if not record:
         security_log.warning(
             "refused request (audit budget for this address spent)",
-            extra={"action": f"http.{status}", "outcome": outcome, "object": data["path"]},
+            extra={"action": action, "outcome": outcome, "object": path},
         )
         if not first_over:
             return
+        action, outcome = "http.refusals_suppressed", Outcome.DENIED
         data = {"limit_per_minute": settings.AUDIT_REFUSALS_PER_MINUTE}
-        status, outcome = "refusals_suppressed", Outcome.DENIED
     try:
-        audit.record(f"http.{status}", data=data, outcome=outcome)
-    except DatabaseError:
-        # The database may be what failed: the structured log still has the event.
+        audit.record(action, data=data, outcome=outcome)
+    except db.Error:
+        # The database may be what failed (db.Error: a dropped connection raises an
+        # InterfaceError, which is no DatabaseError). The refusal is answered as it was
+        # and the structured log still has the event.
         security_log.exception(
             "audit event not stored",
-            extra={"action": f"http.{status}", "outcome": outcome, "object": data["path"]},
+            extra={"action": action, "outcome": outcome, "object": path},
         )
 
 

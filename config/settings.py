@@ -311,6 +311,10 @@ EVIDENCE_ROOT = env.path("EVIDENCE_ROOT", default=str(VAR_DIR / "evidence"))
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024**3)
 # How often celery beat re-hashes every stored item (evidence.tasks.evidence_verify_all).
 EVIDENCE_VERIFY_EVERY_SECONDS = env.int("EVIDENCE_VERIFY_EVERY_SECONDS", default=24 * 60 * 60)
+# That job hands the items to the workers in batches of at most this many items and
+# bytes to hash, each batch well within the broker's visibility timeout (CELERY_*).
+EVIDENCE_VERIFY_BATCH_ITEMS = env.int("EVIDENCE_VERIFY_BATCH_ITEMS", default=100)
+EVIDENCE_VERIFY_BATCH_BYTES = env.int("EVIDENCE_VERIFY_BATCH_BYTES", default=1024**3)
 # EVIDENCE_STORAGE=s3: an S3-compatible bucket through django-storages (MinIO, AWS, ...).
 # Credentials come from the usual AWS_* variables or the instance role when unset.
 EVIDENCE_S3_OPTIONS = {
@@ -373,16 +377,9 @@ DISCLOSURE_REQUIRE_LEGAL_APPROVAL = env.bool("DISCLOSURE_REQUIRE_LEGAL_APPROVAL"
 # SEC 8-K: business days are counted in this zone and the filing is due by this time.
 DISCLOSURE_SEC_TIME_ZONE = env.str("DISCLOSURE_SEC_TIME_ZONE", default="America/New_York")
 DISCLOSURE_SEC_FILING_CUTOFF = env.str("DISCLOSURE_SEC_FILING_CUTOFF", default="17:30")
-# Days that are not SEC business days besides weekends (ISO dates), e.g. federal holidays.
-DISCLOSURE_SEC_HOLIDAYS = env.list(
-    "DISCLOSURE_SEC_HOLIDAYS",
-    default=[
-        "2025-01-01", "2025-01-20", "2025-02-17", "2025-05-26", "2025-06-19", "2025-07-04",
-        "2025-09-01", "2025-10-13", "2025-11-11", "2025-11-27", "2025-12-25",
-        "2026-01-01", "2026-01-19", "2026-02-16", "2026-05-25", "2026-06-19", "2026-07-03",
-        "2026-09-07", "2026-10-12", "2026-11-11", "2026-11-26", "2026-12-25",
-    ],
-)  # fmt: skip
+# Days the SEC is closed besides weekends and the federal holidays, which come from the
+# `holidays` package (disclosures/deadlines.py), e.g. a closure ordered after its release.
+DISCLOSURE_SEC_HOLIDAYS = env.list("DISCLOSURE_SEC_HOLIDAYS", default=[])
 # When reminders go out before each deadline: "half" (half-time), "<n>h" (hours before
 # the deadline), "overdue" (at the deadline). Each goes out once per disclosure.
 DISCLOSURE_REMINDER_POINTS = env.list(

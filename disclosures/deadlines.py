@@ -5,18 +5,29 @@ determination. Pure functions of their inputs, so they are tested on fixed dates
 GDPR Art. 33: 72 hours. GDPR Art. 34: "without undue delay", no fixed time, shown
 as the time elapsed. NIS2 Art. 23: early warning 24 hours, notification 72 hours,
 final report one month after the notification. SEC Form 8-K Item 1.05: four
-business days after the determination (weekends and settings.DISCLOSURE_SEC_HOLIDAYS
-skipped), due by the EDGAR filing cut-off. HIPAA: 60 calendar days from discovery.
+business days after the determination, due by the EDGAR filing cut-off. HIPAA: 60
+calendar days from discovery.
+
+An SEC business day is any day but Saturday, Sunday and a federal holiday (Exchange Act
+Rule 0-3, Regulation S-T Rules 12 and 13): the federal calendar, not the stock
+exchange's, so Good Friday counts and Columbus Day and Veterans Day do not. The federal
+holidays come from the `holidays` package (observed days and closures by executive
+order included), plus settings.DISCLOSURE_SEC_HOLIDAYS for a closure it does not know
+yet. A year the package does not cover is an error, never a year without holidays.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Container
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.conf import settings
+from holidays.constants import GOVERNMENT
 
 from disclosures.models import Regime
 
@@ -56,15 +67,57 @@ def add_one_month(moment: dt.datetime) -> dt.datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def sec_holidays() -> frozenset[dt.date]:
-    return frozenset(dt.date.fromisoformat(day) for day in settings.DISCLOSURE_SEC_HOLIDAYS)
+# The days the federal government is closed: federal holidays on their observed days
+# and closures by executive order (a national day of mourning, Christmas Eve some years).
+FEDERAL_CALENDAR = holidays.US
+FEDERAL_CATEGORIES = (GOVERNMENT,)
 
 
-def add_business_days(day: dt.date, count: int, holidays: frozenset[dt.date]) -> dt.date:
-    """The `count`-th business day after `day` (weekends and `holidays` do not count)."""
+class SecCalendarNotCovered(LookupError):
+    """A year the federal holiday calendar does not cover: its business days are unknown."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(
+            f"The SEC business-day calendar does not cover {year} (the holidays package "
+            f"{holidays.__version__} covers {FEDERAL_CALENDAR.start_year} to "
+            f"{FEDERAL_CALENDAR.end_year}); no deadline is counted across unknown holidays."
+        )
+
+
+@lru_cache(maxsize=64)
+def federal_closures(year: int) -> frozenset[dt.date]:
+    """The days the federal government is closed in `year` (a holiday that falls on a
+    weekend is there with its observed weekday)."""
+    if not FEDERAL_CALENDAR.start_year <= year <= FEDERAL_CALENDAR.end_year:
+        raise SecCalendarNotCovered(year)
+    return frozenset(FEDERAL_CALENDAR(years=year, categories=FEDERAL_CATEGORIES))
+
+
+class SecClosedDays(Container):
+    """Every day besides weekends on which the SEC is closed: federal closures, and the
+    extra days configured. Asking about a day of a year not covered raises."""
+
+    def __init__(self, extra: frozenset[dt.date] = frozenset()) -> None:
+        self.extra = extra
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, dt.date):
+            return False
+        closures = federal_closures(day.year)  # first: an uncovered year always raises
+        return day in self.extra or day in closures
+
+
+def sec_holidays() -> SecClosedDays:
+    extra = frozenset(dt.date.fromisoformat(day) for day in settings.DISCLOSURE_SEC_HOLIDAYS)
+    return SecClosedDays(extra)
+
+
+def add_business_days(day: dt.date, count: int, closed_days: Container[dt.date]) -> dt.date:
+    """The `count`-th business day after `day` (weekends and `closed_days` do not count)."""
     while count > 0:
         day += dt.timedelta(days=1)
-        if day.weekday() < SATURDAY and day not in holidays:
+        if day.weekday() < SATURDAY and day not in closed_days:
             count -= 1
     return day
 

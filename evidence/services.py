@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -291,51 +290,6 @@ def _crew_and_leads(incident: Incident):
         .filter(Q(crew_memberships__incident=incident) | Q(groups__name=Role.LEAD))
         .distinct()
     )
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    item_id: int
-    ok: bool
-    reason: str = ""
-
-
-def evidence_reverify(*, item: EvidenceItem, actor=None) -> VerifyResult:
-    """Hash the stored bytes again and compare with what was recorded; a change is an
-    integrity failure (recorded and alerted once, when the item turns)."""
-    store = evidence_store()
-    expected = item.expected_sha256
-    if not store.exists(item.storage_key):
-        found, reason = "", "the stored object is missing"
-    else:
-        with store.open(item.storage_key) as stream:
-            digests = digest_stream(stream, ("sha256",))
-        found = digests.sha256
-        reason = "" if (found == expected and digests.size == item.size) else "content changed"
-    ok = not reason
-    with transaction.atomic():
-        item = _lock_item(item.pk)
-        custody_record(
-            item=item,
-            action=Action.RE_VERIFIED,
-            actor=actor,
-            sha256=found,
-            reason=reason,
-            ok=ok,
-        )
-        if not ok and item.status != Status.INTEGRITY_FAILURE:
-            item.status = Status.INTEGRITY_FAILURE
-            item.save(update_fields=["status"])
-            _integrity_failure(item, reason=f"Re-verification: {reason}.", sha256=found)
-    return VerifyResult(item.pk, ok, reason)
-
-
-def evidence_verify_all(*, actor=None) -> list[VerifyResult]:
-    """Re-verify every stored (not disposed) item; the results, failures included."""
-    results = []
-    for item in EvidenceItem.objects.filter(disposed_at__isnull=True).order_by("pk").iterator():
-        results.append(evidence_reverify(item=item, actor=actor))
-    return results
 
 
 class DisposalRefused(Exception):

@@ -1,8 +1,13 @@
 """Refused and failed requests are audited; a server error shows a correlation id, no trace."""
 
+import json
+import logging
+
 import pytest
+from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 
+from audit.logging import JsonFormatter
 from audit.models import AuditEvent
 from tests.conftest import sign_in
 
@@ -113,3 +118,42 @@ def test_a_flood_of_refusals_from_one_address_is_audited_up_to_a_budget(
     suppressed = AuditEvent.objects.get(action="http.refusals_suppressed")
     assert suppressed.data == {"limit_per_minute": 3}
     assert suppressed.ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("budget", "actions", "failure"),
+    [
+        # The first refusal over the budget: its event is the budget's summary.
+        (0, ["http.401", "http.refusals_suppressed"], OperationalError("connection refused")),
+        (5, ["http.401"], OperationalError("connection refused")),  # within the budget
+        # A connection the server dropped: psycopg says so with an InterfaceError.
+        (5, ["http.401"], InterfaceError("connection already closed")),
+    ],
+)
+def test_a_refusal_stays_a_refusal_when_the_audit_database_is_down(
+    budget, actions, failure, settings, monkeypatch, caplog
+):
+    """With the database gone, the refusal is still the intended 401 and the JSON log still
+    says what was refused, where, and that the audit event could not be stored."""
+    settings.AUDIT_REFUSALS_PER_MINUTE = budget
+    monkeypatch.setattr("audit.middleware._current_minute", lambda: 30_000_001)
+    caplog.set_level(logging.INFO, logger="cordon.security")
+
+    def database_down(execute, sql, params, many, context):
+        raise failure
+
+    with connection.execute_wrapper(database_down):
+        response = Client(raise_request_exception=False).get("/api/v1/incidents/7/")
+
+    assert response.status_code == 401
+    lines = [
+        json.loads(JsonFormatter().format(record))
+        for record in caplog.records
+        if record.name == "cordon.security"
+    ]
+    not_stored = [line for line in lines if line["message"] == "audit event not stored"]
+    assert [line["action"] for line in not_stored] == [actions[-1]]
+    for line in lines:
+        assert line["action"] in actions
+        assert line["outcome"] == "denied"
+        assert line["object"] == "/api/v1/incidents/7/"

@@ -7,7 +7,7 @@ import os
 import pytest
 from django.core.management import CommandError, call_command
 
-from evidence import services
+from evidence import services, verification
 from evidence.models import Action, EvidenceItem, Status
 from evidence.storage import S3Store, _store_for, evidence_store
 from tests.evidence.conftest import stored_files
@@ -115,7 +115,7 @@ def test_a_missing_object_is_caught_by_verify_evidence(
     services.evidence_hash_stored(evidence_id=item_id)
     s3.delete_object(Bucket=name, Key=object_key(EvidenceItem.objects.get(pk=item_id)))
 
-    results = services.evidence_verify_all()
+    results = verification.evidence_verify_all()
 
     assert [(result.item_id, result.ok) for result in results] == [(item_id, False)]
     assert "missing" in results[0].reason

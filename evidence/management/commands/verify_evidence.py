@@ -7,7 +7,7 @@ and alerts the incident's crew and leads, as the periodic job does.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evidence.services import evidence_verify_all
+from evidence.verification import evidence_verify_all
 
 
 class Command(BaseCommand):
