@@ -21,6 +21,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import signals
         from accounts.api import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from accounts.housekeeping import accounts_purge_expired
+        from core import housekeeping
 
         signals.connect()
+        housekeeping.register("accounts", accounts_purge_expired)
         post_migrate.connect(_apply_role_matrix, dispatch_uid="cordon.apply_role_matrix")

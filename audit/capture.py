@@ -14,6 +14,12 @@ updates that touch nothing but a listed bookkeeping field
 (AUDIT_BULK_BOOKKEEPING_FIELDS, such as a token's last-use time) are left out.
 `QuerySet.delete()` needs nothing: with these signal handlers connected, Django
 deletes row by row and post_delete fires for each.
+
+Purges of bookkeeping rows (core.housekeeping: expired sessions and idempotency
+records, messages delivered long ago) are the one exception: while a purge deletes,
+no per-row `model.deleted` is recorded; the purge's one `purged` signal per run is
+recorded here as one `housekeeping.purged` event with the count of each kind and of
+each model deleted.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 
 import audit
 from audit.chain import normalise
+from core import housekeeping
 
 REDACTED = "[redacted]"
 _OLD_VALUES_ATTR = "_audit_old_values"
@@ -102,13 +109,17 @@ def _after_save(sender, instance, created, raw=False, update_fields=None, **kwar
 
 
 def _after_delete(sender, instance, **kwargs):
-    if not is_captured(sender):
+    if not is_captured(sender) or housekeeping.purging():
         return
     audit.record(
         "model.deleted",
         target=instance,
         data={"model": _label(sender), "fields": normalise(_snapshot(instance, _fields(sender)))},
     )
+
+
+def _purged(sender, counts, models, **kwargs):
+    audit.record("housekeeping.purged", data={"source": sender, "counts": counts, "models": models})
 
 
 def _m2m_changed(sender, instance, action, model, pk_set, **kwargs):
@@ -259,3 +270,4 @@ def connect() -> None:
     post_save.connect(_after_save, dispatch_uid="audit.capture.post_save")
     post_delete.connect(_after_delete, dispatch_uid="audit.capture.post_delete")
     m2m_changed.connect(_m2m_changed, dispatch_uid="audit.capture.m2m_changed")
+    housekeeping.purged.connect(_purged, dispatch_uid="audit.capture.purged")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -435,6 +436,24 @@ CELERY_BEAT_SCHEDULE["audit-sample-resources"] = {
     "task": "audit.tasks.audit_sample_resources",
     "schedule": RESOURCE_SAMPLE_SECONDS,
 }
+
+# --- Housekeeping ----------------------------------------------------------
+
+# Bookkeeping rows are deleted this many days after they stopped being of use (idempotency
+# records: after filing, never before IDEMPOTENCY_KEY_TTL_HOURS; sessions: after expiry;
+# messages: after delivery), nightly at 03:30 UTC, or now by `manage.py purge_expired`.
+IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=2)
+SESSION_RETENTION_DAYS = env.int("SESSION_RETENTION_DAYS", default=30)
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=90)
+if min(IDEMPOTENCY_RETENTION_DAYS, SESSION_RETENTION_DAYS, NOTIFICATION_RETENTION_DAYS,
+       WEBHOOK_DELIVERY_RETENTION_DAYS) < 0:  # fmt: skip
+    raise ImproperlyConfigured("The *_RETENTION_DAYS settings take 0 or more days.")
+for _app in ("accounts", "notifications"):
+    CELERY_BEAT_SCHEDULE[f"{_app}-purge-expired"] = {
+        "task": f"{_app}.tasks.{_app}_purge_expired",
+        "schedule": crontab(hour=3, minute=30),
+    }
 
 # --- REST API --------------------------------------------------------------
 

@@ -3,12 +3,14 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
-from notifications import services
+from notifications import housekeeping, services
 from notifications.models import WebhookStatus
 
 MAX_DELIVERY_RETRIES = 6
+MAX_PURGE_RETRIES = 3
 
 
 @shared_task(
@@ -40,3 +42,14 @@ def retry_due_webhooks() -> int:
     for delivery_pk in due:
         deliver_webhook.delay(delivery_pk=delivery_pk)
     return len(due)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=MAX_PURGE_RETRIES,
+)
+def notifications_purge_expired() -> dict[str, int]:
+    """Beat, nightly: delivered messages and finished webhook deliveries past retention."""
+    return housekeeping.notifications_purge_expired()
