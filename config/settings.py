@@ -497,11 +497,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    # Three apps have a "status" field; give each enum its own name in the schema.
+    # Several apps have a "status" or "kind" field; give each enum its own name.
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.lifecycle.Status",
         "EvidenceStatusEnum": "evidence.models.Status",
         "DisclosureStatusEnum": "disclosures.lifecycle.DisclosureStatus",
+        "EvidenceKindEnum": "evidence.models.Kind",
+        "SystemKindEnum": "incidents.models.SystemKind",
     },
 }
 

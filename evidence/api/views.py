@@ -173,6 +173,8 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "head"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return EvidenceItem.objects.none()
         return selectors.visible_evidence(self.request.user)
 
     @extend_schema(
