@@ -1,0 +1,78 @@
+"""Hostile input from an outside security test (issue 14): each is a clean 4xx that
+writes nothing, never a 500. The walk over every endpoint is tests/test_hostile_walk.py."""
+
+import pytest
+from django.test import Client
+
+from tests.conftest import sign_in
+from tests.writes import writes_nothing
+
+pytestmark = pytest.mark.django_db
+
+DEPTH = 100_000
+DEEP_ARRAY = "[" * DEPTH + "]" * DEPTH
+DEEP_OBJECT = '{"a":' * DEPTH + "1" + "}" * DEPTH
+
+
+WEBAUTHN_REFUSALS = ("otp.failed", "step_up.refused")
+
+
+def no_exceptions(client):
+    """A 500 is an answer to look at here, not an exception in the test."""
+    client.raise_request_exception = False
+    return client
+
+
+# --- Deeply nested JSON -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
+def test_deeply_nested_json_to_the_api_is_400_and_writes_nothing(body, responder, token_client):
+    client = no_exceptions(token_client(responder, "incidents:read", "incidents:write"))
+    with writes_nothing():
+        response = client.generic(
+            "POST", "/api/v1/incidents/", body, content_type="application/json"
+        )
+    assert response.status_code == 400, response.content[:300]
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_json_nested_just_past_the_limit_is_400_and_at_the_limit_is_parsed(
+    settings, responder, token_client
+):
+    from core.json import max_depth
+
+    client = no_exceptions(token_client(responder, "incidents:read", "incidents:write"))
+    limit = max_depth()
+    at_limit = {"title": "Nested", "severity": "high", "custom_fields": {}}
+    inner = at_limit["custom_fields"]
+    for _ in range(limit - 3):  # the body, custom_fields and this chain: `limit` levels
+        inner["x"] = {}
+        inner = inner["x"]
+    too_deep = {"title": "Nested", "severity": "high", "custom_fields": {"x": at_limit}}
+    with writes_nothing():
+        refused = client.post("/api/v1/incidents/", too_deep, format="json")
+    assert refused.status_code == 400, refused.content[:300]
+    assert "nested" in refused.json()["detail"]
+    parsed = client.post("/api/v1/incidents/", at_limit, format="json")
+    # Parsed: whatever the serializer thinks of the custom field, it is not a parse error.
+    assert "JSON parse error" not in parsed.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/webauthn/registration/begin/",
+        "/webauthn/registration/complete/",
+        "/webauthn/authentication/begin/",
+        "/webauthn/authentication/complete/",
+    ],
+)
+def test_deeply_nested_json_to_the_webauthn_endpoints_is_400_and_writes_nothing(path, responder):
+    client = no_exceptions(Client())
+    sign_in(client, responder)
+    # A refused sign-in or step-up ceremony is recorded as such (accounts.webauthn).
+    with writes_nothing(refusal_actions=WEBAUTHN_REFUSALS):
+        response = client.generic("POST", path, DEEP_ARRAY, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["code"] == "malformed_request"
