@@ -76,3 +76,53 @@ def test_deeply_nested_json_to_the_webauthn_endpoints_is_400_and_writes_nothing(
         response = client.generic("POST", path, DEEP_ARRAY, content_type="application/json")
     assert response.status_code == 400, response.content[:300]
     assert response.json()["code"] == "malformed_request"
+
+
+# --- Forged pagination cursors ----------------------------------------------------
+
+
+def cursor(text: str) -> str:
+    """A cursor as DRF's CursorPagination writes them: the base64 of a query string."""
+    from base64 import b64encode
+
+    return b64encode(text.encode()).decode()
+
+
+FORGED_CURSORS = {
+    "position not a number": cursor("p=abc"),
+    "reversed, position not a number": cursor("r=1&p=abc"),
+    "position a fraction": cursor("p=1.5"),
+    "position with a NUL": cursor("p=1%00"),
+    "position past 64 bits": cursor("p=" + "9" * 30),
+    "position below 64 bits": cursor("p=-" + "9" * 30),
+    "position of thousands of digits": cursor("p=" + "9" * 5000),
+    "huge offset": cursor("o=" + "9" * 30),
+    "offset of thousands of digits": cursor("o=" + "9" * 5000),
+    "reverse flag not a number": cursor("r=yes"),
+    "not base64": "%%%not-base64",
+    "not ascii": "é",
+}
+
+
+@pytest.mark.parametrize("forged", FORGED_CURSORS.values(), ids=FORGED_CURSORS.keys())
+def test_a_forged_cursor_is_404_invalid_cursor_and_writes_nothing(
+    forged, responder, token_client, make_incident
+):
+    for _ in range(3):
+        make_incident(reporter=responder)
+    client = no_exceptions(token_client(responder, "incidents:read"))
+    with writes_nothing():
+        response = client.get("/api/v1/incidents/", {"cursor": forged, "page_size": 1})
+    assert response.status_code == 404, response.content[:300]
+    assert response.json() == {"detail": "Invalid cursor"}
+
+
+def test_the_cursors_the_api_hands_out_still_work(responder, token_client, make_incident):
+    for _ in range(3):
+        make_incident(reporter=responder)
+    client = token_client(responder, "incidents:read")
+    first = client.get("/api/v1/incidents/", {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
+    assert len(second["results"]) == 1
+    assert [row["id"] for row in back["results"]] == [row["id"] for row in first["results"]]
