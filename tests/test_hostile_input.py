@@ -126,3 +126,33 @@ def test_the_cursors_the_api_hands_out_still_work(responder, token_client, make_
     back = client.get(second["previous"]).json()
     assert len(second["results"]) == 1
     assert [row["id"] for row in back["results"]] == [row["id"] for row in first["results"]]
+
+
+# --- Out-of-range integers in the pages' filters ------------------------------------
+
+HUGE = "9" * 20  # past 64 bits: SQLite's driver raises OverflowError on it
+FORM_ERROR = 400  # the page, with the filter refused and ignored
+HUGE_FILTERS = [
+    ("/incidents/action-items/", "owner", HUGE, FORM_ERROR),
+    ("/incidents/action-items/", "owner", "9" * 5000, FORM_ERROR),
+    # Not ASCII digits ("²".isdigit() is true, int("²") a ValueError): a user name nobody has.
+    ("/incidents/action-items/", "owner", "²", 200),
+    ("/audit/", "before", HUGE, FORM_ERROR),
+    ("/audit/", "before", "9" * 5000, FORM_ERROR),
+    # An object's id is text in the audit log (any model's key): no number to overflow.
+    ("/audit/", "target", f"incidents.incident:{HUGE}", 200),
+    # Django's Paginator answers any page number past the end with the last page.
+    ("/incidents/", "page", HUGE, 200),
+    ("/incidents/action-items/", "page", HUGE, 200),
+]
+
+
+@pytest.mark.parametrize(("path", "name", "value", "status"), HUGE_FILTERS)
+def test_a_huge_number_in_a_page_filter_is_refused_as_a_form_error(path, name, value, status, lead):
+    client = no_exceptions(Client())
+    sign_in(client, lead)
+    with writes_nothing():
+        response = client.get(path, {name: value})
+    assert response.status_code == status, response.content[:300]
+    if status == FORM_ERROR:
+        assert 'class="form-errors"' in response.content.decode()
