@@ -10,6 +10,7 @@ from rest_framework import authentication, exceptions
 import audit
 from accounts.models import TOKEN_PREFIX, ApiToken, hash_token
 from audit.context import client_ip_of
+from core.counters import count_hit, hits
 
 # Recording every use would make every read a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -60,16 +61,12 @@ def _refusal(request, reason: str, detail: str) -> exceptions.APIException:
     guesser) always works, so nobody can lock a script out by sending bad tokens.
     """
     key = _bad_token_key(request)
-    if cache.get(key, 0) >= settings.API_BAD_TOKEN_LIMIT:
+    if hits(key) >= settings.API_BAD_TOKEN_LIMIT:
         return exceptions.Throttled(
             wait=settings.API_BAD_TOKEN_WINDOW,
             detail="Too many invalid tokens from this address; try again later.",
         )
-    if not cache.add(key, 1, settings.API_BAD_TOKEN_WINDOW):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, settings.API_BAD_TOKEN_WINDOW)
+    count_hit(key, window=settings.API_BAD_TOKEN_WINDOW)
     audit.record(
         "api_token.refused",
         data={"reason": reason, "method": request.method, "path": request.path[:500]},

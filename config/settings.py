@@ -168,6 +168,14 @@ AUTH_PASSWORD_VALIDATORS = [
 STEP_UP_MAX_AGE = env.int("STEP_UP_MAX_AGE", default=300)
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+# Password reset requests (accounts/reset_requests.py), per PASSWORD_RESET_LIMIT_WINDOW
+# seconds: at most this many mails per e-mail address asked for and per account, and this
+# many requests from one client address. Past a limit the page answers as always and no
+# mail goes out.
+PASSWORD_RESET_LIMIT_WINDOW = env.int("PASSWORD_RESET_LIMIT_WINDOW", default=60 * 60)
+PASSWORD_RESET_MAILS_PER_ADDRESS = env.int("PASSWORD_RESET_MAILS_PER_ADDRESS", default=3)
+PASSWORD_RESET_MAILS_PER_ACCOUNT = env.int("PASSWORD_RESET_MAILS_PER_ACCOUNT", default=3)
+PASSWORD_RESET_REQUESTS_PER_CLIENT = env.int("PASSWORD_RESET_REQUESTS_PER_CLIENT", default=10)
 
 # Second factor (django-otp). Wrong codes back off exponentially per device.
 OTP_TOTP_ISSUER = "Cordon"
