@@ -10,6 +10,7 @@ from rest_framework import authentication, exceptions
 import audit
 from accounts.models import TOKEN_PREFIX, ApiToken, hash_token
 from audit.context import client_ip_of
+from core.counters import count_hit, hits
 
 # Recording every use would make every read a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -49,31 +50,30 @@ def _bad_token_key(request) -> str:
     return f"cordon:bad_tokens:{client_ip_of(request._request)}"
 
 
-def _refuse_guessers(request) -> None:
-    """An address that sent too many bad tokens is refused (429) for the rest of the
-    window, whatever it sends now: token guessing gets nowhere, however cheap a try is."""
-    if cache.get(_bad_token_key(request), 0) >= settings.API_BAD_TOKEN_LIMIT:
-        raise exceptions.Throttled(
+def _refusal(request, reason: str, detail: str) -> exceptions.APIException:
+    """A credential that is not a valid token: the AuthenticationFailed (401) to raise,
+    recorded with why (never the token itself) and counted against the sender's address.
+
+    An address past API_BAD_TOKEN_LIMIT within the window gets a 429 instead, with no
+    event of its own (the refusal middleware records the 429s within its budget): its
+    guessing gets nowhere however cheap a try is. Only unknown credentials are refused
+    so: a valid token from that address (a script behind the same NAT or proxy as the
+    guesser) always works, so nobody can lock a script out by sending bad tokens.
+    """
+    key = _bad_token_key(request)
+    if hits(key) >= settings.API_BAD_TOKEN_LIMIT:
+        return exceptions.Throttled(
             wait=settings.API_BAD_TOKEN_WINDOW,
             detail="Too many invalid tokens from this address; try again later.",
         )
-
-
-def _refused(request, reason: str) -> None:
-    """Record a refused token with why, never the token itself, and count it against
-    the sender's address."""
-    key = _bad_token_key(request)
-    if not cache.add(key, 1, settings.API_BAD_TOKEN_WINDOW):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, settings.API_BAD_TOKEN_WINDOW)
+    count_hit(key, window=settings.API_BAD_TOKEN_WINDOW)
     audit.record(
         "api_token.refused",
         data={"reason": reason, "method": request.method, "path": request.path[:500]},
         outcome="denied",
         request=request._request,
     )
+    return exceptions.AuthenticationFailed(detail)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -82,23 +82,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        _refuse_guessers(request)
         # Checked first and whatever the header says: a token in a URL is refused even
         # next to a valid header, so the habit never works and never spreads.
         if token_in_query_string(request):
-            _refused(request, "token in the URL")
-            raise exceptions.AuthenticationFailed(URL_CREDENTIALS_DETAIL)
+            raise _refusal(request, "token in the URL", URL_CREDENTIALS_DETAIL)
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            _refused(request, "malformed Authorization header")
-            raise exceptions.AuthenticationFailed("Invalid Authorization header.")
+            raise _refusal(
+                request, "malformed Authorization header", "Invalid Authorization header."
+            )
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError as error:
-            _refused(request, "malformed Authorization header")
-            raise exceptions.AuthenticationFailed("Invalid token.") from error
+            raise _refusal(request, "malformed Authorization header", "Invalid token.") from error
         token = (
             ApiToken.objects.usable()
             .select_related("user")
@@ -106,8 +104,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         if token is None:
-            _refused(request, "unknown, expired or revoked token")
-            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+            raise _refusal(
+                request, "unknown, expired or revoked token", "Invalid, expired or revoked token."
+            )
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             # Bookkeeping, not a domain change: a direct update, outside the audit capture.

@@ -1,7 +1,7 @@
 """Forms of the accounts pages. Saving goes through accounts.services."""
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
 from accounts.roles import Role
 from accounts.scopes import Scope
@@ -18,6 +18,24 @@ class ChangePasswordForm(PasswordChangeForm):
         from accounts.services import user_change_password
 
         return user_change_password(user=self.user, new_password=self.cleaned_data["new_password1"])
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's form (it matches the address to accounts and sends the mails), mailing
+    only the accounts that accounts.reset_requests allows now, which also audits it."""
+
+    def save(self, *, request, **kwargs):
+        self.request = request  # Django passes it to save(); get_users needs it
+        return super().save(request=request, **kwargs)
+
+    def get_users(self, email):
+        from accounts.reset_requests import password_reset_request
+
+        return iter(
+            password_reset_request(
+                email=email, accounts=list(super().get_users(email)), request=self.request
+            )
+        )
 
 
 class OtpTokenForm(forms.Form):

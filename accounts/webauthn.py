@@ -33,6 +33,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
 from accounts import services, twofactor
+from core import json as bounded_json
 
 DEVICE_KIND = "webauthn"
 PASSKEY_NAME = "Passkey"
@@ -90,6 +91,20 @@ class CordonWebAuthnHelper(WebAuthnHelper):
                 data={"kind": DEVICE_KIND, "name": device.name},
             )
         return device
+
+
+class BoundedJSONMixin:
+    """The package reads JSON bodies with json.loads, so a deeply nested body was a
+    RecursionError (a 500); here they go through core.json like every API body, and too
+    deep is the package's own 400 (malformed_request)."""
+
+    def _parse_request_data(self, request):
+        if request.content_type.split(";", 1)[0] != "application/json" or not request.body:
+            return super()._parse_request_data(request)
+        try:
+            return bounded_json.loads(request.body)
+        except ValueError as error:
+            raise exceptions.MalformedRequest() from error
 
 
 # --- Registration: the rule for adding any device (twofactor.device_add_refusal) -------
@@ -151,12 +166,14 @@ class RegistrationRulesMixin:
         return super().handle_exception(exc)
 
 
-class BeginRegistrationView(RegistrationRulesMixin, package_views.BeginCredentialRegistrationView):
+class BeginRegistrationView(
+    BoundedJSONMixin, RegistrationRulesMixin, package_views.BeginCredentialRegistrationView
+):
     pass
 
 
 class CompleteRegistrationView(
-    RegistrationRulesMixin, package_views.CompleteCredentialRegistrationView
+    BoundedJSONMixin, RegistrationRulesMixin, package_views.CompleteCredentialRegistrationView
 ):
     def post(self, *args, **kwargs):
         # check_can_register let an unverified session this far only on a first-enrolment
@@ -185,13 +202,13 @@ class SecondFactorOnlyMixin:
 
 
 class BeginAuthenticationView(
-    SecondFactorOnlyMixin, package_views.BeginCredentialAuthenticationView
+    BoundedJSONMixin, SecondFactorOnlyMixin, package_views.BeginCredentialAuthenticationView
 ):
     pass
 
 
 class CompleteAuthenticationView(
-    SecondFactorOnlyMixin, package_views.CompleteCredentialAuthenticationView
+    BoundedJSONMixin, SecondFactorOnlyMixin, package_views.CompleteCredentialAuthenticationView
 ):
     def complete_auth(self, device):
         user = self.request.user

@@ -186,6 +186,14 @@ INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 # A lead's second-factor reset link works once, for this many hours.
 FACTOR_RESET_TTL_HOURS = env.int("FACTOR_RESET_TTL_HOURS", default=24)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+# Password reset requests (accounts/reset_requests.py), per PASSWORD_RESET_LIMIT_WINDOW
+# seconds: at most this many mails per e-mail address asked for and per account, and this
+# many requests from one client address. Past a limit the page answers as always and no
+# mail goes out.
+PASSWORD_RESET_LIMIT_WINDOW = env.int("PASSWORD_RESET_LIMIT_WINDOW", default=60 * 60)
+PASSWORD_RESET_MAILS_PER_ADDRESS = env.int("PASSWORD_RESET_MAILS_PER_ADDRESS", default=3)
+PASSWORD_RESET_MAILS_PER_ACCOUNT = env.int("PASSWORD_RESET_MAILS_PER_ACCOUNT", default=3)
+PASSWORD_RESET_REQUESTS_PER_CLIENT = env.int("PASSWORD_RESET_REQUESTS_PER_CLIENT", default=10)
 
 # Second factor (django-otp). Wrong codes back off exponentially per device.
 OTP_TOTP_ISSUER = "Cordon"
@@ -463,6 +471,8 @@ API_THROTTLE_UPLOAD_RATE = env.str("API_THROTTLE_UPLOAD_RATE", default="600/hour
 # Bad tokens from one address within the window before it is refused outright (429).
 API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=20)
 API_BAD_TOKEN_WINDOW = env.int("API_BAD_TOKEN_WINDOW", default=600)
+# How deeply arrays and objects may nest in a JSON body (core/json.py): deeper is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
 IDEMPOTENCY_KEY_TTL_HOURS = 24
@@ -470,7 +480,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.json.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.KeysetPagination",

@@ -22,6 +22,7 @@ import audit
 from accounts.twofactor import step_up_required
 from audit.models import AuditEvent, Outcome
 from audit.services import chain_status
+from core.fields import BoundedIntegerField
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
@@ -53,7 +54,7 @@ class AuditFilterForm(forms.Form):
         required=False, max_length=120, label="Object", help_text="e.g. incidents.incident:42"
     )
     outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *Outcome.choices])
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = BoundedIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean_target(self):
         value = self.cleaned_data["target"].strip()

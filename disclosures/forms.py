@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from core.fields import BoundedIntegerField
 from disclosures.models import Audience, Regime
 from disclosures.services import MAX_BODY_LENGTH, MAX_CHANNEL_LENGTH, MAX_RECIPIENTS_LENGTH
 from incidents.forms import Form, UTCDateTimeField
@@ -61,8 +62,8 @@ class MaterialityForm(Form):
 
 
 class DiffForm(Form):
-    older = forms.IntegerField(min_value=1, required=False)
-    newer = forms.IntegerField(min_value=1, required=False)
+    older = BoundedIntegerField(min_value=1, required=False)
+    newer = BoundedIntegerField(min_value=1, required=False)
 
 
 class TemplateForm(Form):

@@ -13,6 +13,7 @@ from django.core.validators import URLValidator
 from django.db.models import Q
 from django.utils import timezone
 
+from core.fields import INTEGER_MAX, BoundedIntegerField
 from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
     MAX_LIST_ITEM_LENGTH,
@@ -159,8 +160,11 @@ class IncidentFileForm(Form):
         widget=forms.CheckboxSelectMultiple,
         label="Data that may have been accessed",
     )
-    estimated_affected_people = forms.IntegerField(
-        required=False, min_value=0, label="Estimated number of affected people"
+    estimated_affected_people = BoundedIntegerField(
+        required=False,
+        min_value=0,
+        max_value=INTEGER_MAX,
+        label="Estimated number of affected people",
     )
     restricted = forms.BooleanField(
         required=False,
@@ -516,14 +520,21 @@ class ActionItemStatusForm(Form):
 
 
 ANY_STATUS = "all"
+OWNER_HELP = "Give “me”, a user name or a person's id."
+# What digits in the owner filter must be: a person's id (a form error past 64 bits).
+PERSON_ID = BoundedIntegerField(min_value=1)
 
 
 class ActionItemFilterForm(Form):
-    """The tracker's GET filters. An invalid value is reported and that filter ignored."""
+    """The tracker's GET filters. An invalid value is reported and that filter ignored.
+
+    The owner is never looked up here: a user name nobody has must give exactly the page
+    of someone who owns no item, or the filter would tell anyone which names exist.
+    """
 
     owner = forms.CharField(
         required=False,
-        max_length=20,
+        max_length=get_user_model()._meta.get_field("username").max_length,
         label="Owner",
         help_text="“me”, a user name, or a person's id.",
     )
@@ -538,18 +549,19 @@ class ActionItemFilterForm(Form):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean_owner(self):
+    def clean_owner(self) -> int | str | None:
+        """My id for "me", a person's id for digits, a user name otherwise."""
         owner = self.cleaned_data["owner"].strip()
         if not owner:
             return None
         if owner == "me":
             return self.user.pk
-        if owner.isdigit():
-            return int(owner)
-        found = get_user_model().objects.filter(username=owner).values_list("pk", flat=True)
-        if not found:
-            raise ValidationError("Give “me”, a user name or a person's id.")
-        return found[0]
+        if owner.isascii() and owner.isdigit():
+            try:
+                return PERSON_ID.clean(owner)
+            except ValidationError:
+                raise ValidationError(OWNER_HELP) from None
+        return owner
 
     def valid_filters(self) -> dict:
         """Arguments for incidents.selectors.action_item_tracker (besides user)."""
@@ -558,8 +570,10 @@ class ActionItemFilterForm(Form):
         status = data.get("status") or None
         if status == ANY_STATUS:
             status = ActionItemStatus.values
+        owner = data.get("owner")
         return {
-            "owner": data.get("owner"),
+            "owner": owner if isinstance(owner, int) else None,
+            "owner_username": owner if isinstance(owner, str) else None,
             "overdue": bool(data.get("overdue")),
             "status": status,
         }

@@ -164,15 +164,19 @@ def review_section_get(*, user, incident_pk, pk) -> ReviewSection:
     )
 
 
-def action_item_tracker(*, user, owner=None, overdue=False, status=None):
+def action_item_tracker(*, user, owner=None, owner_username=None, overdue=False, status=None):
     """Open action items across the incidents the user may see, soonest due first.
 
-    `owner`: a person or a person's id. `status`: one status or several; by default
-    the open ones (open and in progress). `overdue`: only open items past their date.
+    `owner`: a person or a person's id; `owner_username`: a user name, whether or not
+    anyone has it (no items then, as for someone who owns none). `status`: one status
+    or several; by default the open ones (open and in progress). `overdue`: only open
+    items past their date.
     """
     items = action_items_visible(user)
     if owner is not None:
         items = items.filter(owner=owner)
+    if owner_username is not None:
+        items = items.filter(owner__username=owner_username)
     if status is None:
         statuses = list(OPEN_ACTION_ITEM_STATUSES)
     elif isinstance(status, str):

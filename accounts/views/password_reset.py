@@ -1,7 +1,9 @@
 """Password reset by e-mailed link: Django's views with our templates, under
 /accounts/password/reset/ (open without signing in).
 
-The form answers alike whether or not the address belongs to someone. The new
+The form answers alike whether or not the address belongs to someone, and whether or not
+the request was within its limits (accounts/reset_requests.py: per e-mail address, per
+account, per client address; audited as password_reset.requested). The new
 password is set through accounts.services.user_reset_password, which ends every
 session the person had; they are not signed in afterwards and must give their
 password and second factor again.
@@ -10,10 +12,11 @@ password and second factor again.
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from accounts.forms import ResetPasswordForm
+from accounts.forms import PasswordResetRequestForm, ResetPasswordForm
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetRequestForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"

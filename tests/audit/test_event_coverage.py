@@ -409,6 +409,12 @@ CASES = [
         elsewhere="accounts/test_password.py",
     ),
     Case("password reset", password_reset, "password.reset"),
+    Case(
+        "password reset requested",
+        password_reset,
+        "password_reset.requested",
+        elsewhere="accounts/test_password_reset_limits.py",
+    ),
     Case("registration (invitation)", registration_by_invitation, "member.invited"),
     Case("registration (command line)", registration_by_command, "member.created"),
     Case("invitation accepted", invitation_accepted, "member.invitation_accepted"),
