@@ -16,6 +16,7 @@ from django.utils import timezone
 import audit
 from accounts.models import User
 from accounts.roles import Role
+from core.text import clean_multiline_text, clean_short_text
 from disclosures import prefill
 from disclosures.deadlines import deadlines_for
 from disclosures.lifecycle import EDITABLE, DisclosureStatus, IllegalTransition, check_transition
@@ -321,15 +322,6 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
     return approval
 
 
-def _clean_text(name: str, value: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({name: ["This field is required."]})
-    if len(value) > limit:
-        raise ValidationError({name: [f"At most {limit} characters."]})
-    return value
-
-
 @transaction.atomic
 def disclosure_publish(
     *, disclosure: Disclosure, actor, channel: str, recipients: str, late_reason: str = ""
@@ -339,8 +331,12 @@ def disclosure_publish(
     A GDPR Art. 33 notice after its 72 hours needs the reasons for the delay.
     """
     _require(actor, "disclosures.publish_disclosure")
-    channel = _clean_text("channel", channel, MAX_CHANNEL_LENGTH)
-    recipients = _clean_text("recipients", recipients, MAX_RECIPIENTS_LENGTH)
+    # The channel is one line: it is written into the header of every export.
+    channel = clean_short_text(channel, field="channel", max_length=MAX_CHANNEL_LENGTH)
+    recipients = clean_multiline_text(
+        recipients, field="recipients", required=True, max_length=MAX_RECIPIENTS_LENGTH
+    ).strip()
+    late_reason = clean_multiline_text(late_reason, field="late_reason").strip()
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.PUBLISHED)
     version = disclosure.current_version
@@ -352,7 +348,6 @@ def disclosure_publish(
     if not approved.issuperset(required_approval_roles()):
         raise IllegalTransition("The current version is not approved.")
     now = timezone.now()
-    late_reason = (late_reason or "").strip()
     if disclosure.regime in LATE_REASON_REGIMES:
         overdue = [
             d
@@ -371,6 +366,7 @@ def disclosure_publish(
         published_by=actor,
         published_at=now,
     )
+    publication.full_clean()
     publication.save()
     disclosure.status = DisclosureStatus.PUBLISHED
     if late_reason:
