@@ -5,8 +5,10 @@ One rule, two shapes:
 - **Short text** (one line: titles, names, host names, channels): NFC, surrounding
   whitespace stripped, and no character of Unicode category C (controls such as NUL,
   tab, CR and LF; format characters such as the bidirectional overrides U+202A to U+202E
-  and U+2066 to U+2069 and the zero-width space U+200B; private-use, surrogate and
-  unassigned code points) nor a line or paragraph separator (U+2028, U+2029).
+  and U+2066 to U+2069 and the zero-width space U+200B; private-use and surrogate code
+  points; noncharacters such as U+FFFE) nor a line or paragraph separator (U+2028,
+  U+2029). Code points unassigned in this Python's Unicode tables are let through: an
+  emoji newer than the interpreter is "unassigned" to it, not invisible.
 - **Multi-line text** (descriptions, findings, reasons): NFC, and the same refusals,
   except that line feeds, tabs and CR+LF pairs are allowed.
 
@@ -47,11 +49,17 @@ def _is_joinable(char: str | None) -> bool:
     )
 
 
+def _is_noncharacter(char: str) -> bool:
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 def _is_refused(text: str, index: int, *, multiline: bool) -> bool:
     char = text[index]
-    if char in LINE_SEPARATORS:
+    if char in LINE_SEPARATORS or _is_noncharacter(char):
         return True
-    if not unicodedata.category(char).startswith("C"):
+    category = unicodedata.category(char)
+    if not category.startswith("C") or category == "Cn":
         return False
     if multiline and char in MULTILINE_CONTROLS:
         return False

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import validate_event_time
 from core.text import MultilineTextField, ShortTextField
 from disclosures.lifecycle import DisclosureStatus
 from incidents.models import Incident
@@ -75,6 +76,7 @@ class Disclosure(models.Model):
     materiality_determined_at = models.DateTimeField(
         null=True,
         blank=True,
+        validators=[validate_event_time],
         help_text="SEC: when the incident was determined to be material (starts the 8-K clock).",
     )
     late_reason = MultilineTextField(

@@ -16,6 +16,7 @@ from django.utils import timezone
 import audit
 from accounts.models import User
 from accounts.roles import Role
+from core.dates import event_time_error
 from core.text import clean_multiline_text, clean_short_text
 from disclosures import prefill
 from disclosures.deadlines import deadlines_for
@@ -31,7 +32,7 @@ from disclosures.models import (
     Regime,
     body_sha256,
 )
-from incidents.models import ALLOWED_CLOCK_SKEW, Incident
+from incidents.models import Incident
 from incidents.selectors import visible_incidents
 from notifications.services import notification_queue
 
@@ -71,9 +72,12 @@ def _check_body(body: str) -> str:
     return body.replace("\r\n", "\n")
 
 
-def _check_not_future(name: str, moment) -> None:
-    if moment is not None and moment > timezone.now() + ALLOWED_CLOCK_SKEW:
-        raise ValidationError({name: ["This time is in the future."]})
+def _check_event_time(name: str, moment) -> None:
+    """The shared range of times that happened (core.dates), checked before anything
+    is computed from the time (deadlines of year 0001 overflow)."""
+    message = event_time_error(moment)
+    if message:
+        raise ValidationError({name: [message]})
 
 
 def _write_version(disclosure: Disclosure, *, author, body: str) -> DisclosureVersion:
@@ -105,7 +109,7 @@ def disclosure_create(
         raise ValidationError(
             {"materiality_determined_at": ["Only an SEC 8-K notice has a materiality time."]}
         )
-    _check_not_future("materiality_determined_at", materiality_determined_at)
+    _check_event_time("materiality_determined_at", materiality_determined_at)
     disclosure = Disclosure(
         incident=incident,
         audience=audience,
@@ -419,7 +423,7 @@ def disclosure_record_materiality(*, disclosure: Disclosure, actor, determined_a
         raise IllegalTransition("This disclosure is final; its facts can no longer change.")
     if determined_at is None:
         raise ValidationError({"materiality_determined_at": ["This field is required."]})
-    _check_not_future("materiality_determined_at", determined_at)
+    _check_event_time("materiality_determined_at", determined_at)
     previous = disclosure.materiality_determined_at
     disclosure.materiality_determined_at = determined_at
     disclosure.save(update_fields=["materiality_determined_at", "updated_at"])

@@ -22,6 +22,7 @@ HOSTILE = {
     "escape": "a\x1b[2Jb",
     "line separator": "a\u2028b",
     "private use": "a\ue000b",
+    "noncharacter": "a\ufffeb",
     "joiner at the start": "\u200dadmin",
     "joiner between ASCII letters": "ad\u200dmin",
     "lone carriage return": "a\rb",
@@ -52,6 +53,7 @@ def test_line_breaks_and_tabs_are_for_multiline_text_only(value):
         "\U0001f469\u200d\U0001f4bb",  # woman technologist: ZWJ emoji sequence
         "\U0001f469\U0001f3fd\u200d\U0001f4bb",  # …with a skin tone
         "\u05e9\u05dc\u05d5\u05dd",  # Hebrew, right to left without any override
+        "\U0001fae8",  # an emoji newer than some interpreters' Unicode tables
     ],
 )
 def test_ordinary_text_in_any_script_is_accepted(value):
@@ -109,3 +111,29 @@ def test_strip_invisible_keeps_received_names_as_harmless_text():
 )
 def test_comment_text_cannot_leave_an_html_comment_or_the_line(value, shown):
     assert comment_text(value) == shown
+
+
+# --- The model fields carrying the rule --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_model_fields_normalise_and_refuse_in_full_clean(lead):
+    from incidents.models import Incident
+
+    incident = Incident(title="  Cafe\u0301 breach ", severity="low", reporter=lead)
+    incident.full_clean(exclude=["reference"])
+    assert incident.title == "Caf\u00e9 breach"
+
+    incident.title = "Breach \u202eexe.pdf"
+    incident.description = "line one\r\nline\ttwo\u200b"
+    with pytest.raises(ValidationError) as caught:
+        incident.full_clean(exclude=["reference"])
+    assert set(caught.value.message_dict) == {"title", "description"}
+
+
+def test_model_serializers_carry_the_rule():
+    from incidents.api.serializers import IncidentSerializer
+
+    serializer = IncidentSerializer(data={"title": "a\u202eb", "severity": "low"})
+    assert not serializer.is_valid()
+    assert list(serializer.errors) == ["title"]
