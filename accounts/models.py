@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.roles import ROLE_NAMES
+from core.text import ShortTextField
 
 TOKEN_PREFIX = "cdn_"  # noqa: S105 - a public marker, not a secret
 
@@ -80,7 +81,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100)
+    name = ShortTextField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The first characters, to recognise it.")
     token_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(default=list)

@@ -6,7 +6,6 @@ export needs accounts' step-up and audit imports no domain app.
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django import forms
@@ -22,7 +21,9 @@ import audit
 from accounts.twofactor import step_up_required
 from audit.models import AuditEvent, Outcome
 from audit.services import chain_status
+from core.csv import csv_response
 from core.fields import BoundedIntegerField
+from core.http import attachment_disposition
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
@@ -137,11 +138,6 @@ def event_detail(request, pk: int):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _rows(events):
     for row in events.values(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK):
         row["target_type"] = (
@@ -170,27 +166,19 @@ def export(request, fmt: str):
         data={"format": fmt, "filters": {k: str(v) for k, v in form.cleaned_data.items() if v}},
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    filename = f"cordon-audit-{stamp}.{fmt}"
     if fmt == "jsonl":
         body = (
             json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False) + "\n"
             for row in _rows(events)
         )
         response = StreamingHttpResponse(body, content_type="application/x-ndjson")
-    else:
-        writer = csv.writer(_Echo())
-        header = [*EXPORT_FIELDS[:5], "target_type", *EXPORT_FIELDS[7:]]
-
-        def lines():
-            yield writer.writerow(header)
-            for row in _rows(events):
-                yield writer.writerow(
-                    [
-                        json.dumps(row[k], ensure_ascii=False) if k == "data" else row[k]
-                        for k in header
-                    ]
-                )
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cordon-audit-{stamp}.{fmt}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+        response["Content-Disposition"] = attachment_disposition(filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    header = [*EXPORT_FIELDS[:5], "target_type", *EXPORT_FIELDS[7:]]
+    rows = (
+        [json.dumps(row[k], ensure_ascii=False) if k == "data" else row[k] for k in header]
+        for row in _rows(events)
+    )
+    return csv_response(filename, header, rows)

@@ -7,18 +7,17 @@ dashboard.selectors.incident_times); the arithmetic is in dashboard.metrics.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.csv import csv_response
 from dashboard import charts, metrics, selectors
 from dashboard.access import may_read_metrics
 from disclosures.models import Regime
@@ -33,8 +32,6 @@ SUMMARY_DATASETS = {
     "by_quarter": ("By quarter of awareness", "quarter"),
 }
 DEFAULT_METRIC = "contain"
-# Characters that make a spreadsheet read a cell as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 REGIME_LABELS = dict(Regime.choices)
 
 
@@ -305,28 +302,6 @@ def metrics_page(request):
     return render(request, "dashboard/metrics.html", context, status=status)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def _csv_lines(dataset: Dataset) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(dataset.headers)
-    for row in dataset.rows:
-        yield writer.writerow([safe_cell(cell) for cell in row])
-
-
 @login_required
 @require_GET
 def metrics_export(request):
@@ -344,6 +319,4 @@ def metrics_export(request):
             content_type="text/plain",
         )
     dataset = MetricsData(request.user, period=period).dataset(name)
-    response = StreamingHttpResponse(_csv_lines(dataset), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cordon-metrics-{name}.csv"'
-    return response
+    return csv_response(f"cordon-metrics-{name}.csv", dataset.headers, dataset.rows)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import validate_event_time
+from core.text import MultilineTextField, ShortTextField
 from disclosures.lifecycle import DisclosureStatus
 from incidents.models import Incident
 
@@ -74,9 +76,10 @@ class Disclosure(models.Model):
     materiality_determined_at = models.DateTimeField(
         null=True,
         blank=True,
+        validators=[validate_event_time],
         help_text="SEC: when the incident was determined to be material (starts the 8-K clock).",
     )
-    late_reason = models.TextField(
+    late_reason = MultilineTextField(
         blank=True, help_text="Why the notice went out after its legal deadline."
     )
     created_by = models.ForeignKey(
@@ -192,8 +195,8 @@ class Publication(models.Model):
         DisclosureVersion, on_delete=models.PROTECT, related_name="publications"
     )
     body_sha256 = models.CharField(max_length=64)
-    channel = models.CharField(max_length=200)
-    recipients = models.TextField()
+    channel = ShortTextField(max_length=200, help_text="One line: how it went out.")
+    recipients = MultilineTextField()
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

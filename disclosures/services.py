@@ -16,6 +16,8 @@ from django.utils import timezone
 import audit
 from accounts.models import User
 from accounts.roles import Role
+from core.dates import event_time_error
+from core.text import clean_multiline_text, clean_short_text
 from disclosures import prefill
 from disclosures.deadlines import deadlines_for
 from disclosures.lifecycle import EDITABLE, DisclosureStatus, IllegalTransition, check_transition
@@ -30,7 +32,7 @@ from disclosures.models import (
     Regime,
     body_sha256,
 )
-from incidents.models import ALLOWED_CLOCK_SKEW, Incident
+from incidents.models import Incident
 from incidents.selectors import visible_incidents
 from notifications.services import notification_queue
 
@@ -70,9 +72,12 @@ def _check_body(body: str) -> str:
     return body.replace("\r\n", "\n")
 
 
-def _check_not_future(name: str, moment) -> None:
-    if moment is not None and moment > timezone.now() + ALLOWED_CLOCK_SKEW:
-        raise ValidationError({name: ["This time is in the future."]})
+def _check_event_time(name: str, moment) -> None:
+    """The shared range of times that happened (core.dates), checked before anything
+    is computed from the time (deadlines of year 0001 overflow)."""
+    message = event_time_error(moment)
+    if message:
+        raise ValidationError({name: [message]})
 
 
 def _write_version(disclosure: Disclosure, *, author, body: str) -> DisclosureVersion:
@@ -104,7 +109,7 @@ def disclosure_create(
         raise ValidationError(
             {"materiality_determined_at": ["Only an SEC 8-K notice has a materiality time."]}
         )
-    _check_not_future("materiality_determined_at", materiality_determined_at)
+    _check_event_time("materiality_determined_at", materiality_determined_at)
     disclosure = Disclosure(
         incident=incident,
         audience=audience,
@@ -321,15 +326,6 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
     return approval
 
 
-def _clean_text(name: str, value: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({name: ["This field is required."]})
-    if len(value) > limit:
-        raise ValidationError({name: [f"At most {limit} characters."]})
-    return value
-
-
 @transaction.atomic
 def disclosure_publish(
     *, disclosure: Disclosure, actor, channel: str, recipients: str, late_reason: str = ""
@@ -339,8 +335,12 @@ def disclosure_publish(
     A GDPR Art. 33 notice after its 72 hours needs the reasons for the delay.
     """
     _require(actor, "disclosures.publish_disclosure")
-    channel = _clean_text("channel", channel, MAX_CHANNEL_LENGTH)
-    recipients = _clean_text("recipients", recipients, MAX_RECIPIENTS_LENGTH)
+    # The channel is one line: it is written into the header of every export.
+    channel = clean_short_text(channel, field="channel", max_length=MAX_CHANNEL_LENGTH)
+    recipients = clean_multiline_text(
+        recipients, field="recipients", required=True, max_length=MAX_RECIPIENTS_LENGTH
+    ).strip()
+    late_reason = clean_multiline_text(late_reason, field="late_reason").strip()
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.PUBLISHED)
     version = disclosure.current_version
@@ -352,7 +352,6 @@ def disclosure_publish(
     if not approved.issuperset(required_approval_roles()):
         raise IllegalTransition("The current version is not approved.")
     now = timezone.now()
-    late_reason = (late_reason or "").strip()
     if disclosure.regime in LATE_REASON_REGIMES:
         overdue = [
             d
@@ -371,6 +370,7 @@ def disclosure_publish(
         published_by=actor,
         published_at=now,
     )
+    publication.full_clean()
     publication.save()
     disclosure.status = DisclosureStatus.PUBLISHED
     if late_reason:
@@ -423,7 +423,7 @@ def disclosure_record_materiality(*, disclosure: Disclosure, actor, determined_a
         raise IllegalTransition("This disclosure is final; its facts can no longer change.")
     if determined_at is None:
         raise ValidationError({"materiality_determined_at": ["This field is required."]})
-    _check_not_future("materiality_determined_at", determined_at)
+    _check_event_time("materiality_determined_at", determined_at)
     previous = disclosure.materiality_determined_at
     disclosure.materiality_determined_at = determined_at
     disclosure.save(update_fields=["materiality_determined_at", "updated_at"])

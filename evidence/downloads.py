@@ -13,12 +13,11 @@ way. The zip is written to an anonymous file under EVIDENCE_ROOT/tmp and streame
 from __future__ import annotations
 
 import os
-import string
 import tempfile
-from urllib.parse import quote
 
 from django.http import FileResponse
 
+from core.http import attachment_disposition
 from evidence.models import EvidenceItem
 from evidence.storage import READ_CHUNK_SIZE, evidence_store, upload_tmp_dir
 
@@ -27,12 +26,11 @@ ZIP_FORMAT = "zip"
 ZIP_PASSWORD = b"infected"
 # Entries at least this large are written with ZIP64 headers from the start.
 ZIP64_THRESHOLD = 1024**3
-_ASCII_SAFE = set(string.ascii_letters + string.digits + " ._-()[]+,=@")
 
 
 def content_disposition(name: str) -> str:
-    fallback = "".join(char if char in _ASCII_SAFE else "_" for char in name) or "evidence"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    """The RFC 6266 attachment header (core.http), named "evidence" when `name` is empty."""
+    return attachment_disposition(name, fallback="evidence")
 
 
 def evidence_file_response(item: EvidenceItem) -> FileResponse:

@@ -8,13 +8,14 @@ refuses it in the database too (migration 0002). Custody events are append-only.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import validate_event_time
+from core.text import MultilineTextField, ShortTextField, strip_invisible
 from incidents.models import Incident
 
 MAX_NAME_LENGTH = 255
@@ -44,20 +45,22 @@ class ImmutableEvidence(TypeError):
 def clean_original_name(name: str) -> str:
     """The sender's file name as harmless metadata: the last path part only, without NUL,
     control or format characters (bidirectional overrides such as U+202E), at most 255
-    characters. It is shown to people; it is never used as a path."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[/\\]", name)[-1]
-    kept = []
-    for char in name:
-        category = unicodedata.category(char)
-        if category.startswith("C"):  # controls, NUL, bidi overrides, zero-width marks
-            continue
-        kept.append(" " if category.startswith("Z") else char)
-    name = "".join(kept)
+    characters. It is shown to people; it is never used as a path.
+
+    Stripped rather than refused (core.text): the name is what the sender's file system
+    holds, and a sample named to deceive must still be collected."""
+    name = re.split(r"[/\\]", name or "")[-1]
+    name = strip_invisible(name)
     name = name.strip().strip(".").strip()
     if not name:
         name = "unnamed"
     return name[:MAX_NAME_LENGTH]
+
+
+def clean_source_path(path: str) -> str:
+    """Where the file was on the source host, kept as harmless metadata like the file name
+    (controls and invisible characters removed; the path as a whole is kept)."""
+    return strip_invisible(path or "").strip()
 
 
 class Kind(models.TextChoices):
@@ -97,12 +100,12 @@ class EvidenceItem(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FILE)
-    description = models.TextField(blank=True)
-    source_host = models.CharField(max_length=255, blank=True)
+    description = MultilineTextField(blank=True)
+    source_host = ShortTextField(max_length=255, blank=True)
     source_path = models.CharField(
         max_length=4096, blank=True, help_text="Where the file was on the source host."
     )
-    collected_at = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True, validators=[validate_event_time])
     collected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -28,9 +28,10 @@ from evidence.models import (
     Kind,
     Status,
     clean_original_name,
+    clean_source_path,
 )
 from evidence.storage import evidence_store, new_storage_key
-from incidents.models import ALLOWED_CLOCK_SKEW, Incident
+from incidents.models import Incident
 from incidents.selectors import visible_incidents
 from notifications.services import notification_queue
 
@@ -104,8 +105,7 @@ def evidence_receive(
     """
     _require(actor, "evidence.add_evidenceitem")
     sender_sha256 = normalise_sha256(sender_sha256)
-    if collected_at is not None and collected_at > timezone.now() + ALLOWED_CLOCK_SKEW:
-        raise ValidationError({"collected_at": ["This time is in the future."]})
+    source_path = clean_source_path(source_path)
     receipt = uploaded_file.receipt_sha256
     item = EvidenceItem(
         incident=incident,
@@ -132,8 +132,8 @@ def evidence_receive(
         actor=actor,
         sha256=sender_sha256,
         at=min(collected_at, now) if collected_at else now,
-        source_host=source_host,
-        source_path=source_path,
+        source_host=item.source_host,
+        source_path=item.source_path,
     )
     custody_record(
         item=item, action=Action.RECEIVED, actor=actor, sha256=receipt, at=now, size=item.size

@@ -35,6 +35,15 @@ def _item_page(pk: int) -> str:
     return reverse("evidence:detail", args=[pk])
 
 
+def _report_errors(request, form, errors: dict) -> None:
+    """The upload goes back to the incident page: each error as a message that names
+    its field ("Source host: …"), as the form would next to the field."""
+    for name, field_errors in errors.items():
+        label = form[name].label if name in form.fields else ""
+        for error in field_errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
 @csrf_exempt  # checked by evidence_upload_checked, once the upload handler is in place
 @login_required
 @require_POST
@@ -61,9 +70,7 @@ def _evidence_upload_checked(request, incident_pk, handler):
         messages.error(request, "Choose a file to upload as evidence.")
         return redirect(_incident_section(incident))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _report_errors(request, form, form.errors)
         return redirect(_incident_section(incident))
     fields = form.cleaned_data
     try:
@@ -79,8 +86,8 @@ def _evidence_upload_checked(request, incident_pk, handler):
             sender_sha256=fields["sha256"],
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+        _report_errors(request, form, errors)
         return redirect(_incident_section(incident))
     messages.success(request, f"Evidence #{item.pk} ({item.original_name}) was received.")
     return redirect("evidence:detail", pk=item.pk)

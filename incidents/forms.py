@@ -193,8 +193,9 @@ class IncidentFileForm(Form):
             for name in ("occurred_at", "discovered_at", "aware_at")
             if cleaned_data.get(name)
         }
+        others = [field.name for field in Incident._meta.fields if field.name not in times]
         try:
-            Incident(**times).clean()
+            Incident(**times).full_clean(exclude=others, validate_unique=False)
         except ValidationError as error:
             apply_service_errors(self, error)
         return cleaned_data

@@ -1,8 +1,6 @@
 """Incidents and what hangs off them: crew, affected systems, timeline, tasks, and the
 blameless post-incident review with its findings and action items."""
 
-from datetime import UTC, datetime, timedelta
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -10,13 +8,16 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.dates import (
+    ALLOWED_CLOCK_SKEW,  # noqa: F401 - still importable from here
+    validate_event_time,
+    validate_planned_date,
+)
+from core.text import MultilineTextField, ShortTextField, validate_short_text
 from incidents.lifecycle import Status
 
 MAX_LIST_ITEMS = 20
 MAX_LIST_ITEM_LENGTH = 100
-ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
-# No incident time before this: a mistyped year (0999 for 1999) is an input error.
-EARLIEST_INCIDENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Severity(models.TextChoices):
@@ -53,6 +54,11 @@ def validate_attack_vectors(value) -> None:
         raise ValidationError(f"At most {MAX_LIST_ITEMS} attack vectors.")
     if any(not item.strip() or len(item) > MAX_LIST_ITEM_LENGTH for item in value):
         raise ValidationError(f"Each attack vector is 1 to {MAX_LIST_ITEM_LENGTH} characters.")
+    for item in value:
+        try:
+            validate_short_text(item)
+        except ValidationError as error:
+            raise ValidationError(f"“{item}”: {' '.join(error.messages)}") from error
 
 
 class ReferenceCounter(models.Model):
@@ -88,23 +94,27 @@ class Incident(models.Model):
     """A security incident, from the first report to the last lesson learned."""
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    title = ShortTextField(max_length=200)
+    description = MultilineTextField(blank=True)
     severity = models.CharField(max_length=16, choices=Severity.choices)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
     )
     occurred_at = models.DateTimeField(
-        null=True, blank=True, help_text="Estimated start of the incident."
+        null=True,
+        blank=True,
+        validators=[validate_event_time],
+        help_text="Estimated start of the incident.",
     )
-    discovered_at = models.DateTimeField(null=True, blank=True)
+    discovered_at = models.DateTimeField(null=True, blank=True, validators=[validate_event_time])
     aware_at = models.DateTimeField(
         default=timezone.now,
+        validators=[validate_event_time],
         help_text="When the organisation became aware: the start of every regulatory clock.",
     )
     contained_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    discovery_method = models.TextField(blank=True, help_text="How was it discovered?")
+    discovery_method = MultilineTextField(blank=True, help_text="How was it discovered?")
     attack_vectors = models.JSONField(
         default=list, blank=True, validators=[validate_attack_vectors]
     )
@@ -138,14 +148,8 @@ class Incident(models.Model):
         return f"{self.reference} {self.title}"
 
     def clean(self) -> None:
-        now = timezone.now() + ALLOWED_CLOCK_SKEW
+        # Each time's own range (core.dates) is its field's validator; here, their order.
         errors = {}
-        for name in ("occurred_at", "discovered_at", "aware_at"):
-            value = getattr(self, name)
-            if value is not None and value > now:
-                errors[name] = ["This time is in the future."]
-            elif value is not None and value < EARLIEST_INCIDENT_TIME:
-                errors[name] = ["This time is before 1970: check the year."]
         if self.occurred_at and self.discovered_at and self.discovered_at < self.occurred_at:
             errors.setdefault("discovered_at", []).append(
                 "An incident cannot be discovered before it occurred."
@@ -212,11 +216,11 @@ class AffectedSystem(models.Model):
     """A system hit by the incident, with when it was impacted and its containment state."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="systems")
-    name = models.CharField(max_length=200)
+    name = ShortTextField(max_length=200)
     kind = models.CharField(max_length=16, choices=SystemKind.choices, default=SystemKind.SERVER)
-    owner = models.CharField(max_length=200, blank=True)
-    impact_start = models.DateTimeField(null=True, blank=True)
-    impact_end = models.DateTimeField(null=True, blank=True)
+    owner = ShortTextField(max_length=200, blank=True)
+    impact_start = models.DateTimeField(null=True, blank=True, validators=[validate_event_time])
+    impact_end = models.DateTimeField(null=True, blank=True, validators=[validate_event_time])
     containment_state = models.CharField(
         max_length=16, choices=ContainmentState.choices, default=ContainmentState.ONLINE
     )
@@ -253,7 +257,7 @@ class ContainmentChange(models.Model):
     system = models.ForeignKey(AffectedSystem, on_delete=models.CASCADE, related_name="history")
     from_state = models.CharField(max_length=16, choices=ContainmentState.choices)
     to_state = models.CharField(max_length=16, choices=ContainmentState.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, validators=[validate_short_text])
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -278,8 +282,8 @@ class TimelineEntry(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=EntryKind.choices, default=EntryKind.NOTE)
-    body = models.TextField()
-    occurred_at = models.DateTimeField(default=timezone.now)
+    body = MultilineTextField()
+    occurred_at = models.DateTimeField(default=timezone.now, validators=[validate_event_time])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -302,7 +306,7 @@ class Task(models.Model):
     """A piece of work to be done for the incident, by someone, by a date."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
-    title = models.CharField(max_length=200)
+    title = ShortTextField(max_length=200)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -310,7 +314,7 @@ class Task(models.Model):
         on_delete=models.PROTECT,
         related_name="incident_tasks",
     )
-    due_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True, validators=[validate_planned_date])
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -473,7 +477,7 @@ class Finding(models.Model):
     """Something the review found out, under one of its sections."""
 
     section = models.ForeignKey(ReviewSection, on_delete=models.CASCADE, related_name="findings")
-    body = models.TextField()
+    body = MultilineTextField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -506,18 +510,18 @@ class ActionItem(models.Model):
     # Denormalised (always section.review.incident): the tracker and the dashboard
     # filter action items by incident without three joins.
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="action_items")
-    title = models.CharField(max_length=200)
+    title = ShortTextField(max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_items"
     )
-    due_date = models.DateField()
+    due_date = models.DateField(validators=[validate_planned_date])
     status = models.CharField(
         max_length=16, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN
     )
     ticket_url = models.URLField(
         max_length=500,
         blank=True,
-        validators=[URLValidator(schemes=["http", "https"])],
+        validators=[URLValidator(schemes=["http", "https"]), validate_short_text],
         help_text="The ticket in another tracker (http or https).",
     )
     created_by = models.ForeignKey(

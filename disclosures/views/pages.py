@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from core.fetch_metadata import require_same_origin_for_get
+from core.http import attachment_disposition
 from disclosures import forms, prefill, selectors, services
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Audience, DisclosureTemplate, Regime
@@ -102,7 +103,7 @@ def disclosure_export_markdown(request, pk):
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     name = f"{disclosure.incident.reference}-disclosure-{disclosure.pk}"
     name += f"-v{disclosure.current_version.number}.md"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = attachment_disposition(name)
     return response
 
 

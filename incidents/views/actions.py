@@ -71,6 +71,8 @@ def status_change(request, pk):
             form.add_error("reason", str(error))
         except IllegalTransition as error:
             form.add_error("status", str(error))
+        except ValidationError as error:
+            forms.apply_service_errors(form, error)
         else:
             notice = f"Status changed to {incident.get_status_display()}."
             return _succeeded(request, pk, "status", notice, extra=("summary", "timeline"))

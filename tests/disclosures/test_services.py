@@ -190,3 +190,15 @@ def test_materiality_is_recorded_for_sec_only(incident, responder, draft):
         services.disclosure_record_materiality(
             disclosure=draft, actor=responder, determined_at=moment
         )
+
+
+@pytest.mark.parametrize(
+    "channel", ["x -->\n# Injected", "por\rtal", "e\u202eliam", "\u200bportal", "a\x00b"]
+)
+def test_publish_refuses_a_channel_that_is_not_one_clean_line(approved, manager, channel):
+    with pytest.raises(ValidationError) as caught:
+        services.disclosure_publish(
+            disclosure=approved, actor=manager, channel=channel, recipients="The authority"
+        )
+    assert list(caught.value.message_dict) == ["channel"]
+    assert not Publication.objects.exists()

@@ -271,6 +271,54 @@ def test_an_export_link_on_another_site_is_refused_and_not_recorded(
     assert AuditEvent.objects.filter(action="disclosure.exported").count() == 1
 
 
+HOSTILE_CHANNEL = "x -->\n# Injected"
+
+
+def _comment_and_body(text: str) -> tuple[list[str], str]:
+    """The export's HTML comment, line by line, and what follows it."""
+    assert text.startswith("<!--\n")
+    comment, closing, rest = text[len("<!--\n") :].partition("-->")
+    assert closing, "the comment must be closed"
+    return comment.splitlines(), rest
+
+
+def test_a_channel_with_a_line_break_or_comment_end_is_refused_naming_it(client, approved, manager):
+    sign_in(client, manager)
+    response = client.post(
+        url(approved, "publish"), {"channel": HOSTILE_CHANNEL, "recipients": "The authority"}
+    )
+    assert response.status_code == 422
+    assert list(response.context["publish_form"].errors) == ["channel"]
+    assert "Remove the control or invisible characters" in response.content.decode()
+    assert not Publication.objects.exists()
+    approved.refresh_from_db()
+    assert approved.status == DisclosureStatus.APPROVED
+
+
+def test_a_stored_hostile_channel_cannot_add_lines_to_the_markdown_export(
+    client, approved, manager, responder
+):
+    # As an old row (or one written past the service) might hold it.
+    Publication.objects.create(
+        disclosure=approved,
+        version=approved.current_version,
+        body_sha256=approved.current_version.sha256,
+        channel=HOSTILE_CHANNEL + "\r\n--!> <!-- \u2028# Also injected",
+        recipients="all",
+        published_by=manager,
+    )
+    sign_in(client, responder)
+
+    text = client.get(f"/disclosures/{approved.pk}/export.md").content.decode()
+
+    comment, rest = _comment_and_body(text)
+    (published,) = [line for line in comment if line.startswith("Published via")]
+    assert "# Injected" in published and "# Also injected" in published
+    assert "-->" not in published and "--!>" not in published and "<!--" not in published
+    assert rest == "\n\n" + approved.current_version.body + "\n"
+    assert not any(line.startswith("#") for line in text.splitlines()[: len(comment) + 1])
+
+
 # --- Templates ------------------------------------------------------------------------
 
 

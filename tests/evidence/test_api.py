@@ -96,6 +96,21 @@ def test_hostile_names_are_stored_safely_and_never_used_as_a_path(
     assert not (tmp_path / "x").exists()
 
 
+def test_a_hostile_source_path_is_kept_like_a_file_name_not_refused(
+    token_client, responder, incident, push
+):
+    """A host's path is what its file system holds, like the file name: a sample hidden
+    behind a bidirectional override must still be collected, with the override gone."""
+    sent = "C:\\Users\\x\\invoice\u202efdp.exe\x1b"
+    response = push(token_client(responder), incident, b"payload", source_path=sent)
+
+    assert response.status_code == 201, response.content
+    item = EvidenceItem.objects.get(pk=response.json()["id"])
+    assert item.source_path == "C:\\Users\\x\\invoicefdp.exe"
+    collected = item.custody.get(action="collected")
+    assert collected.data["source_path"] == item.source_path
+
+
 def test_oversize_is_413_with_nothing_left(
     token_client, responder, incident, push, vault, settings
 ):

@@ -26,9 +26,20 @@ class Command(BaseCommand):
                 actor=None, user=user, name=name, scopes=scope, expires_days=expires_days
             )
         except ValidationError as error:
-            raise CommandError("; ".join(error.messages)) from error
+            raise CommandError(_explain(error)) from error
         self.stdout.write(
             f"Token {token.prefix}… for {username}, scopes {' '.join(token.scopes)}, "
             f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC. It is shown only now:"
         )
         self.stdout.write(raw)
+
+
+def _explain(error: ValidationError) -> str:
+    """The refusal, each message after the name of the option it is about."""
+    if not hasattr(error, "error_dict"):
+        return "; ".join(error.messages)
+    return "; ".join(
+        f"{field}: {message}"
+        for field, messages in error.message_dict.items()
+        for message in messages
+    )
