@@ -106,6 +106,9 @@ def world(lead, token_client, settings, tmp_path):
             format="multipart",
         )
         assert pushed.status_code == 201, pushed.content
+    from incidents.services import system_add
+
+    system = system_add(incident=incident, actor=lead, name="www-03")
     disclosure = disclosure_create(incident=incident, actor=lead, audience="users")
     # A second version, so the page shows its diff form.
     disclosure_edit(disclosure=disclosure, actor=lead, body=disclosure.current_version.body + ".")
@@ -115,6 +118,7 @@ def world(lead, token_client, settings, tmp_path):
     objects = {
         "incident": incident.pk,
         "evidence": pushed.json()["id"],
+        "system": system.pk,
         "disclosure": disclosure.pk,
         "audit_event": AuditEvent.objects.order_by("id").values_list("pk", flat=True).first(),
         "webhook": webhook.pk,
@@ -142,6 +146,7 @@ API_OBJECT_OF_MODEL = {
     "Incident": "incident",
     "EvidenceItem": "evidence",
     "Disclosure": "disclosure",
+    "AffectedSystem": "system",
 }
 
 
