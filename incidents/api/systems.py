@@ -7,6 +7,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.api.pagination import KeysetPagination
 from accounts.api.permissions import TokenHasScope
 from accounts.api.serializers import StrictFieldsMixin
 from accounts.scopes import Scope
@@ -15,6 +16,10 @@ from incidents.models import AffectedSystem, ContainmentState
 from incidents.selectors import incident_get
 
 EDITABLE = ("name", "kind", "owner", "impact_start", "impact_end")
+
+
+class OldestFirst(KeysetPagination):
+    ordering = "id"
 
 
 class SystemSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -67,7 +72,7 @@ class IncidentSystemViewSet(
         "PATCH": Scope.INCIDENTS_WRITE,
     }
     http_method_names = ["get", "post", "patch", "head", "options"]
-    pagination_class = None  # a handful per incident
+    pagination_class = OldestFirst
 
     def incident(self):
         return incident_get(user=self.request.user, pk=self.kwargs["incident_pk"])

@@ -103,7 +103,7 @@ def test_the_api_lists_adds_and_patches_systems(token_client, responder, inciden
     assert system.impact_end == ENDED
     assert system.history.get().note == "VLAN 99"
     listed = client.get(_url(incident=incident)).json()
-    assert [row["name"] for row in listed] == ["db-01"]
+    assert [row["name"] for row in listed["results"]] == ["db-01"]
 
 
 def test_the_api_refuses_bad_input_with_the_field_named(token_client, responder, system):
