@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -34,6 +33,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 import audit
 from accounts import services, twofactor
 from core import json as bounded_json
+from core.views import login_required
 
 DEVICE_KIND = "webauthn"
 PASSKEY_NAME = "Passkey"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
@@ -24,6 +23,7 @@ from audit.services import chain_status
 from core.csv import csv_response
 from core.fields import BoundedIntegerField
 from core.http import attachment_disposition
+from core.views import login_required
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000

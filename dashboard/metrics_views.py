@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.csv import csv_response
+from core.views import login_required
 from dashboard import charts, metrics, selectors
 from dashboard.access import may_read_metrics
 from disclosures.models import Regime

@@ -3,13 +3,13 @@ legal and auditors (dashboard.access). Out of sight is 404 first; a visible inci
 and a role without access is 403. Generating it is audited, so a link to it on another
 site is refused rather than followed (core.fetch_metadata)."""
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.fetch_metadata import require_same_origin_for_get
+from core.views import login_required
 from dashboard import services
 from dashboard.access import INCIDENT_REPORT_ROLES, may_generate_incident_report
 from dashboard.report import incident_report

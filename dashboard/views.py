@@ -5,11 +5,11 @@ A fixed number of queries whatever the amount of data (dashboard.selectors)."""
 
 from datetime import timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.views import login_required
 from dashboard import selectors
 from dashboard.access import may_read_metrics
 from disclosures.views.common import countdowns

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import Role
 from accounts.twofactor import step_up_required
+from core.views import login_required
 from notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.services import webhook_endpoint_create, webhook_endpoint_delete
 from notifications.webhooks import validate_webhook_url

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django import forms
 
 from core.fields import BoundedIntegerField
+from core.forms import Form, UTCDateTimeField
 from disclosures.models import Audience, Regime
 from disclosures.services import MAX_BODY_LENGTH, MAX_CHANNEL_LENGTH, MAX_RECIPIENTS_LENGTH
-from incidents.forms import Form, UTCDateTimeField
 
 MAX_REASON_LENGTH = 2000
 

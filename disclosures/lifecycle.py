@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from core.errors import IllegalStateChange
+
 
 class DisclosureStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -33,8 +35,8 @@ EDITABLE = frozenset(
 FINAL = frozenset({DisclosureStatus.PUBLISHED, DisclosureStatus.WITHDRAWN})
 
 
-class IllegalTransition(Exception):
-    """A status change the disclosure lifecycle does not allow (409 in the API)."""
+class IllegalTransition(IllegalStateChange):
+    """A status change the disclosure lifecycle does not allow (409 in the API, core.api)."""
 
 
 def check_transition(current: str, target: str) -> None:

@@ -11,13 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.twofactor import step_up_required
 from core.fetch_metadata import is_from_another_site, require_same_origin_for_get
+from core.views import login_required
 from evidence import previews, release, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
 from evidence.forms import EvidenceUploadForm
 from evidence.uploads import FILE_FIELD, install_upload_handler
 from incidents.selectors import incident_get
-from incidents.views.common import login_required
 
 PAYLOAD_TOO_LARGE = 413
 SHOW_PREVIEW = "preview"

@@ -3,17 +3,21 @@ the services in incidents/services.py decide what is allowed and valid."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import Q
-from django.utils import timezone
 
 from core.fields import INTEGER_MAX, BoundedIntegerField
+from core.forms import (
+    DateInput,
+    Form,
+    UTCDateTimeField,
+    apply_service_errors,
+    now_to_the_minute,
+)
 from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
     MAX_LIST_ITEM_LENGTH,
@@ -31,66 +35,9 @@ from incidents.models import (
     SystemKind,
 )
 
-DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_QUERY_LENGTH = 200
 MAX_REASON_LENGTH = 2000
 MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError, *, rename=None) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has one.
-
-    `rename` maps a service argument to the form field that supplies it.
-    """
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    rename = rename or {}
-    for name, messages in error.message_dict.items():
-        field = rename.get(name, name)
-        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
-        for message in messages:
-            form.add_error(target, message)
-
-
-class Form(forms.Form):
-    """A form whose labels carry no colon (the stylesheet sets labels apart)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
-
-
-class UTCDateTimeField(forms.DateTimeField):
-    """A datetime-local input read and shown in UTC, whatever time zone is active."""
-
-    widget = DateTimeLocalInput
-
-    def to_python(self, value):
-        with timezone.override(dt.UTC):
-            return super().to_python(value)
-
-    def prepare_value(self, value):
-        with timezone.override(dt.UTC):
-            return super().prepare_value(value)
-
-
-def now_to_the_minute() -> dt.datetime:
-    return timezone.now().astimezone(dt.UTC).replace(second=0, microsecond=0)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 # --- Incidents -----------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 import itertools
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from core.errors import IllegalStateChange
 
 
 class Status(models.TextChoices):
@@ -22,8 +25,8 @@ FORWARD = dict(itertools.pairwise(ORDER))
 BACKWARD = {following: current for current, following in FORWARD.items()}
 
 
-class IllegalTransition(Exception):
-    """A status change the lifecycle does not allow."""
+class IllegalTransition(IllegalStateChange):
+    """A status change the lifecycle does not allow (409 in the API, core.api)."""
 
 
 class ReviewRequired(IllegalTransition):
@@ -31,8 +34,11 @@ class ReviewRequired(IllegalTransition):
     (settings.REVIEW_REQUIRED_SEVERITIES). An IllegalTransition, so the API answers 409."""
 
 
-class ReasonRequired(Exception):
-    """Moving back a step needs a reason."""
+class ReasonRequired(ValidationError):
+    """Moving back a step needs a reason: an error of the `reason` field."""
+
+    def __init__(self, message: str):
+        super().__init__({"reason": [message]})
 
 
 def check_transition(current: str, target: str, reason: str) -> None:

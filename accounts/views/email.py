@@ -8,7 +8,6 @@ Asking for the link needs a fresh step-up; following it needs the person signed 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services, twofactor
 from accounts.views.security import UNPROCESSABLE, security_page
+from core.views import login_required
 
 LINK_GONE = 400
 

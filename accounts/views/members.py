@@ -11,7 +11,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +26,7 @@ from accounts.forms import InviteForm, RoleForm
 from accounts.models import FactorReset, Invitation, User, hash_token
 from accounts.roles import ROLE_NAMES, Role
 from accounts.views.security import UNPROCESSABLE, add_service_errors
+from core.views import login_required
 
 sensitive = twofactor.step_up_required(return_to="accounts:members")
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a dotted path

@@ -9,13 +9,13 @@ shown as always on. The form sends one `shown` value per event it lists and one
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
+from core.views import login_required
 
 BAD_REQUEST = 400
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404
@@ -27,6 +26,7 @@ from accounts import services, twofactor
 from accounts.forms import ApiTokenForm
 from accounts.models import ApiToken, LoginAttempt, UserSession
 from accounts.scopes import Scope
+from core.views import login_required
 
 UNPROCESSABLE = 422  # a form the services refused, shown again with its errors
 RECENT_ATTEMPTS = 20

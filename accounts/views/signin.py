@@ -6,7 +6,6 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 import audit
 from accounts import services, twofactor
 from accounts.forms import ChangePasswordForm, OtpTokenForm
+from core.views import login_required
 
 WRONG_CODE = "That code is not valid, or it was used already."
 THROTTLED = "Too many wrong codes. Wait a little before you try again."

@@ -13,11 +13,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from accounts.twofactor import step_up_required
+from core.forms import apply_service_errors
+from core.views import login_required
 from disclosures import forms, selectors, services
 from disclosures.lifecycle import DisclosureStatus, IllegalTransition
 from disclosures.views.common import CONFLICT, UNPROCESSABLE, render_detail
-from incidents.forms import apply_service_errors
-from incidents.views.common import login_required
 
 
 def _run(request, disclosure, action, *, bound_name=None, form=None):

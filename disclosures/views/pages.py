@@ -10,14 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from core.fetch_metadata import require_same_origin_for_get
+from core.forms import apply_service_errors
 from core.http import attachment_disposition
+from core.views import login_required
 from disclosures import forms, prefill, selectors, services
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Audience, DisclosureTemplate, Regime
 from disclosures.views.common import CONFLICT, UNPROCESSABLE, render_detail
-from incidents.forms import apply_service_errors
 from incidents.selectors import incident_get
-from incidents.views.common import login_required
 
 EXPORTABLE = frozenset({DisclosureStatus.APPROVED, DisclosureStatus.PUBLISHED})
 

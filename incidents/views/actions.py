@@ -7,21 +7,17 @@ the page again with the form's errors.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.views import form_post, is_htmx, login_required
 from incidents import forms, selectors, services
-from incidents.lifecycle import IllegalTransition, ReasonRequired
 from incidents.views.common import (
-    UNPROCESSABLE,
     Abilities,
     detail_context,
     detail_url,
-    is_htmx,
-    login_required,
     render_sections,
     require,
 )
@@ -45,12 +41,17 @@ def _succeeded(request, incident_pk, section: str, notice: str, *, extra=()):
     return redirect(detail_url(incident, section))
 
 
-def _failed(request, incident_pk, section: str, bound: dict):
-    incident = selectors.incident_detail(user=request.user, pk=incident_pk)
-    context = detail_context(request, incident, bound=bound)
-    if is_htmx(request):
-        return render_sections(request, context, section, status=UNPROCESSABLE)
-    return render(request, "incidents/detail.html", context, status=UNPROCESSABLE)
+def _refused(request, incident_pk, section: str, bound_key, form):
+    """form_post's answer to a refused form: the section again with the form's errors."""
+
+    def answer(status):
+        incident = selectors.incident_detail(user=request.user, pk=incident_pk)
+        context = detail_context(request, incident, bound={bound_key: form})
+        if is_htmx(request):
+            return render_sections(request, context, section, status=status)
+        return render(request, "incidents/detail.html", context, status=status)
+
+    return answer
 
 
 @login_required
@@ -59,24 +60,19 @@ def status_change(request, pk):
     incident = selectors.incident_get(user=request.user, pk=pk)
     require(Abilities.of(request.user, incident).change_status)
     form = forms.StatusChangeForm(request.POST, incident=incident)
-    if form.is_valid():
-        try:
-            incident = services.incident_change_status(
-                incident=incident,
-                actor=request.user,
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ReasonRequired as error:
-            form.add_error("reason", str(error))
-        except IllegalTransition as error:
-            form.add_error("status", str(error))
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            notice = f"Status changed to {incident.get_status_display()}."
-            return _succeeded(request, pk, "status", notice, extra=("summary", "timeline"))
-    return _failed(request, pk, "status", {"status": form})
+
+    def succeeded(incident):
+        notice = f"Status changed to {incident.get_status_display()}."
+        return _succeeded(request, pk, "status", notice, extra=("summary", "timeline"))
+
+    return form_post(
+        form,
+        lambda data: services.incident_change_status(
+            incident=incident, actor=request.user, status=data["status"], reason=data["reason"]
+        ),
+        succeeded=succeeded,
+        refused=_refused(request, pk, "status", "status", form),
+    )
 
 
 @login_required
@@ -85,14 +81,12 @@ def timeline_add(request, pk):
     incident = selectors.incident_get(user=request.user, pk=pk)
     require(Abilities.of(request.user, incident).add_timeline_entry)
     form = forms.TimelineEntryForm(request.POST)
-    if form.is_valid():
-        try:
-            services.timeline_entry_add(incident=incident, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            return _succeeded(request, pk, "timeline", "Timeline entry added.")
-    return _failed(request, pk, "timeline", {"timeline": form})
+    return form_post(
+        form,
+        lambda data: services.timeline_entry_add(incident=incident, actor=request.user, **data),
+        succeeded=lambda _: _succeeded(request, pk, "timeline", "Timeline entry added."),
+        refused=_refused(request, pk, "timeline", "timeline", form),
+    )
 
 
 @login_required
@@ -101,14 +95,12 @@ def system_add(request, pk):
     incident = selectors.incident_get(user=request.user, pk=pk)
     require(Abilities.of(request.user, incident).edit_systems)
     form = forms.SystemAddForm(request.POST)
-    if form.is_valid():
-        try:
-            system = services.system_add(incident=incident, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            return _succeeded(request, pk, "systems", f"{system.name} added.")
-    return _failed(request, pk, "systems", {"systems": form})
+    return form_post(
+        form,
+        lambda data: services.system_add(incident=incident, actor=request.user, **data),
+        succeeded=lambda system: _succeeded(request, pk, "systems", f"{system.name} added."),
+        refused=_refused(request, pk, "systems", "systems", form),
+    )
 
 
 @login_required
@@ -118,16 +110,12 @@ def system_edit(request, pk, system_pk):
     system = selectors.system_get(user=request.user, incident_pk=pk, pk=system_pk)
     require(Abilities.of(request.user, system.incident).edit_systems)
     form = forms.SystemEditForm(request.POST, system=system)
-    if form.is_valid():
-        try:
-            system = services.system_update(
-                system=system, actor=request.user, **form.changes(system)
-            )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            return _succeeded(request, pk, "systems", f"{system.name} was updated.")
-    return _failed(request, pk, "systems", {("system", system.pk): form})
+    return form_post(
+        form,
+        lambda _: services.system_update(system=system, actor=request.user, **form.changes(system)),
+        succeeded=lambda system: _succeeded(request, pk, "systems", f"{system.name} was updated."),
+        refused=_refused(request, pk, "systems", ("system", system.pk), form),
+    )
 
 
 @login_required
@@ -136,17 +124,17 @@ def system_containment(request, pk, system_pk):
     system = selectors.system_get(user=request.user, incident_pk=pk, pk=system_pk)
     require(Abilities.of(request.user, system.incident).edit_systems)
     form = forms.ContainmentForm(request.POST, system=system)
-    if form.is_valid():
-        try:
-            system = services.system_change_containment(
-                system=system, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            notice = f"{system.name} is now {system.get_containment_state_display().lower()}."
-            return _succeeded(request, pk, "systems", notice)
-    return _failed(request, pk, "systems", {("containment", system.pk): form})
+
+    def succeeded(system):
+        notice = f"{system.name} is now {system.get_containment_state_display().lower()}."
+        return _succeeded(request, pk, "systems", notice)
+
+    return form_post(
+        form,
+        lambda data: services.system_change_containment(system=system, actor=request.user, **data),
+        succeeded=succeeded,
+        refused=_refused(request, pk, "systems", ("containment", system.pk), form),
+    )
 
 
 @login_required
@@ -155,18 +143,20 @@ def crew_add(request, pk):
     incident = selectors.incident_get(user=request.user, pk=pk)
     require(Abilities.of(request.user, incident).manage_crew)
     form = forms.CrewAddForm(request.POST, incident=incident)
-    if form.is_valid():
-        person = form.cleaned_data["username"]
-        try:
-            services.crew_add(
-                incident=incident, actor=request.user, user=person, role=form.cleaned_data["role"]
-            )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error, rename={"user": "username"})
-        else:
-            notice = f"{person.get_username()} joined the crew."
-            return _succeeded(request, pk, "crew", notice, extra=("tasks",))
-    return _failed(request, pk, "crew", {"crew": form})
+
+    def succeeded(member):
+        notice = f"{member.user.get_username()} joined the crew."
+        return _succeeded(request, pk, "crew", notice, extra=("tasks",))
+
+    return form_post(
+        form,
+        lambda data: services.crew_add(
+            incident=incident, actor=request.user, user=data["username"], role=data["role"]
+        ),
+        succeeded=succeeded,
+        refused=_refused(request, pk, "crew", "crew", form),
+        rename={"user": "username"},
+    )
 
 
 @login_required
@@ -185,14 +175,12 @@ def task_add(request, pk):
     incident = selectors.incident_get(user=request.user, pk=pk)
     require(Abilities.of(request.user, incident).manage_tasks)
     form = forms.TaskAddForm(request.POST, incident=incident)
-    if form.is_valid():
-        try:
-            task = services.task_add(incident=incident, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            return _succeeded(request, pk, "tasks", f"Task “{task.title}” added.")
-    return _failed(request, pk, "tasks", {"tasks": form})
+    return form_post(
+        form,
+        lambda data: services.task_add(incident=incident, actor=request.user, **data),
+        succeeded=lambda task: _succeeded(request, pk, "tasks", f"Task “{task.title}” added."),
+        refused=_refused(request, pk, "tasks", "tasks", form),
+    )
 
 
 @login_required

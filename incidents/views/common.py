@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from datetime import timedelta
-from urllib.parse import urlsplit
 
-from django.contrib.auth.decorators import login_required as django_login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
+from core.formatting import duration_text
+from core.views import HTMX_HEADER
 from incidents import forms
 from incidents.lifecycle import Status, next_statuses
 from incidents.models import DataCategory, Incident
 from incidents.selectors import crew_manageable_by, reads_reviews
 from incidents.services import review_required
-
-HTMX_HEADER = "HX-Request"
-UNPROCESSABLE = 422  # a form the services refused; htmx is configured to swap it in
-
-
-def is_htmx(request) -> bool:
-    return request.headers.get(HTMX_HEADER) == "true"
-
-
-def login_required(view):
-    """Django's login_required, except that htmx requests are sent to the login page whole
-    (a redirect followed inside htmx would put the login form into a page section)."""
-    protected = django_login_required(view)
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated and is_htmx(request):
-            page = urlsplit(request.headers.get("HX-Current-URL", "")).path or request.path
-            login = redirect_to_login(page)
-            response = HttpResponse(status=401)
-            response["HX-Redirect"] = login["Location"]
-            return response
-        return protected(request, *args, **kwargs)
-
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -72,16 +44,6 @@ class Abilities:
 def require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied("You are not allowed to do this on this incident.")
-
-
-def duration_text(duration: timedelta | None) -> str:
-    if duration is None:
-        return ""
-    minutes = max(int(duration.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(part for part in parts if part)
 
 
 # --- The detail page and its sections -------------------------------------------

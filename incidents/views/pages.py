@@ -6,9 +6,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.views import UNPROCESSABLE, login_required
 from incidents import selectors, services
 from incidents.forms import IncidentFileForm, IncidentFilterForm, apply_service_errors
-from incidents.views.common import UNPROCESSABLE, detail_context, login_required
+from incidents.views.common import detail_context
 
 INCIDENTS_PER_PAGE = 50
 

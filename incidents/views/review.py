@@ -16,16 +16,11 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from core.views import HTMX_HEADER, UNPROCESSABLE, form_post, is_htmx, login_required
 from incidents import forms, selectors, services
 from incidents.lifecycle import Status
 from incidents.models import REVIEW_GUIDANCE, PostIncidentReview, ReviewSectionKind
-from incidents.views.common import (
-    HTMX_HEADER,
-    UNPROCESSABLE,
-    is_htmx,
-    login_required,
-    require,
-)
+from incidents.views.common import require
 
 ACTION_ITEMS_PER_PAGE = 50
 REVIEWABLE_STATUSES = (Status.REVIEW, Status.CLOSED)
@@ -95,24 +90,26 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
 
 
 def _submit(request, pk, *, form, bound_key, write, notice, anchor):
-    """The review's form posts: a valid `form` goes to `write` (a service, given the
-    cleaned data); then back to the `anchor` on the page with `notice(result)`. A form
-    or service error shows the page again with `form` bound under `bound_key`."""
-    if form.is_valid():
-        try:
-            result = write(form.cleaned_data)
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            messages.success(request, notice(result))
-            return redirect(review_url(pk, anchor))
-    return _refused(request, pk, bound={bound_key: form})
+    """The review's form posts (core.views.form_post): a valid `form` goes to `write`
+    (a service, given the cleaned data); then back to the `anchor` on the page with
+    `notice(result)`. A refusal shows the page again with `form` bound under `bound_key`."""
+
+    def succeeded(result):
+        messages.success(request, notice(result))
+        return redirect(review_url(pk, anchor))
+
+    return form_post(
+        form,
+        write,
+        succeeded=succeeded,
+        refused=lambda status: _refused(request, pk, bound={bound_key: form}, status=status),
+    )
 
 
-def _refused(request, pk, *, bound=None, errors=()):
+def _refused(request, pk, *, bound=None, errors=(), status=UNPROCESSABLE):
     review = selectors.review_get(user=request.user, incident_pk=pk)
     context = review_context(request, review, bound=bound, errors=errors)
-    return render(request, "incidents/review.html", context, status=UNPROCESSABLE)
+    return render(request, "incidents/review.html", context, status=status)
 
 
 @login_required
@@ -212,33 +209,38 @@ def action_item_status(request, pk, item_pk):
     require(_may_change_item(request.user, item, may_edit))
     form = forms.ActionItemStatusForm(request.POST, item=item)
     to_tracker = request.POST.get("return_to") == RETURN_TO_TRACKER
-    if form.is_valid():
-        try:
-            item = services.action_item_update(
-                item=item, actor=request.user, status=form.cleaned_data["status"]
+
+    def succeeded(item):
+        notice = f"“{item.title}” is now {item.get_status_display().lower()}."
+        if is_htmx(request):
+            # The row stays while its status changes (a closed item leaves the
+            # tracker's default view on the next load, not under the person's cursor).
+            fresh = forms.ActionItemStatusForm(item=item)
+            return _item_row(
+                request, item, fresh, tracker=to_tracker, may_change=True, notice=notice
             )
-        except ValidationError as error:
-            forms.apply_service_errors(form, error)
-        else:
-            notice = f"“{item.title}” is now {item.get_status_display().lower()}."
-            if is_htmx(request):
-                # The row stays while its status changes (a closed item leaves the
-                # tracker's default view on the next load, not under the person's cursor).
-                fresh = forms.ActionItemStatusForm(item=item)
-                return _item_row(
-                    request, item, fresh, tracker=to_tracker, may_change=True, notice=notice
-                )
-            messages.success(request, notice)
-            if to_tracker:
-                return redirect(_tracker_url(request.POST.get("return_query", "")))
-            return redirect(review_url(pk, f"item-{item.pk}"))
-    if is_htmx(request):
-        return _item_row(
-            request, item, form, tracker=to_tracker, may_change=True, status=UNPROCESSABLE
-        )
-    if to_tracker:
-        return HttpResponseBadRequest("Choose one of the action item statuses.")
-    return _refused(request, pk, bound={("status", item.pk): form})
+        messages.success(request, notice)
+        if to_tracker:
+            return redirect(_tracker_url(request.POST.get("return_query", "")))
+        return redirect(review_url(pk, f"item-{item.pk}"))
+
+    def refused(status):
+        if is_htmx(request):
+            return _item_row(
+                request, item, form, tracker=to_tracker, may_change=True, status=status
+            )
+        if to_tracker:
+            return HttpResponseBadRequest("Choose one of the action item statuses.")
+        return _refused(request, pk, bound={("status", item.pk): form}, status=status)
+
+    return form_post(
+        form,
+        lambda data: services.action_item_update(
+            item=item, actor=request.user, status=data["status"]
+        ),
+        succeeded=succeeded,
+        refused=refused,
+    )
 
 
 @login_required

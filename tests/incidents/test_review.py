@@ -170,7 +170,7 @@ def test_closing_without_a_completed_review_is_409_over_the_api_and_writes_nothi
 def test_closing_without_a_completed_review_shows_the_message_on_the_page(in_review, lead_client):
     before = row_counts()
     response = lead_client.post(f"/incidents/{in_review.pk}/status/", {"status": "closed"})
-    assert response.status_code == UNPROCESSABLE
+    assert response.status_code == 409  # an illegal state change, as in the API
     assert "needs a completed post-incident review" in response.content.decode()
     assert row_counts() == before
 
