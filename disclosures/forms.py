@@ -32,7 +32,12 @@ class EditForm(Form):
 
 
 class ApproveForm(Form):
-    sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
+    sha256 = forms.RegexField(
+        regex=r"^[0-9a-f]{64}$",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "The version's hash is malformed."},
+    )
 
 
 class PublishForm(Form):

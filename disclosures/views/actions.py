@@ -1,66 +1,52 @@
 """The detail page's writes. Each is a POST to its own URL that calls one service.
 
 The disclosure is looked up through the need-to-know gate (404 when out of sight).
-Success redirects back to the page with a message; a refusal shows the page again
-with a clear message: 409 for a move the lifecycle does not allow, 403 for an
-approval this person may not give, 422 for a form to correct. Approving and
-publishing need a fresh step-up (accounts.twofactor.step_up_required).
+Every write goes through core.views.form_post: success redirects back to the page with
+a message; a refusal shows the page again with the service's message: 409 for a move
+the lifecycle does not allow, 403 for an approval this person may not give, 422 for a
+form to correct. Approving and publishing need a fresh step-up
+(accounts.twofactor.step_up_required).
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from accounts.twofactor import step_up_required
-from core.forms import apply_service_errors
-from core.views import login_required
+from core.forms import Form
+from core.views import form_post, login_required
 from disclosures import forms, selectors, services
-from disclosures.lifecycle import DisclosureStatus, IllegalTransition
-from disclosures.views.common import CONFLICT, UNPROCESSABLE, render_detail
+from disclosures.lifecycle import DisclosureStatus
+from disclosures.views.common import render_detail
 
 
-def _run(request, disclosure, action, *, bound_name=None, form=None):
-    """Call `action()`, which returns the notice to show on success; translate what the
-    services refuse into the page again with a message."""
-    try:
-        notice = action()
-    except IllegalTransition as error:
-        return render_detail(request, disclosure, status=CONFLICT, error=str(error))
-    except PermissionDenied as error:
-        return render_detail(request, disclosure, status=403, error=str(error))
-    except ValidationError as error:
-        if form is None:
-            message = " ".join(error.messages)
-            return render_detail(request, disclosure, status=UNPROCESSABLE, error=message)
-        apply_service_errors(form, error)
-        return render_detail(request, disclosure, status=UNPROCESSABLE, bound={bound_name: form})
-    messages.success(request, notice)
-    return redirect("disclosures:detail", pk=disclosure.pk)
+def _post(request, disclosure, form, write, *, notice, bound_name=None):
+    """form_post for the disclosure page. `notice` is the success message, or a callable
+    of the service's result that returns it. A refusal shows the page again: with the
+    form bound under `bound_name` (its errors in place), or, for a form that is only a
+    button, with the message at the top."""
 
+    def succeeded(result):
+        messages.success(request, notice(result) if callable(notice) else notice)
+        return redirect("disclosures:detail", pk=disclosure.pk)
 
-def _then(notice: str, call):
-    def action():
-        call()
-        return notice
+    def refused(status):
+        if bound_name:
+            return render_detail(request, disclosure, status=status, bound={bound_name: form})
+        message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return render_detail(request, disclosure, status=status, error=message)
 
-    return action
+    return form_post(form, write, succeeded=succeeded, refused=refused)
 
 
 @login_required
 @require_POST
 def disclosure_edit(request, pk):
     disclosure = selectors.disclosure_get(user=request.user, pk=pk)
-    form = forms.EditForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, disclosure, status=UNPROCESSABLE, bound={"edit": form})
     status_before = disclosure.status
     number_before = disclosure.current_version.number
 
-    def edit():
-        version = services.disclosure_edit(
-            disclosure=disclosure, actor=request.user, body=form.cleaned_data["body"]
-        )
+    def edited(version):
         if version.number == number_before:
             return "Nothing changed: no new version."
         notice = f"Saved as version {version.number}."
@@ -68,20 +54,28 @@ def disclosure_edit(request, pk):
             notice += " It is a draft again: earlier approvals no longer count."
         return notice
 
-    return _run(request, disclosure, edit, bound_name="edit", form=form)
+    return _post(
+        request,
+        disclosure,
+        forms.EditForm(request.POST),
+        lambda data: services.disclosure_edit(
+            disclosure=disclosure, actor=request.user, body=data["body"]
+        ),
+        notice=edited,
+        bound_name="edit",
+    )
 
 
 @login_required
 @require_POST
 def disclosure_submit(request, pk):
     disclosure = selectors.disclosure_get(user=request.user, pk=pk)
-    return _run(
+    return _post(
         request,
         disclosure,
-        _then(
-            "Submitted for approval.",
-            lambda: services.disclosure_submit(disclosure=disclosure, actor=request.user),
-        ),
+        Form(request.POST),
+        lambda _: services.disclosure_submit(disclosure=disclosure, actor=request.user),
+        notice="Submitted for approval.",
     )
 
 
@@ -90,22 +84,14 @@ def disclosure_submit(request, pk):
 @step_up_required
 def disclosure_approve(request, pk):
     disclosure = selectors.disclosure_get(user=request.user, pk=pk)
-    form = forms.ApproveForm(request.POST)
-    if not form.is_valid():
-        return render_detail(
-            request, disclosure, status=UNPROCESSABLE, error="The version's hash is malformed."
-        )
-    return _run(
+    return _post(
         request,
         disclosure,
-        _then(
-            "You approved this version.",
-            lambda: services.disclosure_approve(
-                disclosure=disclosure,
-                actor=request.user,
-                sha256=form.cleaned_data["sha256"] or None,
-            ),
+        forms.ApproveForm(request.POST),
+        lambda data: services.disclosure_approve(
+            disclosure=disclosure, actor=request.user, sha256=data["sha256"] or None
         ),
+        notice="You approved this version.",
     )
 
 
@@ -114,20 +100,13 @@ def disclosure_approve(request, pk):
 @step_up_required
 def disclosure_publish(request, pk):
     disclosure = selectors.disclosure_get(user=request.user, pk=pk)
-    form = forms.PublishForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, disclosure, status=UNPROCESSABLE, bound={"publish": form})
-    return _run(
+    return _post(
         request,
         disclosure,
-        _then(
-            "Publication recorded. The text is frozen.",
-            lambda: services.disclosure_publish(
-                disclosure=disclosure, actor=request.user, **form.cleaned_data
-            ),
-        ),
+        forms.PublishForm(request.POST),
+        lambda data: services.disclosure_publish(disclosure=disclosure, actor=request.user, **data),
+        notice="Publication recorded. The text is frozen.",
         bound_name="publish",
-        form=form,
     )
 
 
@@ -135,17 +114,14 @@ def disclosure_publish(request, pk):
 @require_POST
 def disclosure_withdraw(request, pk):
     disclosure = selectors.disclosure_get(user=request.user, pk=pk)
-    form = forms.WithdrawForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _run(
+    return _post(
         request,
         disclosure,
-        _then(
-            "The disclosure was withdrawn.",
-            lambda: services.disclosure_withdraw(
-                disclosure=disclosure, actor=request.user, reason=reason
-            ),
+        forms.WithdrawForm(request.POST),
+        lambda data: services.disclosure_withdraw(
+            disclosure=disclosure, actor=request.user, reason=data["reason"]
         ),
+        notice="The disclosure was withdrawn.",
     )
 
 
@@ -153,20 +129,15 @@ def disclosure_withdraw(request, pk):
 @require_POST
 def disclosure_materiality(request, pk):
     disclosure = selectors.disclosure_get(user=request.user, pk=pk)
-    form = forms.MaterialityForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, disclosure, status=UNPROCESSABLE, bound={"materiality": form})
-    return _run(
+    return _post(
         request,
         disclosure,
-        _then(
-            "Materiality determination recorded; the SEC clock runs from it.",
-            lambda: services.disclosure_record_materiality(
-                disclosure=disclosure,
-                actor=request.user,
-                determined_at=form.cleaned_data["materiality_determined_at"],
-            ),
+        forms.MaterialityForm(request.POST),
+        lambda data: services.disclosure_record_materiality(
+            disclosure=disclosure,
+            actor=request.user,
+            determined_at=data["materiality_determined_at"],
         ),
+        notice="Materiality determination recorded; the SEC clock runs from it.",
         bound_name="materiality",
-        form=form,
     )

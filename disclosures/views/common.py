@@ -12,9 +12,6 @@ from disclosures.deadlines import Deadline, duration_text
 from disclosures.lifecycle import EDITABLE, DisclosureStatus, may_become
 from disclosures.models import Disclosure
 
-CONFLICT = 409
-UNPROCESSABLE = 422
-
 
 @dataclass(frozen=True)
 class Abilities:

@@ -2,7 +2,7 @@
 exports of the approved text, and the leads' templates."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -10,13 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from core.fetch_metadata import require_same_origin_for_get
-from core.forms import apply_service_errors
 from core.http import attachment_disposition
-from core.views import login_required
+from core.views import CONFLICT, form_post, login_required
 from disclosures import forms, prefill, selectors, services
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Audience, DisclosureTemplate, Regime
-from disclosures.views.common import CONFLICT, UNPROCESSABLE, render_detail
+from disclosures.views.common import render_detail
 from incidents.selectors import incident_get
 
 EXPORTABLE = frozenset({DisclosureStatus.APPROVED, DisclosureStatus.PUBLISHED})
@@ -38,22 +37,24 @@ def disclosure_new(request, incident_pk):
     incident = incident_get(user=request.user, pk=incident_pk)
     if not request.user.has_perm("disclosures.add_disclosure"):
         raise PermissionDenied("You are not allowed to draft disclosures.")
-    status = 200
     form = forms.NewDisclosureForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                disclosure = services.disclosure_create(
-                    incident=incident, actor=request.user, **form.cleaned_data
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, "Draft created from the incident's facts.")
-                return redirect("disclosures:detail", pk=disclosure.pk)
-        status = UNPROCESSABLE
-    return render(
-        request, "disclosures/new.html", {"incident": incident, "form": form}, status=status
+
+    def page(status=200):
+        context = {"incident": incident, "form": form}
+        return render(request, "disclosures/new.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+
+    def created(disclosure):
+        messages.success(request, "Draft created from the incident's facts.")
+        return redirect("disclosures:detail", pk=disclosure.pk)
+
+    return form_post(
+        form,
+        lambda data: services.disclosure_create(incident=incident, actor=request.user, **data),
+        succeeded=created,
+        refused=page,
     )
 
 
@@ -143,27 +144,25 @@ def template_edit(request, audience, regime):
     _require_template_editor(request.user)
     if audience not in Audience.values or regime not in Regime.values:
         raise Http404("No such audience or regime.")
-    status = 200
-    if request.method == "POST":
-        form = forms.TemplateForm(request.POST)
-        if form.is_valid():
-            try:
-                services.template_save(
-                    actor=request.user, audience=audience, regime=regime, **form.cleaned_data
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, "Template saved: new drafts start from it.")
-                return redirect("disclosures:templates")
-        status = UNPROCESSABLE
-    else:
-        form = forms.TemplateForm(
-            initial={"body": prefill.frame_for(audience=audience, regime=regime)}
-        )
-    context = {
-        "form": form,
-        "audience": Audience(audience),
-        "regime": Regime(regime),
-    }
-    return render(request, "disclosures/template_edit.html", context, status=status)
+
+    def page(form, status=200):
+        context = {"form": form, "audience": Audience(audience), "regime": Regime(regime)}
+        return render(request, "disclosures/template_edit.html", context, status=status)
+
+    if request.method != "POST":
+        body = prefill.frame_for(audience=audience, regime=regime)
+        return page(forms.TemplateForm(initial={"body": body}))
+
+    def saved(_):
+        messages.success(request, "Template saved: new drafts start from it.")
+        return redirect("disclosures:templates")
+
+    form = forms.TemplateForm(request.POST)
+    return form_post(
+        form,
+        lambda data: services.template_save(
+            actor=request.user, audience=audience, regime=regime, **data
+        ),
+        succeeded=saved,
+        refused=lambda status: page(form, status),
+    )
