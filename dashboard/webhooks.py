@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Role
 from accounts.twofactor import step_up_required
-from core.views import login_required
+from core.views import form_post, login_required
 from notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.services import webhook_endpoint_create, webhook_endpoint_delete
 from notifications.webhooks import validate_webhook_url
@@ -67,21 +67,22 @@ def endpoint_list(request):
 def endpoint_create(request):
     _require_lead(request.user)
     form = WebhookEndpointForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            endpoint, secret = webhook_endpoint_create(created_by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            # The secret is shown on this answer only; it is not kept anywhere we show.
-            return render(
-                request, "dashboard/webhooks_created.html", {"endpoint": endpoint, "secret": secret}
-            )
-    return render(
-        request,
-        "dashboard/webhooks_form.html",
-        {"form": form},
-        status=400 if form.is_bound and not form.is_valid() else 200,
+
+    def page(status=200):
+        return render(request, "dashboard/webhooks_form.html", {"form": form}, status=status)
+
+    if request.method != "POST":
+        return page()
+    return form_post(
+        form,
+        lambda data: webhook_endpoint_create(created_by=request.user, **data),
+        # The secret is shown on this answer only; it is not kept anywhere we show.
+        succeeded=lambda created: render(
+            request,
+            "dashboard/webhooks_created.html",
+            {"endpoint": created[0], "secret": created[1]},
+        ),
+        refused=page,
     )
 
 

@@ -15,8 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services, twofactor
-from accounts.views.security import UNPROCESSABLE, security_page
-from core.views import login_required
+from accounts.views.security import security_page
+from core.views import UNPROCESSABLE, login_required
 
 LINK_GONE = 400
 

@@ -25,8 +25,8 @@ from accounts import recovery, services, twofactor
 from accounts.forms import InviteForm, RoleForm
 from accounts.models import FactorReset, Invitation, User, hash_token
 from accounts.roles import ROLE_NAMES, Role
-from accounts.views.security import UNPROCESSABLE, add_service_errors
-from core.views import login_required
+from core.forms import apply_service_errors
+from core.views import UNPROCESSABLE, login_required
 
 sensitive = twofactor.step_up_required(return_to="accounts:members")
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a dotted path
@@ -131,7 +131,7 @@ def member_invite(request):
                 base_url=request.build_absolute_uri("/"),
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -255,7 +255,7 @@ def invitation(request, token: str):
         except services.InvitationNotValid:
             return _invitation_gone(request)
         except ValidationError as error:
-            add_service_errors(form, error)
+            apply_service_errors(form, error)
         else:
             login(request, person, backend=PASSWORD_BACKEND)
             twofactor.first_enrolment_allow(request, via=twofactor.VIA_INVITATION)

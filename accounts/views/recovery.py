@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import recovery, twofactor
-from accounts.views.security import UNPROCESSABLE
+from core.views import UNPROCESSABLE
 
 LINK_GONE = 410
 WRONG_PASSWORD = "That is not the password of this account."  # noqa: S105 - a message

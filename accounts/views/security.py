@@ -26,9 +26,8 @@ from accounts import services, twofactor
 from accounts.forms import ApiTokenForm
 from accounts.models import ApiToken, LoginAttempt, UserSession
 from accounts.scopes import Scope
-from core.views import login_required
+from core.views import form_post, login_required
 
-UNPROCESSABLE = 422  # a form the services refused, shown again with its errors
 RECENT_ATTEMPTS = 20
 DEVICE_MODELS = {"totp": TOTPDevice, "static": StaticDevice}
 
@@ -38,16 +37,6 @@ sensitive = twofactor.step_up_required(return_to="accounts:security")
 
 def _security_url(section: str = "") -> str:
     return reverse("accounts:security") + (f"#{section}" if section else "")
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, if the form
-    has one, otherwise above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _devices(user) -> tuple[list[dict], int]:
@@ -190,21 +179,20 @@ def _token_create(request):
     data = request.POST.copy()
     data.setlist("scopes", [" ".join(request.POST.getlist("scopes"))])
     form = ApiTokenForm(data)
-    if form.is_valid():
-        try:
-            token, raw = services.api_token_issue(
-                actor=request.user,
-                user=request.user,
-                name=form.cleaned_data["name"],
-                scopes=form.cleaned_data["scopes"],
-                expires_days=form.cleaned_data["expires_days"]
-                or services.DEFAULT_TOKEN_LIFETIME_DAYS,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return _page(request, new_token={"token": token, "raw": raw}, status=201)
-    return _page(request, token_form=form, status=UNPROCESSABLE)
+    return form_post(
+        form,
+        lambda data: services.api_token_issue(
+            actor=request.user,
+            user=request.user,
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_days=data["expires_days"] or services.DEFAULT_TOKEN_LIFETIME_DAYS,
+        ),
+        succeeded=lambda issued: _page(
+            request, new_token={"token": issued[0], "raw": issued[1]}, status=201
+        ),
+        refused=lambda status: _page(request, token_form=form, status=status),
+    )
 
 
 @login_required
