@@ -1,7 +1,7 @@
 """How Cordon writes times and durations for people: one way, everywhere.
 
 Times are UTC ("2026-11-02 08:00 UTC"); durations are days, hours and minutes,
-rounded down to the minute ("2 d 3 h 5 min", "40 min", "0 min"). The sign of a
+rounded down to the minute ("2 d 3 h 5 min", "2 h 0 min", "40 min", "0 min"). The sign of a
 duration is the caller's to say ("overdue by …", "… left").
 """
 
@@ -23,8 +23,6 @@ def duration_text(duration: dt.timedelta | float | None, *, empty: str = "") -> 
     days, minutes = divmod(minutes, MINUTES_PER_DAY)
     hours, minutes = divmod(minutes, MINUTES_PER_HOUR)
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    if days or hours:
-        parts[-1] = f"{minutes} min" if minutes else ""
     return " ".join(part for part in parts if part)
 
 

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+from core import formatting
+
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
 MEDIAN = 50
@@ -278,14 +280,5 @@ def hours(seconds: float | None) -> float | None:
 
 
 def duration_text(seconds: float | None) -> str:
-    """A duration for people: "3 d 4 h", "5 h 12 min", "40 min", or "—" when unknown."""
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    whole_hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {whole_hours} h"
-    if whole_hours:
-        return f"{whole_hours} h {minutes} min"
-    return f"{minutes} min"
+    """A duration for people (core.formatting), or "—" when unknown."""
+    return formatting.duration_text(seconds, empty="—")

@@ -213,12 +213,3 @@ def deadlines_for(
             )
         ]
     return []
-
-
-def duration_text(duration: dt.timedelta) -> str:
-    """A duration for people: "2 d 3 h 5 min" (minutes are rounded down)."""
-    minutes = max(int(abs(duration).total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(part for part in parts if part)

@@ -13,8 +13,8 @@ from string import Template
 
 from django.utils import timezone
 
+from core.formatting import duration_text, utc_text
 from disclosures import regimes
-from disclosures.deadlines import duration_text
 from disclosures.models import Audience, DisclosureTemplate, Regime
 from incidents.models import ContainmentState, DataCategory, Incident
 
@@ -94,7 +94,7 @@ SENSITIVE_QUESTIONS = (
 
 
 def when(moment: dt.datetime | None) -> str:
-    return f"{timezone.localtime(moment, dt.UTC):%Y-%m-%d %H:%M} UTC" if moment else ""
+    return utc_text(moment)
 
 
 def _discovery(incident: Incident) -> str:

@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from disclosures.deadlines import Deadline, duration_text
+from core.formatting import duration_text
+from disclosures.deadlines import Deadline
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Disclosure, ReminderSent
 from disclosures.selectors import deadlines_of
-from incidents.selectors import visible_incidents
+from incidents.selectors import people_who_see
 from notifications.services import notification_queue
 
 OPEN_STATUSES = (DisclosureStatus.DRAFT, DisclosureStatus.IN_REVIEW, DisclosureStatus.APPROVED)
@@ -67,14 +69,10 @@ def reminder_points(deadline: Deadline) -> list[ReminderPoint]:
 def _recipients(disclosure: Disclosure) -> list[User]:
     """The incident's crew, the leads and the managers: those of them who may see it."""
     incident = disclosure.incident
-    people = User.objects.filter(is_active=True).filter(
-        pk__in=incident.crew.values("user")
-    ) | User.objects.filter(is_active=True, groups__name__in=[Role.LEAD, Role.MANAGER])
-    return [
-        person
-        for person in people.distinct().order_by("pk")
-        if visible_incidents(person).filter(pk=incident.pk).exists()
-    ]
+    concerned = Q(crew_memberships__incident=incident) | Q(
+        groups__name__in=[Role.LEAD, Role.MANAGER]
+    )
+    return list(people_who_see(incident).filter(concerned).order_by("pk"))
 
 
 def _record(disclosure: Disclosure, deadline: Deadline, point: ReminderPoint) -> bool:

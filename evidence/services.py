@@ -11,12 +11,9 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 import audit
-from accounts.models import User
-from accounts.roles import Role
 from audit import context as audit_context
 from audit.models import Outcome
 from evidence.hashing import ALL_DIGESTS, digest_stream
@@ -32,7 +29,7 @@ from evidence.models import (
 )
 from evidence.storage import evidence_store, new_storage_key
 from incidents.models import Incident
-from incidents.selectors import visible_incidents
+from incidents.selectors import crew_and_leads, visible_incidents
 from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
@@ -252,7 +249,7 @@ def _integrity_failure(item: EvidenceItem, *, reason: str, sha256: str, **data) 
     )
     incident = item.incident
     notification_queue(
-        recipients=_crew_and_leads(incident),
+        recipients=crew_and_leads(incident),
         subject=f"[Cordon] EVIDENCE INTEGRITY FAILURE {incident.reference} #{item.pk}",
         body=(
             f"Evidence #{item.pk} ({item.original_name}) of {incident.reference} failed its "
@@ -280,15 +277,6 @@ def _notify_verified(item: EvidenceItem) -> None:
             f"Open it in Cordon: /evidence/{item.pk}/\n"
         ),
         event="evidence.verified",
-    )
-
-
-def _crew_and_leads(incident: Incident):
-    """Who hears of an integrity failure: the incident's crew and every lead."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(crew_memberships__incident=incident) | Q(groups__name=Role.LEAD))
-        .distinct()
     )
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Q
 
 from core.fields import INTEGER_MAX, BoundedIntegerField
 from core.forms import (
@@ -18,6 +16,7 @@ from core.forms import (
     apply_service_errors,
     now_to_the_minute,
 )
+from incidents import selectors
 from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
     MAX_LIST_ITEM_LENGTH,
@@ -251,20 +250,6 @@ class ContainmentForm(Form):
 # --- Crew and tasks ------------------------------------------------------------
 
 
-def holds_permission(codename: str) -> Q:
-    """A filter for people holding an incidents permission, through a role or directly."""
-    permission = Permission.objects.filter(
-        content_type__app_label="incidents", codename=codename
-    ).first()
-    if permission is None:
-        return Q(is_superuser=True)
-    return Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission)
-
-
-def active_people(condition: Q):
-    return get_user_model().objects.filter(condition, is_active=True).distinct()
-
-
 class CrewAddForm(Form):
     username = forms.CharField(
         max_length=150,
@@ -280,11 +265,7 @@ class CrewAddForm(Form):
 
     def candidates(self):
         """CSIRT members not on the crew yet, offered as suggestions."""
-        return (
-            active_people(holds_permission("view_incident"))
-            .exclude(crew_memberships__incident=self.incident)
-            .order_by("username")
-        )
+        return selectors.crew_candidates(self.incident)
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
@@ -335,9 +316,7 @@ class TaskAddForm(Form):
     @staticmethod
     def assignable(incident: Incident):
         """People who can see the incident: its crew, and the CSIRT members who see it anyway."""
-        sees_it = holds_permission("view_all_incidents" if incident.restricted else "view_incident")
-        on_crew = Q(crew_memberships__incident=incident)
-        return active_people(on_crew | sees_it).order_by("username")
+        return selectors.people_who_see(incident)
 
 
 class TaskDoneForm(Form):

@@ -1,10 +1,13 @@
 """Reads of incident data on someone's behalf. Everything starts from visible_incidents."""
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.roles import Role
 from incidents.models import (
     OPEN_ACTION_ITEM_STATUSES,
     ActionItem,
@@ -29,6 +32,60 @@ def visible_incidents(user):
 def may_see(user, incident: Incident) -> bool:
     """Whether `user` may see `incident`: the gate, asked about one incident."""
     return visible_incidents(user).filter(pk=incident.pk).exists()
+
+
+# --- People, as seen from one incident ------------------------------------------------
+#
+# The queryset side of the gate: the people `visible_incidents` lets see an incident,
+# answered once here for assignment lists, crew suggestions and who hears of what.
+
+
+def _holding(permission: str) -> Q:
+    """People holding an incidents permission, through a role or directly."""
+    app_label, codename = permission.split(".")
+    held = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return Q(is_superuser=True) | Q(groups__permissions__in=held) | Q(user_permissions__in=held)
+
+
+def active_people():
+    return get_user_model().objects.filter(is_active=True)
+
+
+def people_who_see(incident: Incident, *, csirt_only: bool = True):
+    """Active people who may see `incident` (the gate, person by person): its crew and
+    the CSIRT members who see it anyway; with csirt_only=False also its reporter.
+    Whom a task or action item may go to, who hears of it."""
+    sees_it = _holding(
+        "incidents.view_all_incidents" if incident.restricted else "incidents.view_incident"
+    )
+    condition = sees_it | Q(crew_memberships__incident=incident)
+    if not csirt_only:
+        condition |= Q(pk=incident.reporter_id)
+    return active_people().filter(condition).distinct().order_by("username")
+
+
+def crew_candidates(incident: Incident):
+    """CSIRT members not on the crew yet (suggestions for the crew form)."""
+    return (
+        active_people()
+        .filter(_holding("incidents.view_incident"))
+        .exclude(crew_memberships__incident=incident)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def active_leads():
+    return active_people().filter(groups__name=Role.LEAD).distinct()
+
+
+def crew_and_leads(incident: Incident):
+    """Who hears first of what happens to an incident: its crew and every lead."""
+    return (
+        active_people()
+        .filter(Q(crew_memberships__incident=incident) | Q(groups__name=Role.LEAD))
+        .distinct()
+    )
 
 
 def incident_list(*, user, status=None, severity=None, q=None):

@@ -10,19 +10,15 @@ reference and the path to it (never its title or facts).
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 import audit
-from accounts.models import User
-from accounts.roles import Role
 from core.db import unique_or
+from core.formatting import duration_text, utc_text
 from core.text import clean_multiline_text
 from core.validation import untouched_ruled_fields
 from incidents.lifecycle import ReviewRequired, Status, check_transition
@@ -47,7 +43,13 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from incidents.selectors import crew_manageable_by, may_see, reads_reviews
+from incidents.selectors import (
+    active_leads,
+    crew_and_leads,
+    crew_manageable_by,
+    may_see,
+    reads_reviews,
+)
 from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -128,10 +130,6 @@ def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
     return incident
 
 
-def _active_leads():
-    return User.objects.filter(groups__name=Role.LEAD, is_active=True).distinct()
-
-
 def _notify(*, recipients, incident: Incident, event: str, headline: str, what: str, path=None):
     """One message per recipient about `incident`: its reference, title, what happened and
     the path to it; for a restricted incident only the reference and the path."""
@@ -159,7 +157,7 @@ def _notify_leads_of_filing(incident: Incident) -> None:
         "incident.filed" if incident.severity in LEADS_NOTIFIED_OF_FILING else "incident.filed_any"
     )
     _notify(
-        recipients=_active_leads().exclude(pk=incident.reporter_id),
+        recipients=active_leads().exclude(pk=incident.reporter_id),
         incident=incident,
         event=event,
         headline=f"filed ({severity})",
@@ -208,13 +206,7 @@ def _severity_raised(*, incident: Incident, actor, previous: str) -> None:
         target=incident,
         data={"from": previous, "to": incident.severity},
     )
-    recipients = (
-        User.objects.filter(
-            Q(crew_memberships__incident=incident) | Q(groups__name=Role.LEAD), is_active=True
-        )
-        .exclude(pk=actor.pk)
-        .distinct()
-    )
+    recipients = crew_and_leads(incident).exclude(pk=actor.pk)
     _notify(
         recipients=recipients,
         incident=incident,
@@ -501,23 +493,11 @@ def _require_draft(review: PostIncidentReview) -> None:
         raise ValidationError("This review is completed and read-only; reopen it to change it.")
 
 
-def _utc(moment) -> str:
-    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def _duration(start, end) -> str:
-    minutes = max(int((end - start).total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(part for part in parts if part)
-
-
 def _timeline_text(incident: Incident) -> str:
     """One line per timeline entry: UTC time, kind, text."""
     entries = TimelineEntry.objects.filter(incident=incident).order_by("occurred_at", "id")
     return "\n".join(
-        f"{_utc(entry.occurred_at)} \u2014 {entry.get_kind_display()} \u2014 "
+        f"{utc_text(entry.occurred_at)} \u2014 {entry.get_kind_display()} \u2014 "
         f"{' '.join(entry.body.split())}"
         for entry in entries
     )
@@ -533,7 +513,7 @@ def _detection_text(incident: Incident) -> str:
         ("Contained", incident.contained_at),
         ("Resolved", incident.resolved_at),
     ]
-    lines += [f"{label}: {_utc(moment) if moment else 'not known'}" for label, moment in times]
+    lines += [f"{label}: {utc_text(moment, empty='not known')}" for label, moment in times]
     phases = [
         ("Occurred \u2192 discovered", incident.occurred_at, incident.discovered_at),
         ("Discovered \u2192 aware", incident.discovered_at, incident.aware_at),
@@ -542,7 +522,7 @@ def _detection_text(incident: Incident) -> str:
     ]
     for label, start, end in phases:
         known = start is not None and end is not None
-        lines.append(f"{label}: {_duration(start, end) if known else 'not known yet'}")
+        lines.append(f"{label}: {duration_text(end - start) if known else 'not known yet'}")
     return "\n".join(lines)
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.formatting import duration_text
 from disclosures import forms, regimes, selectors, services
-from disclosures.deadlines import Deadline, duration_text
+from disclosures.deadlines import Deadline
 from disclosures.lifecycle import EDITABLE, DisclosureStatus, may_become
 from disclosures.models import Disclosure
 

@@ -171,7 +171,7 @@ def test_duration_text_for_people():
     assert metrics.duration_text(None) == "—"
     assert metrics.duration_text(40 * 60) == "40 min"
     assert metrics.duration_text(5 * HOUR + 12 * 60) == "5 h 12 min"
-    assert metrics.duration_text(76 * HOUR) == "3 d 4 h"
+    assert metrics.duration_text(76 * HOUR) == "3 d 4 h 0 min"  # core.formatting, as everywhere
 
 
 def test_bar_lengths_are_proportional_and_a_missing_value_draws_no_bar():
