@@ -469,7 +469,9 @@ def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
         at=item.disposed_at,
     )
     audit.record("evidence.disposed", actor=actor, target=item, data={"reason": reason})
-    transaction.on_commit(partial(_remove_bytes, item.pk), robust=True)
+    disposed_pk = item.pk
+    # A lambda, not a partial: a robust hook's failure is logged under its __qualname__.
+    transaction.on_commit(lambda: _remove_bytes(disposed_pk), robust=True)
     return item
 
 
