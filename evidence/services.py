@@ -1,7 +1,9 @@
 """Every write to evidence but the records of it going to a person (viewed, downloaded,
-exported: evidence.release). Each function checks that the actor may do it, validates,
-writes the custody events and an audit event in one transaction, and enqueues work
-after commit. Nothing here ever changes an item's bytes or recorded hashes."""
+exported: evidence.release). Each function checks that the actor may do it (the
+permission and, itself, need-to-know), validates, writes the custody events and an
+audit event in one transaction, and enqueues work after commit. Bytes move outside
+those transactions: stored before the one that records them, removed after the one
+that disposes of them. Nothing here ever changes an item's bytes or recorded hashes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Where evidence bytes live: a local folder (EVIDENCE_ROOT) or an S3-compatible bucket.
 
-Objects are named by a random key, never by anything the sender chose. The local
+Objects are named by a random key, never by anything the sender chose. No transaction
+is open while bytes move: an object is stored before the transaction that records its
+item and deleted after the one that disposes of it (evidence.services), and
+`verify_evidence --orphans` lists what a crash between the two left behind. The local
 store keeps uploads in EVIDENCE_ROOT/tmp while they arrive so that storing them is a
 rename on the same file system, not a copy. Nothing here is served by a static or
 media URL: bytes leave only through the download views, which write custody events.

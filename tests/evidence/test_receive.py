@@ -13,7 +13,7 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 
 import audit
 from audit.models import AuditEvent
@@ -157,6 +157,22 @@ def test_a_transaction_failing_after_the_store_leaves_no_object(
     assert objects(vault) == []
     assert not EvidenceItem.objects.exists()
     assert not CustodyEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_receiving_inside_another_transaction_is_refused_and_leaves_no_object(
+    responder, incident, make_upload, vault
+):
+    """An outer transaction would hold its locks through the store, and could still
+    roll back after the item's rows were written: the recording refuses to nest."""
+    upload = make_upload(b"a packet capture")
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        incident.timeline.create(body="a write before the upload")
+        services.evidence_receive(incident=incident, actor=responder, uploaded_file=upload)
+
+    assert objects(vault) == []
+    assert not EvidenceItem.objects.exists()
 
 
 @pytest.mark.django_db
