@@ -16,14 +16,9 @@ from django.db import transaction
 import audit
 from evidence import selectors
 from evidence.models import Action, CustodyEvent, EvidenceItem
-from evidence.services import custody_record
+from evidence.services import custody_record, require_item_in_sight
 from incidents.models import Incident
 from incidents.selectors import visible_incidents
-
-
-def _require_sight(actor, item: EvidenceItem) -> None:
-    if actor is None or not actor.is_active or not selectors.sees_item(actor, item):
-        raise PermissionDenied("This evidence item is not in your sight.")
 
 
 def _require_bytes(actor) -> None:
@@ -34,7 +29,7 @@ def _require_bytes(actor) -> None:
 @transaction.atomic
 def evidence_viewed(*, item: EvidenceItem, actor) -> CustodyEvent:
     """Record that the item's page (record, hashes, custody) was shown to the actor."""
-    _require_sight(actor, item)
+    require_item_in_sight(actor, item)
     return custody_record(item=item, action=Action.VIEWED, actor=actor, sha256=item.expected_sha256)
 
 
@@ -44,7 +39,7 @@ def evidence_downloaded(
 ) -> CustodyEvent:
     """Record that the bytes left the vault, to whom and how (api or browser; raw bytes
     or the encrypted zip)."""
-    _require_sight(actor, item)
+    require_item_in_sight(actor, item)
     _require_bytes(actor)
     extra = {} if download_format == "raw" else {"format": download_format}
     event = custody_record(
@@ -65,7 +60,7 @@ def evidence_downloaded(
 def evidence_previewed(*, item: EvidenceItem, actor) -> CustodyEvent:
     """Record that a screenshot's preview was shown to the actor: a thumbnail of a
     screenshot shows what the screenshot shows, so it needs the bytes permission."""
-    _require_sight(actor, item)
+    require_item_in_sight(actor, item)
     _require_bytes(actor)
     return custody_record(
         item=item, action=Action.PREVIEWED, actor=actor, sha256=item.expected_sha256

@@ -1,7 +1,9 @@
 """Every write to evidence but the records of it going to a person (viewed, downloaded,
-exported: evidence.release). Each function checks that the actor may do it, validates,
-writes the custody events and an audit event in one transaction, and enqueues work
-after commit. Nothing here ever changes an item's bytes or recorded hashes."""
+exported: evidence.release). Each function checks that the actor may do it (the
+permission and, itself, need-to-know), validates, writes the custody events and an
+audit event in one transaction, and enqueues work after commit. Bytes move outside
+those transactions: stored before the one that records them, removed after the one
+that disposes of them. Nothing here ever changes an item's bytes or recorded hashes."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from django.utils import timezone
 import audit
 from audit import context as audit_context
 from audit.models import Outcome
+from evidence import selectors
 from evidence.hashing import ALL_DIGESTS, digest_stream
 from evidence.models import (
     Action,
@@ -29,7 +32,7 @@ from evidence.models import (
 )
 from evidence.storage import evidence_store, new_storage_key
 from incidents.models import Incident
-from incidents.selectors import crew_and_leads, visible_incidents
+from incidents.selectors import crew_and_leads, may_see, visible_incidents
 from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,19 @@ SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 def _require(actor, permission: str) -> None:
     if actor is None or not actor.is_active or not actor.has_perm(permission):
         raise PermissionDenied(f"You lack the permission {permission!r}.")
+
+
+def _require_incident_in_sight(actor, incident: Incident) -> None:
+    """Need-to-know, checked here too and not only by the view: out of sight, no write."""
+    if not may_see(actor, incident):
+        raise PermissionDenied("This incident is not in your sight.")
+
+
+def require_item_in_sight(actor, item: EvidenceItem) -> None:
+    """The item in the actor's sight (evidence.selectors: its incident, and every item
+    of it or only their own uploads); PermissionDenied otherwise."""
+    if actor is None or not actor.is_active or not selectors.sees_item(actor, item):
+        raise PermissionDenied("This evidence item is not in your sight.")
 
 
 def _current_ip() -> str | None:
@@ -81,7 +97,6 @@ def normalise_sha256(value: str | None) -> str:
     return value.lower()
 
 
-@transaction.atomic
 def evidence_receive(
     *,
     incident: Incident,
@@ -97,19 +112,34 @@ def evidence_receive(
     """Take an uploaded file (evidence.uploads.EvidenceUpload, already on disk with its
     receipt) into the store under a random key and record it as `pending`.
 
+    The actor needs the upload permission and the incident in their sight. Then, in
+    this order, so that no lock is held while bytes move (CONVENTIONS.md: no storage
+    I/O inside a transaction after its first write; the audit chain lock is held from
+    the first audited write until commit):
+
+    1. everything is checked and the item validated, before any byte moves;
+    2. the bytes go to the store under a fresh random key, outside any transaction;
+    3. one transaction records the item, its custody events and the audit event.
+
+    If that transaction fails (an integrity error, a failing commit), the stored object
+    is removed again. A crash between 2 and 3 leaves at worst an object no item refers
+    to, which `manage.py verify_evidence --orphans` lists. Called inside another
+    transaction, step 3 refuses (RuntimeError) and the object is removed: an outer
+    transaction would hold its locks through the store, and could still roll back.
+
     The hashing task runs after commit. A sender's hash that differs from the receipt
     is an integrity failure from the start.
     """
     _require(actor, "evidence.add_evidenceitem")
+    _require_incident_in_sight(actor, incident)
     sender_sha256 = normalise_sha256(sender_sha256)
-    source_path = clean_source_path(source_path)
     receipt = uploaded_file.receipt_sha256
     item = EvidenceItem(
         incident=incident,
         kind=kind,
         description=description,
         source_host=source_host,
-        source_path=source_path,
+        source_path=clean_source_path(source_path),
         collected_at=collected_at,
         collected_by=actor,
         original_name=clean_original_name(uploaded_file.name),
@@ -121,39 +151,66 @@ def evidence_receive(
     if sender_sha256 and sender_sha256 != receipt:
         item.status = Status.INTEGRITY_FAILURE
     item.full_clean()
+    store = evidence_store()
+    store.put(key=item.storage_key, source_path=uploaded_file.temporary_file_path())
+    try:
+        _record_receipt(item, actor=actor)
+    except BaseException:
+        _remove_unrecorded(store, item.storage_key)
+        raise
+    return item
+
+
+@transaction.atomic(durable=True)
+def _record_receipt(item: EvidenceItem, *, actor) -> None:
+    """The rows of a received item whose bytes are in the store already."""
     item.save()
     now = item.created_at
     custody_record(
         item=item,
         action=Action.COLLECTED,
         actor=actor,
-        sha256=sender_sha256,
-        at=min(collected_at, now) if collected_at else now,
+        sha256=item.sender_sha256,
+        at=min(item.collected_at, now) if item.collected_at else now,
         source_host=item.source_host,
         source_path=item.source_path,
     )
     custody_record(
-        item=item, action=Action.RECEIVED, actor=actor, sha256=receipt, at=now, size=item.size
+        item=item,
+        action=Action.RECEIVED,
+        actor=actor,
+        sha256=item.receipt_sha256,
+        at=now,
+        size=item.size,
     )
     audit.record(
         "evidence.received",
         actor=actor,
         target=item,
         data={
-            "incident": incident.reference,
+            "incident": item.incident.reference,
             "size": item.size,
-            "receipt_sha256": receipt,
-            "sender_sha256": sender_sha256,
+            "receipt_sha256": item.receipt_sha256,
+            "sender_sha256": item.sender_sha256,
         },
     )
     if item.status == Status.INTEGRITY_FAILURE:
         _integrity_failure(
-            item, reason="The sender's SHA-256 differs from the bytes received.", sha256=receipt
+            item,
+            reason="The sender's SHA-256 differs from the bytes received.",
+            sha256=item.receipt_sha256,
         )
-    # Last: once the file is in the store, a failure after this would leave an orphan.
-    evidence_store().put(key=item.storage_key, source_path=uploaded_file.temporary_file_path())
     transaction.on_commit(partial(_enqueue_hash, item.pk))
-    return item
+
+
+def _remove_unrecorded(store, key: str) -> None:
+    """Remove an object whose item was never recorded. The failure that got us here is
+    what the caller must see, whatever the store raises now: an object left behind is
+    logged, and the orphan sweep lists it."""
+    try:
+        store.delete(key)
+    except Exception:
+        logger.exception("Could not remove the unrecorded evidence object %s", key)
 
 
 def _enqueue_hash(evidence_id: int) -> None:
@@ -306,8 +363,10 @@ def _reason(reason: str) -> str:
 
 @transaction.atomic
 def evidence_hold_set(*, incident: Incident, actor, active: bool, reason: str) -> EvidenceHold:
-    """Put the incident's evidence under legal hold, or lift the hold (a lead, a reason)."""
+    """Put the incident's evidence under legal hold, or lift the hold (a lead, a reason).
+    Needs the hold permission and the incident in the actor's sight."""
     _require(actor, "evidence.manage_legal_hold")
+    _require_incident_in_sight(actor, incident)
     reason = _reason(reason)
     _lock_incident(incident.pk)  # against a disposal deciding at the same moment
     hold = EvidenceHold.objects.filter(incident=incident).first()
@@ -337,9 +396,11 @@ def evidence_transfer(*, item: EvidenceItem, actor, recipient: str, reason: str)
     """Record that the item (a copy of its bytes, or the medium) was handed to someone
     outside Cordon, such as law enforcement: to whom, why, and its hash at that moment.
 
-    Needs the transfer permission (leads, responders); recipient and reason are required.
+    Needs the transfer permission (leads, responders) and the item in the actor's sight;
+    recipient and reason are required.
     """
     _require(actor, "evidence.transfer_evidence")
+    require_item_in_sight(actor, item)
     recipient = (recipient or "").strip()
     if not recipient or len(recipient) > MAX_RECIPIENT_LENGTH:
         raise ValidationError(
@@ -369,10 +430,13 @@ def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
     """Remove an item's bytes from the store and keep its record: status and hashes
     stay, disposed_at is set, a `disposed` custody event says who and why.
 
-    Needs the dispose permission (leads) and a reason; refused under legal hold. The
-    bytes go after commit, so a failure before it leaves them where they were.
+    Needs the dispose permission (leads), the item in sight and a reason; refused under
+    legal hold. The bytes go after commit (no storage I/O inside the transaction), so a
+    failure before it leaves them where they were; a store that fails to delete them
+    then is logged, and `verify_evidence --orphans` lists the bytes still stored.
     """
     _require(actor, "evidence.dispose_evidence")
+    require_item_in_sight(actor, item)
     reason = _reason(reason)
     item = _lock_item(item.pk)
     _lock_incident(item.incident_id)  # a hold being set at this moment waits, or wins
@@ -395,7 +459,9 @@ def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
         at=item.disposed_at,
     )
     audit.record("evidence.disposed", actor=actor, target=item, data={"reason": reason})
-    transaction.on_commit(partial(_remove_bytes, item.pk))
+    disposed_pk = item.pk
+    # A lambda, not a partial: a robust hook's failure is logged under its __qualname__.
+    transaction.on_commit(lambda: _remove_bytes(disposed_pk), robust=True)
     return item
 
 

@@ -1,6 +1,9 @@
 """Where evidence bytes live: a local folder (EVIDENCE_ROOT) or an S3-compatible bucket.
 
-Objects are named by a random key, never by anything the sender chose. The local
+Objects are named by a random key, never by anything the sender chose. No transaction
+is open while bytes move: an object is stored before the transaction that records its
+item and deleted after the one that disposes of it (evidence.services), and
+`verify_evidence --orphans` lists what a crash between the two left behind. The local
 store keeps uploads in EVIDENCE_ROOT/tmp while they arrive so that storing them is a
 rename on the same file system, not a copy. Nothing here is served by a static or
 media URL: bytes leave only through the download views, which write custody events.
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -23,6 +28,10 @@ READ_CHUNK_SIZE = 1024 * 1024
 
 def new_storage_key() -> str:
     return secrets.token_hex(KEY_BYTES)
+
+
+def is_storage_key(name: str) -> bool:
+    return len(name) == 2 * KEY_BYTES and all(char in "0123456789abcdef" for char in name)
 
 
 def upload_tmp_dir() -> Path:
@@ -43,6 +52,9 @@ class EvidenceStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def listing(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored object's key and when it was last written (for the orphan sweep)."""
+
 
 class LocalStore:
     """Objects as read-only files under EVIDENCE_ROOT/objects/<2 hex>/<key>."""
@@ -51,7 +63,7 @@ class LocalStore:
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
-        if len(key) != 2 * KEY_BYTES or not all(char in "0123456789abcdef" for char in key):
+        if not is_storage_key(key):
             raise ValueError("Not an evidence storage key.")
         return self.root / "objects" / key[:2] / key
 
@@ -71,6 +83,16 @@ class LocalStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def listing(self) -> Iterator[tuple[str, datetime]]:
+        for path in (self.root / "objects").glob("??/*"):
+            if not is_storage_key(path.name) or path.parent.name != path.name[:2]:
+                continue
+            try:
+                modified = path.stat().st_mtime
+            except FileNotFoundError:  # deleted since the folder was listed
+                continue
+            yield path.name, datetime.fromtimestamp(modified, tz=UTC)
 
 
 class S3Store:
@@ -102,6 +124,14 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.storage.delete(key)
+
+    def listing(self) -> Iterator[tuple[str, datetime]]:
+        location = self.storage.location.strip("/")
+        prefix = f"{location}/" if location else ""
+        for summary in self.storage.bucket.objects.filter(Prefix=prefix):
+            key = summary.key[len(prefix) :]
+            if is_storage_key(key):
+                yield key, summary.last_modified
 
 
 @cache

@@ -10,6 +10,11 @@ Every pass is a *run* with an id (the beat task's own message id, so a redeliver
 fan-out keeps it; a new one for each command). An item is recorded at most once per
 run: a batch delivered twice hashes again at worst, and writes no second custody
 event, audit event or alert for the same run.
+
+`evidence_orphans` is the other direction: objects in the store that no kept item
+refers to. Bytes are stored before the transaction that records their item
+(evidence.services.evidence_receive) and removed after the one that disposes of it, so
+a crash between the two steps can leave such an object; nothing else should.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from evidence.hashing import digest_stream
 from evidence.models import Action, CustodyEvent, EvidenceItem, Status
@@ -28,6 +36,10 @@ from evidence.storage import evidence_store
 
 # Ids read from the database at a time while cutting batches (a server-side cursor).
 ID_CHUNK_SIZE = 2000
+# Objects younger than this are not orphans yet: their item may be being recorded now.
+ORPHAN_GRACE = timedelta(hours=1)
+# Stored keys looked up in the database at a time by the orphan sweep.
+ORPHAN_LOOKUP_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -149,3 +161,39 @@ def evidence_verify_all(*, actor=None, run: str | None = None) -> list[VerifyRes
     return evidence_verify_batch(
         evidence_ids=(item_id for item_id, _size in stored_evidence()), run=run, actor=actor
     )
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A stored object no kept item refers to: never recorded (`item_id` None), or the
+    bytes of an item disposed of that are still there."""
+
+    key: str
+    modified: datetime
+    item_id: int | None = None
+
+    @property
+    def reason(self) -> str:
+        if self.item_id is None:
+            return "no evidence item refers to it"
+        return f"evidence #{self.item_id} was disposed of, its bytes are still stored"
+
+
+def evidence_orphans(*, older_than: timedelta = ORPHAN_GRACE) -> Iterator[Orphan]:
+    """Objects in the store that no kept (not disposed) item refers to, last written more
+    than `older_than` ago. It only lists them: removing them is the operator's call."""
+    cutoff = timezone.now() - older_than
+    listing = evidence_store().listing()
+    settled = ((key, modified) for key, modified in listing if modified < cutoff)
+    while batch := list(islice(settled, ORPHAN_LOOKUP_BATCH)):
+        recorded = {
+            key: (pk, disposed_at)
+            for key, pk, disposed_at in EvidenceItem.objects.filter(
+                storage_key__in=[key for key, _modified in batch]
+            ).values_list("storage_key", "pk", "disposed_at")
+        }
+        for key, modified in batch:
+            if key not in recorded:
+                yield Orphan(key, modified)
+            elif recorded[key][1] is not None:
+                yield Orphan(key, modified, item_id=recorded[key][0])

@@ -56,3 +56,27 @@ def push():
         )
 
     return upload
+
+
+@pytest.fixture
+def make_upload(vault):
+    """`make_upload(content, name="sample.bin")` → an EvidenceUpload as the streaming
+    handler leaves it: a finished file under the vault's tmp folder, with its receipt."""
+    import hashlib
+
+    from evidence.storage import upload_tmp_dir
+    from evidence.uploads import EvidenceUpload
+
+    def make(content: bytes, name: str = "sample.bin") -> EvidenceUpload:
+        path = upload_tmp_dir() / f"upload-{uuid.uuid4().hex}"
+        path.write_bytes(content)
+        return EvidenceUpload(
+            file=path.open("rb"),
+            name=name,
+            content_type="application/octet-stream",
+            size=len(content),
+            charset=None,
+            receipt_sha256=hashlib.sha256(content).hexdigest(),
+        )
+
+    return make

@@ -3,6 +3,7 @@ hashing, verification, download and verify_evidence catching a changed object.""
 
 import hashlib
 import os
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -131,3 +132,19 @@ def test_disposal_removes_the_object_from_the_bucket(
         services.evidence_dispose(item=item, actor=lead, reason="retention")
     assert s3.list_objects_v2(Bucket=name).get("KeyCount") == 0
     assert EvidenceItem.objects.get(pk=item_id).disposed_at is not None
+
+
+def test_the_orphan_sweep_lists_unreferenced_objects_in_the_bucket(
+    bucket, token_client, responder, incident, push
+):
+    s3, name = bucket
+    item_id = push(token_client(responder, "evidence:write"), incident, b"z" * 100).json()["id"]
+    orphan_key = "0123456789abcdef0123456789abcdef"
+    s3.put_object(Bucket=name, Key=f"evidence/{orphan_key}", Body=b"left by a crash")
+    s3.put_object(Bucket=name, Key="elsewhere/not-evidence", Body=b"not ours")
+
+    orphans = list(verification.evidence_orphans(older_than=timedelta(0)))
+
+    assert [(orphan.key, orphan.item_id) for orphan in orphans] == [(orphan_key, None)]
+    listed = {key for key, _modified in evidence_store().listing()}
+    assert listed == {orphan_key, EvidenceItem.objects.get(pk=item_id).storage_key}
