@@ -18,6 +18,7 @@ from django.utils import timezone
 import audit
 from audit import context as audit_context
 from audit.models import Outcome
+from core.errors import IllegalStateChange
 from evidence import selectors
 from evidence.hashing import ALL_DIGESTS, digest_stream
 from evidence.models import (
@@ -337,7 +338,7 @@ def _notify_verified(item: EvidenceItem) -> None:
     )
 
 
-class DisposalRefused(Exception):
+class DisposalRefused(IllegalStateChange):
     """Disposal is not possible now: a legal hold, or the bytes are gone already."""
 
 

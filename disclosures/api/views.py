@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.api.errors import Conflict
 from accounts.api.permissions import TokenHasScope
 from accounts.scopes import Scope
 from disclosures import selectors, services
@@ -22,7 +21,6 @@ from disclosures.api.serializers import (
     VersionSerializer,
     WithdrawSerializer,
 )
-from disclosures.lifecycle import IllegalTransition
 from disclosures.models import Disclosure
 from incidents.selectors import incident_get
 
@@ -32,13 +30,6 @@ READ_AND_DRAFT_SCOPES = {
     "OPTIONS": Scope.DISCLOSURES_READ,
     "POST": Scope.DISCLOSURES_WRITE,
 }
-
-
-def _conflict_on_illegal_move(call):
-    try:
-        return call()
-    except IllegalTransition as error:
-        raise Conflict(str(error)) from error
 
 
 @extend_schema_view(
@@ -116,10 +107,8 @@ class DisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return self.get_paginated_response(VersionSerializer(page, many=True).data)
         serializer = VersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _conflict_on_illegal_move(
-            lambda: services.disclosure_edit(
-                disclosure=disclosure, actor=request.user, **serializer.validated_data
-            )
+        services.disclosure_edit(
+            disclosure=disclosure, actor=request.user, **serializer.validated_data
         )
         return Response(self._fresh(disclosure), status=status.HTTP_201_CREATED)
 
@@ -131,9 +120,7 @@ class DisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         disclosure = self.get_object()
-        _conflict_on_illegal_move(
-            lambda: services.disclosure_submit(disclosure=disclosure, actor=request.user)
-        )
+        services.disclosure_submit(disclosure=disclosure, actor=request.user)
         return Response(self._fresh(disclosure))
 
     @extend_schema(
@@ -146,9 +133,7 @@ class DisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         disclosure = self.get_object()
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _conflict_on_illegal_move(
-            lambda: services.disclosure_withdraw(
-                disclosure=disclosure, actor=request.user, **serializer.validated_data
-            )
+        services.disclosure_withdraw(
+            disclosure=disclosure, actor=request.user, **serializer.validated_data
         )
         return Response(self._fresh(disclosure))

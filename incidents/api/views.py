@@ -6,7 +6,6 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.api.errors import Conflict
 from accounts.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from accounts.api.idempotency import IdempotentCreateMixin
 from accounts.api.permissions import TokenHasScope
@@ -14,7 +13,6 @@ from accounts.scopes import Scope
 from incidents import services
 from incidents.api.filters import IncidentFilter
 from incidents.api.serializers import IncidentSerializer, IncidentUpdateSerializer
-from incidents.lifecycle import IllegalTransition, ReasonRequired
 from incidents.selectors import visible_incidents
 
 
@@ -82,14 +80,10 @@ class IncidentViewSet(
             if fields:
                 incident = services.incident_update(incident=incident, actor=request.user, **fields)
             if status is not None and status != incident.status:
-                try:
-                    incident = services.incident_change_status(
-                        incident=incident, actor=request.user, status=status, reason=reason
-                    )
-                except ReasonRequired as error:
-                    raise exceptions.ValidationError({"reason": [str(error)]}) from error
-                except IllegalTransition as error:
-                    raise Conflict(str(error)) from error
+                # ReasonRequired (a field error) is 400, IllegalTransition 409: core.api.
+                incident = services.incident_change_status(
+                    incident=incident, actor=request.user, status=status, reason=reason
+                )
         return Response(IncidentSerializer(incident).data)
 
     def update(self, request, *args, **kwargs):
