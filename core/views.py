@@ -21,6 +21,7 @@ from django.http import HttpResponse
 
 from core.errors import IllegalStateChange
 from core.forms import apply_service_errors
+from core.permissions import require_permission as require_permission
 
 HTMX_HEADER = "HX-Request"
 UNPROCESSABLE = 422  # input to correct; htmx is configured to swap it in
@@ -48,13 +49,6 @@ def login_required(view):
         return protected(request, *args, **kwargs)
 
     return wrapper
-
-
-def require_permission(user, permission: str, message: str | None = None) -> None:
-    """PermissionDenied unless `user` is an active person holding `permission`: the one
-    check behind every view's and every service's "may this person do this"."""
-    if user is None or not user.is_active or not user.has_perm(permission):
-        raise PermissionDenied(message or f"You lack the permission {permission!r}.")
 
 
 def form_post(

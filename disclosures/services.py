@@ -17,6 +17,7 @@ import audit
 from accounts.models import User
 from accounts.roles import Role
 from core.dates import event_time_error
+from core.permissions import require_permission
 from core.text import clean_multiline_text, clean_short_text
 from disclosures import prefill
 from disclosures.deadlines import deadlines_for
@@ -49,11 +50,6 @@ class ApprovalRefused(PermissionDenied):
 
 class VersionChanged(IllegalTransition):
     """The text changed since the approver read it: approve what is there now, or nothing."""
-
-
-def _require(actor, permission: str) -> None:
-    if actor is None or not actor.is_active or not actor.has_perm(permission):
-        raise PermissionDenied(f"You lack the permission {permission!r}.")
 
 
 def _locked(disclosure: Disclosure) -> Disclosure:
@@ -98,7 +94,7 @@ def disclosure_create(
     materiality_determined_at=None,
 ) -> Disclosure:
     """Start a draft for one audience and regime, its text prefilled from the incident."""
-    _require(actor, "disclosures.add_disclosure")
+    require_permission(actor, "disclosures.add_disclosure")
     if not visible_incidents(actor).filter(pk=incident.pk).exists():
         raise PermissionDenied("This incident is out of your sight.")
     if audience not in Audience.values:
@@ -151,7 +147,7 @@ def _void_approvals(disclosure: Disclosure, *, reason: str) -> int:
 def disclosure_edit(*, disclosure: Disclosure, actor, body: str) -> DisclosureVersion:
     """Write a new version. After submission or approval, the disclosure returns to
     `draft` and every approval is voided: approval is of one exact text."""
-    _require(actor, "disclosures.change_disclosure")
+    require_permission(actor, "disclosures.change_disclosure")
     body = _check_body(body)
     disclosure = _locked(disclosure)
     if disclosure.status not in EDITABLE:
@@ -187,7 +183,7 @@ def disclosure_edit(*, disclosure: Disclosure, actor, body: str) -> DisclosureVe
 @transaction.atomic
 def disclosure_submit(*, disclosure: Disclosure, actor) -> Disclosure:
     """Send the draft for approval (draft → in review); managers are told."""
-    _require(actor, "disclosures.change_disclosure")
+    require_permission(actor, "disclosures.change_disclosure")
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.IN_REVIEW)
     disclosure.status = DisclosureStatus.IN_REVIEW
@@ -334,7 +330,7 @@ def disclosure_publish(
 
     A GDPR Art. 33 notice after its 72 hours needs the reasons for the delay.
     """
-    _require(actor, "disclosures.publish_disclosure")
+    require_permission(actor, "disclosures.publish_disclosure")
     # The channel is one line: it is written into the header of every export.
     channel = clean_short_text(channel, field="channel", max_length=MAX_CHANNEL_LENGTH)
     recipients = clean_multiline_text(
@@ -394,7 +390,7 @@ def disclosure_publish(
 @transaction.atomic
 def disclosure_withdraw(*, disclosure: Disclosure, actor, reason: str = "") -> Disclosure:
     """Abandon a disclosure that has not gone out (anything but published)."""
-    _require(actor, "disclosures.change_disclosure")
+    require_permission(actor, "disclosures.change_disclosure")
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.WITHDRAWN)
     previous = disclosure.status
@@ -413,7 +409,7 @@ def disclosure_withdraw(*, disclosure: Disclosure, actor, reason: str = "") -> D
 @transaction.atomic
 def disclosure_record_materiality(*, disclosure: Disclosure, actor, determined_at) -> Disclosure:
     """Record when the incident was determined material: it starts the SEC 8-K clock."""
-    _require(actor, "disclosures.change_disclosure")
+    require_permission(actor, "disclosures.change_disclosure")
     disclosure = _locked(disclosure)
     if disclosure.regime != Regime.SEC_8K:
         raise ValidationError(
@@ -439,7 +435,7 @@ def disclosure_record_materiality(*, disclosure: Disclosure, actor, determined_a
 @transaction.atomic
 def template_save(*, actor, audience: str, regime: str, body: str) -> DisclosureTemplate:
     """Set the frame of new drafts for one audience and regime (leads)."""
-    _require(actor, "disclosures.change_disclosuretemplate")
+    require_permission(actor, "disclosures.change_disclosuretemplate")
     body = _check_body(body)
     frame = Template(body)
     unknown = sorted(set(frame.get_identifiers()) - set(prefill.PLACEHOLDERS))

@@ -19,6 +19,7 @@ import audit
 from audit import context as audit_context
 from audit.models import Outcome
 from core.errors import IllegalStateChange
+from core.permissions import require_permission
 from evidence import selectors
 from evidence.hashing import ALL_DIGESTS, digest_stream
 from evidence.models import (
@@ -39,11 +40,6 @@ from notifications.services import notification_queue
 logger = logging.getLogger(__name__)
 
 SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
-
-
-def _require(actor, permission: str) -> None:
-    if actor is None or not actor.is_active or not actor.has_perm(permission):
-        raise PermissionDenied(f"You lack the permission {permission!r}.")
 
 
 def _require_incident_in_sight(actor, incident: Incident) -> None:
@@ -131,7 +127,7 @@ def evidence_receive(
     The hashing task runs after commit. A sender's hash that differs from the receipt
     is an integrity failure from the start.
     """
-    _require(actor, "evidence.add_evidenceitem")
+    require_permission(actor, "evidence.add_evidenceitem")
     _require_incident_in_sight(actor, incident)
     sender_sha256 = normalise_sha256(sender_sha256)
     receipt = uploaded_file.receipt_sha256
@@ -366,7 +362,7 @@ def _reason(reason: str) -> str:
 def evidence_hold_set(*, incident: Incident, actor, active: bool, reason: str) -> EvidenceHold:
     """Put the incident's evidence under legal hold, or lift the hold (a lead, a reason).
     Needs the hold permission and the incident in the actor's sight."""
-    _require(actor, "evidence.manage_legal_hold")
+    require_permission(actor, "evidence.manage_legal_hold")
     _require_incident_in_sight(actor, incident)
     reason = _reason(reason)
     _lock_incident(incident.pk)  # against a disposal deciding at the same moment
@@ -400,7 +396,7 @@ def evidence_transfer(*, item: EvidenceItem, actor, recipient: str, reason: str)
     Needs the transfer permission (leads, responders) and the item in the actor's sight;
     recipient and reason are required.
     """
-    _require(actor, "evidence.transfer_evidence")
+    require_permission(actor, "evidence.transfer_evidence")
     require_item_in_sight(actor, item)
     recipient = (recipient or "").strip()
     if not recipient or len(recipient) > MAX_RECIPIENT_LENGTH:
@@ -436,7 +432,7 @@ def evidence_dispose(*, item: EvidenceItem, actor, reason: str) -> EvidenceItem:
     failure before it leaves them where they were; a store that fails to delete them
     then is logged, and `verify_evidence --orphans` lists the bytes still stored.
     """
-    _require(actor, "evidence.dispose_evidence")
+    require_permission(actor, "evidence.dispose_evidence")
     require_item_in_sight(actor, item)
     reason = _reason(reason)
     item = _lock_item(item.pk)

@@ -19,6 +19,7 @@ from django.utils import timezone
 import audit
 from core.db import unique_or
 from core.formatting import duration_text, utc_text
+from core.permissions import require_permission
 from core.text import clean_multiline_text
 from core.validation import untouched_ruled_fields
 from incidents.lifecycle import ReviewRequired, Status, check_transition
@@ -76,8 +77,7 @@ SEVERITY_ORDER = list(Severity.values)
 def _require(actor, permission: str, *, incident: Incident | None = None) -> None:
     """The actor holds `permission` and, for a write to `incident` or what hangs off it,
     may see that incident (need-to-know): checked here whatever view or task calls."""
-    if actor is None or not actor.is_active or not actor.has_perm(permission):
-        raise PermissionDenied(f"You lack the permission {permission!r}.")
+    require_permission(actor, permission)
     if incident is not None and not may_see(actor, incident):
         raise PermissionDenied("You may not see this incident.")
 
