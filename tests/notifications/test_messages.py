@@ -372,6 +372,23 @@ def test_every_message_has_a_subject_a_text_and_an_html_template():
         assert (TEMPLATES / f"{name}.html").is_file(), name
 
 
+def test_no_message_template_writes_a_link_of_its_own():
+    """Links come from `absolute_url` (SITE_URL): `{% url %}` gives a path, and a host
+    written into a template would be wrong on every other installation."""
+    for path in TEMPLATES.iterdir():
+        source = path.read_text()
+        assert "{% url " not in source, path.name
+        assert not re.search(r"href=\"(?!\{\{|\{%)", source), path.name
+        assert "://" not in source, path.name
+
+
+def test_a_message_about_an_incident_needs_an_absolute_link(world):
+    incident = world.file(restricted=True)
+    for link in ("", f"/incidents/{incident.pk}/", "https://elsewhere.example/incidents/"):
+        with pytest.raises(ValueError):
+            render_message("incident_filed", {"link": link}, incident=incident)
+
+
 @pytest.mark.parametrize("name", sorted(INCIDENT_TRIGGERS))
 def test_each_incident_message_renders_both_parts_with_absolute_links(world, name):
     mark = last_pk()
