@@ -19,8 +19,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 import audit
@@ -28,10 +26,10 @@ from accounts.devices import devices_clear
 from accounts.models import ApiToken, FactorReset, User, hash_token
 from accounts.roles import Role
 from accounts.services import api_token_revoke, sessions_end
+from notifications.messages import absolute_url, render_message
 from notifications.services import notification_queue
 
 FACTOR_RESET_TOKEN_BYTES = 32  # 256 bits
-FACTOR_RESET_SUBJECT = "[Cordon] Set up a new second factor"
 
 
 class FactorResetNotValid(Exception):
@@ -85,9 +83,7 @@ def open_factor_reset(user: User) -> FactorReset | None:
 
 
 @transaction.atomic
-def factor_reset_issue(
-    *, actor: User | None, user: User, base_url: str = ""
-) -> tuple[FactorReset, str]:
+def factor_reset_issue(*, actor: User | None, user: User) -> tuple[FactorReset, str]:
     """Remove the person's second-factor devices, end their sessions and API tokens, and
     e-mail them a one-time link to enrol a new authenticator. Returns (reset, raw link
     token); only the token's SHA-256 is stored, and the audit log never sees it.
@@ -113,16 +109,14 @@ def factor_reset_issue(
     )
     reset.full_clean()
     reset.save()
-    link = base_url.rstrip("/") + reverse("accounts:factor_reset", kwargs={"token": raw})
     notification_queue(
         recipients=[user],
-        subject=FACTOR_RESET_SUBJECT,
-        body=render_to_string(
-            "email/factor_reset.txt",
+        message=render_message(
+            "factor_reset",
             {
-                "person": user,
+                "username": user.get_username(),
                 "lead": (actor.get_full_name() or actor.get_username()) if actor else "",
-                "link": link,
+                "link": absolute_url("accounts:factor_reset", token=raw),
                 "expires_at": reset.expires_at,
                 "devices_removed": devices_removed,
                 "tokens_revoked": len(tokens),

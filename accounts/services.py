@@ -11,7 +11,6 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 import audit
@@ -33,6 +32,7 @@ from accounts.models import (
 from accounts.roles import ROLE_NAMES, Role
 from accounts.scopes import Scope
 from core.db import unique_or
+from notifications.messages import absolute_url, render_message
 from notifications.services import notification_queue
 
 TOKEN_RANDOM_BYTES = 32  # 256 bits
@@ -292,16 +292,14 @@ def _tell_of_new_address(*, user: User, attempt: LoginAttempt) -> None:
     )
     notification_queue(
         recipients=[user],
-        subject="[Cordon] Sign-in to your account from a new address",
-        body=(
-            f"Your Cordon account {user.get_username()} was signed in to, with your password "
-            "and your second factor, from an address it was never signed in from before.\n\n"
-            f"Address: {attempt.ip}\n"
-            f"Time: {attempt.second_factor_at:%Y-%m-%d %H:%M:%S} UTC\n"
-            f"Browser: {attempt.user_agent or 'unknown'}\n\n"
-            "If this was you, there is nothing to do.\n"
-            "If this was not you, end that session at once on /accounts/security/ (Sessions), "
-            "change your password and tell your CSIRT lead.\n"
+        message=render_message(
+            "account_new_login_address",
+            {
+                "username": user.get_username(),
+                "ip": attempt.ip,
+                "at": attempt.second_factor_at,
+                "user_agent": attempt.user_agent,
+            },
         ),
         event="account.new_login_address",
     )
@@ -344,18 +342,16 @@ def lockout_notify(*, user: User, ip: str | None) -> bool:
     ).exists()
     if same_episode or not user.is_active:
         return False
-    minutes = int(cooloff.total_seconds() // 60)
     notification_queue(
         recipients=[user],
-        subject="[Cordon] Sign-in to your account was locked",
-        body=(
-            f"Too many wrong passwords were tried for your Cordon account "
-            f"{user.get_username()}, last from the address {ip or 'unknown'} at "
-            f"{timezone.now():%Y-%m-%d %H:%M} UTC. Sign-in from there is paused for "
-            f"{minutes} minutes.\n\n"
-            "If this was you, wait and try again. If it was not, your password and second "
-            "factor held; still, change your password and tell your CSIRT lead. Your failed "
-            "attempts and their addresses are on /accounts/security/.\n"
+        message=render_message(
+            "account_locked_out",
+            {
+                "username": user.get_username(),
+                "ip": ip,
+                "at": timezone.now(),
+                "minutes": int(cooloff.total_seconds() // 60),
+            },
         ),
         event="account.locked_out",
     )
@@ -415,30 +411,13 @@ def _invitations_void(*, user: User) -> int:
     return voided
 
 
-def _invitation_body(*, actor: User, user: User, role: str, link: str, expires_at) -> str:
-    inviter = actor.get_full_name() or actor.get_username()
-    return (
-        f"{inviter} invited you to Cordon, the incident case management of your CSIRT, "
-        f"with the role {Role(role).label.lower()}.\n\n"
-        f"Your user name: {user.get_username()}\n\n"
-        "Choose your password here. The link works once, until "
-        f"{expires_at:%Y-%m-%d %H:%M} UTC:\n\n"
-        f"{link}\n\n"
-        "Afterwards you set up an authenticator app: Cordon asks for a code from it at "
-        "every sign-in.\n\n"
-        "If you did not expect this message, ignore it; nothing happens without the link.\n"
-    )
-
-
 @transaction.atomic
-def member_invite(
-    *, actor: User, username: str, email: str, role: str, base_url: str = ""
-) -> tuple[User, str]:
+def member_invite(*, actor: User, username: str, email: str, role: str) -> tuple[User, str]:
     """Create a person who cannot sign in yet, and e-mail them a one-time link to choose a
     password. Returns (user, raw link token); only the token's SHA-256 is stored.
 
     Inviting someone who was invited but never accepted sends a new link and voids the
-    old ones. `base_url` ("https://cordon.example.org") makes the link in the e-mail absolute.
+    old ones. The link in the e-mail starts with settings.SITE_URL.
     """
     username = (username or "").strip()
     email = (email or "").strip()
@@ -477,12 +456,17 @@ def member_invite(
     )
     invitation.full_clean()
     invitation.save()
-    link = base_url.rstrip("/") + reverse("accounts:invitation", kwargs={"token": raw})
     notification_queue(
         recipients=[user],
-        subject="Your invitation to Cordon",
-        body=_invitation_body(
-            actor=actor, user=user, role=role, link=link, expires_at=invitation.expires_at
+        message=render_message(
+            "invitation",
+            {
+                "inviter": actor.get_full_name() or actor.get_username(),
+                "role": Role(role).label,
+                "username": user.get_username(),
+                "link": absolute_url("accounts:invitation", token=raw),
+                "expires_at": invitation.expires_at,
+            },
         ),
         sensitive=True,
     )
@@ -693,7 +677,7 @@ def _clean_new_email(user: User, email: str) -> str:
 
 
 @transaction.atomic
-def email_change_request(*, user: User, email: str, base_url: str = "") -> str:
+def email_change_request(*, user: User, email: str) -> str:
     """Send a signed, expiring, single-use link to `email` (a new address, or the current
     one if unverified); the address changes only when the link is followed. Returns the
     link's token (the outbox keeps it only until the message is sent)."""
@@ -705,13 +689,7 @@ def email_change_request(*, user: User, email: str, base_url: str = "") -> str:
         # account). The asker is told the same as for a free address, so the form
         # cannot be used to find out who has an account; the address hears why.
         notification_queue(
-            recipients=[user],
-            to_address=email,
-            subject="[Cordon] This address cannot be used",
-            body=(
-                "A Cordon user asked to receive alerts at this address, but it already "
-                "belongs to a Cordon account. Nothing was changed.\n"
-            ),
+            recipients=[user], to_address=email, message=render_message("email_address_in_use")
         )
         audit.record(
             "account.email_change_requested",
@@ -727,30 +705,25 @@ def email_change_request(*, user: User, email: str, base_url: str = "") -> str:
         {"user": user.pk, "email": email, "state": _email_state(user)},
         salt=EMAIL_VERIFICATION_SALT,
     )
-    link = base_url.rstrip("/") + reverse("accounts:email_verify", kwargs={"token": token})
     expires_at = timezone.now() + _email_verification_ttl()
     notification_queue(
         recipients=[user],
         to_address=email,
-        subject="[Cordon] Confirm your e-mail address",
-        body=(
-            f"Someone signed in as {user.get_username()} asked Cordon to send its alerts to "
-            "this address. Open this link, signed in to Cordon as that person, to confirm. "
-            f"It works once, until {expires_at:%Y-%m-%d %H:%M} UTC:\n\n{link}\n\n"
-            "If you did not ask for this, ignore this message; nothing changes without "
-            "the link.\n"
+        message=render_message(
+            "email_verify",
+            {
+                "username": user.get_username(),
+                "link": absolute_url("accounts:email_verify", token=token),
+                "expires_at": expires_at,
+            },
         ),
         sensitive=True,
     )
     if user.email and user.email.lower() != email.lower():
         notification_queue(
             recipients=[user],
-            subject="[Cordon] A change of your e-mail address was requested",
-            body=(
-                f"A change of the e-mail address of your Cordon account {user.get_username()} "
-                f"to {email} was requested. It takes effect only when the link sent there is "
-                "followed.\nIf this was not you, end your sessions on /accounts/security/, "
-                "change your password and tell your CSIRT lead.\n"
+            message=render_message(
+                "email_change_requested", {"username": user.get_username(), "email": email}
             ),
         )
     audit.record(

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 import audit
 from audit.models import AuditCheckpoint, AuditEvent
+from notifications.messages import Message, render_message
 from notifications.models import WebhookEvent
 from notifications.services import notification_queue, webhook_publish
 
@@ -41,14 +42,8 @@ def chain_broken(checkpoint: AuditCheckpoint) -> None:
     )
     if already:
         return
-    subject = f"[Cordon] AUDIT CHAIN BROKEN at event {checkpoint.verified_through_id}"
-    body = (
-        f"Periodic verification found the audit log changed at event "
-        f"{checkpoint.verified_through_id}: {checkpoint.reason}.\n"
-        "Run `manage.py verify_audit_chain` and treat this as a security incident.\n"
-    )
     data = {"event_id": checkpoint.verified_through_id, "reason": checkpoint.reason}
-    _raise_chain_alarm(subject=subject, body=body, data=data)
+    _raise_chain_alarm(message=render_message("audit_chain_broken", data), data=data)
 
 
 def chain_heads_broken(report) -> bool:
@@ -58,42 +53,31 @@ def chain_heads_broken(report) -> bool:
     already = AuditEvent.objects.filter(action=CHAIN_HEADS_BROKEN_ACTION, data=data).exists()
     if already:
         return False
-    subject = "[Cordon] AUDIT CHAIN HEADS do not match the log"
-    body = (
-        f"Periodic verification of the signed chain heads failed: {report.reason}"
-        f"{f' (line {report.line})' if report.line else ''}.\n"
-        "Run `manage.py verify_audit_chain --heads FILE` and treat this as a security "
-        "incident: the newest audit events may have been removed.\n"
-    )
     audit.record(CHAIN_HEADS_BROKEN_ACTION, data=data, outcome="failure")
-    _raise_chain_alarm(subject=subject, body=body, data=data, record=False)
+    _raise_chain_alarm(
+        message=render_message("audit_chain_heads_broken", data), data=data, record=False
+    )
     return True
 
 
-def _raise_chain_alarm(*, subject: str, body: str, data: dict, record: bool = True) -> None:
+def _raise_chain_alarm(*, message: Message, data: dict, record: bool = True) -> None:
     if record:
         # In the log itself too (appended after the break: the chain goes on from there).
         audit.record(CHAIN_BROKEN_EVENT, data=data, outcome="failure")
     notification_queue(
         recipients=audit_readers(),
-        subject=subject,
-        body=body,
+        message=message,
         event=CHAIN_BROKEN_EVENT,  # mandatory: no preference turns it off
     )
-    webhook_publish(event=WebhookEvent.AUDIT_CHAIN_BROKEN, subject=subject, text=body, data=data)
+    webhook_publish(
+        event=WebhookEvent.AUDIT_CHAIN_BROKEN, subject=message.subject, text=message.text, data=data
+    )
 
 
 def resource_spike(data: dict) -> None:
     """One alert per episode (audit.monitor decides when)."""
-    sample = data["sample"]
-    subject = f"[Cordon] Resource spike: {', '.join(data['over'])} for {data['seconds']} s"
-    body = (
-        f"Machine CPU {sample['machine_cpu']}%, memory {sample['machine_memory']}%; "
-        f"Cordon's processes CPU {sample['process_cpu']}%, memory {sample['process_memory']}%.\n"
-        f"Thresholds: CPU {data['thresholds']['cpu_percent']}%, "
-        f"memory {data['thresholds']['memory_percent']}% for {data['thresholds']['seconds']} s.\n"
+    message = render_message("resource_spike", data)
+    notification_queue(recipients=audit_readers(), message=message, event=RESOURCE_SPIKE_EVENT)
+    webhook_publish(
+        event=WebhookEvent.RESOURCE_SPIKE, subject=message.subject, text=message.text, data=data
     )
-    notification_queue(
-        recipients=audit_readers(), subject=subject, body=body, event=RESOURCE_SPIKE_EVENT
-    )
-    webhook_publish(event=WebhookEvent.RESOURCE_SPIKE, subject=subject, text=body, data=data)

@@ -536,8 +536,8 @@ AUDIT_BULK_BOOKKEEPING_FIELDS = {"accounts.apitoken": ["last_used_at"]}
 AUDIT_REFUSALS_PER_MINUTE = 120
 # Never written to the audit log in clear, whatever the model.
 AUDIT_REDACTED_FIELDS = ["password", "token_hash", "key", "secret", "session_key", "token"]
-# ...and per model: message bodies may carry one-time links (invitations).
-AUDIT_REDACTED_MODEL_FIELDS = {"notifications.notification": ["body"]}
+# ...and per model: message bodies (text and HTML) may carry one-time links (invitations).
+AUDIT_REDACTED_MODEL_FIELDS = {"notifications.notification": ["body", "html_body"]}
 # Signed chain heads (audit/chainhead.py): beat appends the current head, HMAC-signed, to
 # this file outside the database, so a truncated or rewritten tail is detected by
 # `verify_audit_chain --heads FILE`. Empty: off. Keep it where the database cannot write.

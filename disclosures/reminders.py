@@ -30,6 +30,7 @@ from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Disclosure, ReminderSent
 from disclosures.selectors import deadlines_of
 from incidents.selectors import people_who_see
+from notifications.messages import Message, absolute_url, render_message
 from notifications.services import notification_queue
 
 OPEN_STATUSES = (DisclosureStatus.DRAFT, DisclosureStatus.IN_REVIEW, DisclosureStatus.APPROVED)
@@ -89,20 +90,19 @@ def _record(disclosure: Disclosure, deadline: Deadline, point: ReminderPoint) ->
     return True
 
 
-def _message(disclosure: Disclosure, deadline: Deadline, point: ReminderPoint, now) -> tuple:
-    reference = disclosure.incident.reference
-    if point.name == OVERDUE:
-        when = f"is overdue (since {deadline.due_at:%Y-%m-%d %H:%M} UTC)"
-    else:
-        when = f"is due in {duration_text(deadline.due_at - now)}"
-    subject = f"[Cordon] {reference}: {deadline.label} {when}"
-    body = (
-        f"{deadline.label} for {reference} {when}.\n"
-        f"Due at: {deadline.due_at:%Y-%m-%d %H:%M} UTC\n"
-        f"Disclosure: {disclosure} (status: {disclosure.get_status_display().lower()})\n"
-        f"Open it in Cordon: /disclosures/{disclosure.pk}/\n"
+def _message(disclosure: Disclosure, deadline: Deadline, point: ReminderPoint, now) -> Message:
+    return render_message(
+        "disclosure_deadline_reminder",
+        {
+            "deadline": deadline,
+            "overdue": point.name == OVERDUE,
+            "due_in": duration_text(deadline.due_at - now),
+            "disclosure": disclosure,
+            "status": disclosure.get_status_display(),
+            "link": absolute_url("disclosures:detail", disclosure.pk),
+        },
+        incident=disclosure.incident,
     )
-    return subject, body
 
 
 def reminders_send(*, now: dt.datetime | None = None) -> int:
@@ -124,11 +124,9 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 recorded = [point for point in reached if _record(disclosure, deadline, point)]
                 if not recorded:
                     continue
-                subject, body = _message(disclosure, deadline, recorded[-1], now)
                 notification_queue(
                     recipients=_recipients(disclosure),
-                    subject=subject,
-                    body=body,
+                    message=_message(disclosure, deadline, recorded[-1], now),
                     event="disclosure.deadline_reminder",
                 )
                 sent += len(recorded)

@@ -35,6 +35,7 @@ from disclosures.models import (
 )
 from incidents.models import Incident
 from incidents.selectors import visible_incidents
+from notifications.messages import absolute_url, render_message
 from notifications.services import notification_queue
 
 MAX_BODY_LENGTH = 100_000
@@ -196,11 +197,14 @@ def disclosure_submit(*, disclosure: Disclosure, actor) -> Disclosure:
     )
     notification_queue(
         recipients=_approvers_to_tell(disclosure, actor),
-        subject=f"[Cordon] {disclosure.incident.reference}: a disclosure awaits your approval",
-        body=(
-            f"{actor.get_username()} submitted the {disclosure} for "
-            f"{disclosure.incident.reference} for approval.\n"
-            f"Review it in Cordon: /disclosures/{disclosure.pk}/\n"
+        message=render_message(
+            "disclosure_submitted",
+            {
+                "actor": actor.get_username(),
+                "disclosure": disclosure,
+                "link": absolute_url("disclosures:detail", disclosure.pk),
+            },
+            incident=disclosure.incident,
         ),
         event="disclosure.submitted",
     )
@@ -227,7 +231,7 @@ def _approvers_to_tell(disclosure: Disclosure, actor) -> list:
     )
 
 
-def _notify_author_and_crew(disclosure: Disclosure, actor, *, event: str, what: str) -> None:
+def _notify_author_and_crew(disclosure: Disclosure, actor, *, event: str, message: str) -> None:
     """The disclosure's author and the incident's crew hear that it was approved or went out."""
     incident = disclosure.incident
     people = User.objects.filter(
@@ -235,11 +239,15 @@ def _notify_author_and_crew(disclosure: Disclosure, actor, *, event: str, what: 
     ).exclude(pk=actor.pk)
     notification_queue(
         recipients=_who_may_see(people, disclosure),
-        subject=f"[Cordon] {incident.reference}: the {disclosure} was {what}",
-        body=(
-            f"{actor.get_username()} {what} the {disclosure} for {incident.reference} "
-            f"(version {disclosure.current_version.number}).\n"
-            f"Open it in Cordon: /disclosures/{disclosure.pk}/\n"
+        message=render_message(
+            message,
+            {
+                "actor": actor.get_username(),
+                "disclosure": disclosure,
+                "version": disclosure.current_version.number,
+                "link": absolute_url("disclosures:detail", disclosure.pk),
+            },
+            incident=incident,
         ),
         event=event,
     )
@@ -318,7 +326,9 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
         },
     )
     if disclosure.status == DisclosureStatus.APPROVED:
-        _notify_author_and_crew(disclosure, actor, event="disclosure.approved", what="approved")
+        _notify_author_and_crew(
+            disclosure, actor, event="disclosure.approved", message="disclosure_approved"
+        )
     return approval
 
 
@@ -383,7 +393,9 @@ def disclosure_publish(
             "late_reason": late_reason,
         },
     )
-    _notify_author_and_crew(disclosure, actor, event="disclosure.published", what="published")
+    _notify_author_and_crew(
+        disclosure, actor, event="disclosure.published", message="disclosure_published"
+    )
     return publication
 
 

@@ -35,6 +35,7 @@ from evidence.models import (
 from evidence.storage import evidence_store, new_storage_key
 from incidents.models import Incident
 from incidents.selectors import crew_and_leads, may_see, visible_incidents
+from notifications.messages import absolute_url, render_message
 from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
@@ -304,13 +305,10 @@ def _integrity_failure(item: EvidenceItem, *, reason: str, sha256: str, **data) 
     incident = item.incident
     notification_queue(
         recipients=crew_and_leads(incident),
-        subject=f"[Cordon] EVIDENCE INTEGRITY FAILURE {incident.reference} #{item.pk}",
-        body=(
-            f"Evidence #{item.pk} ({item.original_name}) of {incident.reference} failed its "
-            f"integrity check: {reason}\n"
-            f"Expected SHA-256: {item.expected_sha256}\n"
-            f"Found SHA-256:    {sha256 or '(none)'}\n"
-            f"Open it in Cordon: /evidence/{item.pk}/\n"
+        message=render_message(
+            "evidence_integrity_failure",
+            {"item": item, "reason": reason, "found": sha256, "link": _link(item)},
+            incident=incident,
         ),
         event="evidence.integrity_failure",
     )
@@ -323,15 +321,15 @@ def _notify_verified(item: EvidenceItem) -> None:
         return
     notification_queue(
         recipients=[uploader],
-        subject=f"[Cordon] Evidence verified {incident.reference} #{item.pk}",
-        body=(
-            f"Evidence #{item.pk} ({item.original_name}) of {incident.reference} is stored and "
-            "its SHA-256 matches the receipt of your upload.\n"
-            f"SHA-256: {item.sha256}\n"
-            f"Open it in Cordon: /evidence/{item.pk}/\n"
+        message=render_message(
+            "evidence_verified", {"item": item, "link": _link(item)}, incident=incident
         ),
         event="evidence.verified",
     )
+
+
+def _link(item: EvidenceItem) -> str:
+    return absolute_url("evidence:detail", item.pk)
 
 
 class DisposalRefused(IllegalStateChange):

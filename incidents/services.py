@@ -4,8 +4,9 @@ actor may do it, validates, saves in one transaction and records an audit event.
 Notifications name their event (notification_queue(event=...)) so that people's
 preferences apply: incident.filed (incident.filed_any below high severity),
 incident.severity_raised, incident.crew_added, incident.task_assigned and
-review.action_item_assigned. A message about a restricted incident carries only its
-reference and the path to it (never its title or facts).
+review.action_item_assigned. Their texts are templates (templates/email/, rendered by
+notifications.messages), which names every incident by its reference and says nothing
+but that and a link about a restricted one.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from incidents.selectors import (
     may_see,
     reads_reviews,
 )
+from notifications.messages import absolute_url, render_message
 from notifications.services import notification_queue
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -130,29 +132,23 @@ def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
     return incident
 
 
-def _notify(*, recipients, incident: Incident, event: str, headline: str, what: str, path=None):
-    """One message per recipient about `incident`: its reference, title, what happened and
-    the path to it; for a restricted incident only the reference and the path."""
+def _notify(*, recipients, incident: Incident, event: str, message: str, link="", **context):
+    """One message per recipient about `incident`, from the templates `message`
+    (templates/email/), linking to `link` (the incident's page by default)."""
     recipients = list(recipients)
     if not recipients:
         return
-    path = path or reverse("incidents:detail", args=[incident.pk])
-    if incident.restricted:
-        subject = f"[Cordon] {incident.reference}"
-        body = (
-            f"There is news on the restricted incident {incident.reference}.\n"
-            f"Open it in Cordon: {path}\n"
-        )
-    else:
-        subject = f"[Cordon] {incident.reference} {headline}"
-        body = f"{incident.reference}: {incident.title}\n{what}\nOpen it in Cordon: {path}\n"
-    notification_queue(recipients=recipients, subject=subject, body=body, event=event)
+    link = link or absolute_url("incidents:detail", incident.pk)
+    notification_queue(
+        recipients=recipients,
+        message=render_message(message, {**context, "link": link}, incident=incident),
+        event=event,
+    )
 
 
 def _notify_leads_of_filing(incident: Incident) -> None:
     """Leads hear of every high or critical filing (incident.filed); of the others only
     those leads who turned incident.filed_any on (notifications.events)."""
-    severity = incident.get_severity_display()
     event = (
         "incident.filed" if incident.severity in LEADS_NOTIFIED_OF_FILING else "incident.filed_any"
     )
@@ -160,11 +156,9 @@ def _notify_leads_of_filing(incident: Incident) -> None:
         recipients=active_leads().exclude(pk=incident.reporter_id),
         incident=incident,
         event=event,
-        headline=f"filed ({severity})",
-        what=(
-            f"{incident.reporter.get_username()} filed it with severity {severity.lower()}; "
-            f"aware at {incident.aware_at:%Y-%m-%d %H:%M} UTC."
-        ),
+        message="incident_filed",
+        reporter=incident.reporter.get_username(),
+        severity=incident.get_severity_display(),
     )
 
 
@@ -211,11 +205,10 @@ def _severity_raised(*, incident: Incident, actor, previous: str) -> None:
         recipients=recipients,
         incident=incident,
         event="incident.severity_raised",
-        headline=f"severity raised to {incident.get_severity_display()}",
-        what=(
-            f"{actor.get_username()} raised the severity from "
-            f"{Severity(previous).label.lower()} to {incident.get_severity_display().lower()}."
-        ),
+        message="incident_severity_raised",
+        actor=actor.get_username(),
+        previous=Severity(previous).label,
+        severity=incident.get_severity_display(),
     )
 
 
@@ -381,13 +374,13 @@ def task_add(*, incident: Incident, actor, title: str, assignee=None, due_date=N
     task.save()
     audit.record("incident.task_added", actor=actor, target=incident, data={"task": title})
     if assignee is not None and assignee.pk != actor.pk:
-        due = f", due {due_date:%Y-%m-%d}" if due_date else ""
         _notify(
             recipients=[assignee],
             incident=incident,
             event="incident.task_assigned",
-            headline="task assigned to you",
-            what=f"{actor.get_username()} assigned you the task \u201c{task.title}\u201d{due}.",
+            message="incident_task_assigned",
+            actor=actor.get_username(),
+            task=task,
         )
     return task
 
@@ -439,11 +432,9 @@ def crew_add(*, incident: Incident, actor, user, role: str = CrewRole.RESPONDER)
             recipients=[user],
             incident=incident,
             event="incident.crew_added",
-            headline="you joined the crew",
-            what=(
-                f"{actor.get_username()} added you to the crew as "
-                f"{member.get_role_display().lower()}."
-            ),
+            message="incident_crew_added",
+            actor=actor.get_username(),
+            role=member.get_role_display(),
         )
     return member
 
@@ -605,12 +596,10 @@ def _notify_action_item_owner(item: ActionItem, actor) -> None:
         recipients=[item.owner],
         incident=item.incident,
         event="review.action_item_assigned",
-        headline="review action item assigned to you",
-        what=(
-            f"{actor.get_username()} made you the owner of the action item "
-            f"\u201c{item.title}\u201d, due {item.due_date:%Y-%m-%d}."
-        ),
-        path=reverse("incidents:review", args=[item.incident_id]),
+        message="review_action_item_assigned",
+        link=absolute_url("incidents:review", item.incident_id),
+        actor=actor.get_username(),
+        item=item,
     )
 
 

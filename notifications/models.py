@@ -34,9 +34,13 @@ class Notification(models.Model):
         blank=True, help_text="Sent here instead of the recipient's address (a new address)."
     )
     subject = models.CharField(max_length=200)
-    body = models.TextField()
+    body = models.TextField(help_text="The text part.")
+    html_body = models.TextField(
+        blank=True, help_text="The HTML part (notifications.messages), sent alongside the text."
+    )
     sensitive = models.BooleanField(
-        default=False, help_text="The body holds a secret (a one-time link): erased once sent."
+        default=False,
+        help_text="The body holds a secret (a one-time link): both parts erased once sent.",
     )
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING

@@ -15,12 +15,13 @@ from smtplib import SMTPException
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
 from notifications import webhooks
 from notifications.events import ADDRESSED, EVENTS, get_event
+from notifications.messages import Message
 from notifications.models import (
     Channel,
     DeliveryStatus,
@@ -70,8 +71,10 @@ def wanted_by(recipients, event: str) -> list:
 def notification_queue(
     *,
     recipients,
-    subject: str,
-    body: str,
+    message: Message | None = None,
+    subject: str = "",
+    body: str = "",
+    html_body: str = "",
     channel: str = Channel.EMAIL,
     sensitive: bool = False,
     event: str = "",
@@ -85,12 +88,17 @@ def notification_queue(
     role; mandatory events go to all. Without one (invitations, password resets) every
     recipient gets it.
 
-    A `sensitive` body (one with a one-time link) is erased from the outbox once sent.
+    The text is `message`, as notifications.messages.render_message made it (subject,
+    text and HTML part); `subject`, `body` and `html_body` are for a caller that has its
+    text already (a test). A `sensitive` message (one with a one-time link) is erased
+    from the outbox once sent, both parts.
     `to_address` sends to that address instead of the recipient's own (the link that
     verifies a new address goes to the new address).
     """
     from notifications.tasks import deliver_notification
 
+    if message is not None:
+        subject, body, html_body = message
     recipients = wanted_by(recipients, event) if event else list(recipients)
     queued = []
     for recipient in recipients:
@@ -100,6 +108,7 @@ def notification_queue(
             event=event,
             subject=subject[:200],
             body=body,
+            html_body=html_body,
             sensitive=sensitive,
             to_address=to_address,
         )
@@ -108,6 +117,16 @@ def notification_queue(
         transaction.on_commit(partial(deliver_notification.delay, notification_id=notification.pk))
         queued.append(notification)
     return queued
+
+
+def _email_of(notification: Notification, address: str) -> EmailMultiAlternatives:
+    """The e-mail of an outbox row: its text, and its HTML part as the alternative."""
+    email = EmailMultiAlternatives(
+        notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [address]
+    )
+    if notification.html_body:
+        email.attach_alternative(notification.html_body, "text/html")
+    return email
 
 
 def notification_deliver(*, notification_id: int) -> Notification | None:
@@ -133,13 +152,7 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
             notification.save(update_fields=["attempts", "status", "last_error"])
             return notification
         try:
-            send_mail(
-                notification.subject,
-                notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [address],
-                fail_silently=False,
-            )
+            _email_of(notification, address).send(fail_silently=False)
         except (SMTPException, OSError) as error:
             # Keep the failed attempt on record (commit), then let the task retry.
             failure = error
@@ -151,7 +164,10 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
             notification.last_error = ""
             if notification.sensitive:
                 notification.body = ERASED_BODY
-            notification.save(update_fields=["attempts", "status", "sent_at", "last_error", "body"])
+                notification.html_body = ""
+            notification.save(
+                update_fields=["attempts", "status", "sent_at", "last_error", "body", "html_body"]
+            )
     if failure is not None:
         raise failure
     return notification

@@ -28,9 +28,7 @@ def email_change(request):
     """POST `email`: send a verification link there."""
     email = request.POST.get("email", "")
     try:
-        services.email_change_request(
-            user=request.user, email=email, base_url=request.build_absolute_uri("/")
-        )
+        services.email_change_request(user=request.user, email=email)
     except ValidationError as error:
         return security_page(
             request, email_errors=error.messages, email_value=email, status=UNPROCESSABLE

@@ -128,7 +128,6 @@ def member_invite(request):
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                base_url=request.build_absolute_uri("/"),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -205,9 +204,7 @@ def member_factor_reset(request, pk: int):
     API tokens end now, and they get a one-time link to enrol a new authenticator."""
     person = get_object_or_404(User, pk=pk)
     try:
-        recovery.factor_reset_issue(
-            actor=request.user, user=person, base_url=request.build_absolute_uri("/")
-        )
+        recovery.factor_reset_issue(actor=request.user, user=person)
     except ValidationError as error:
         return _refused(request, error)
     messages.success(

@@ -17,9 +17,7 @@ from accounts.forms import PasswordResetRequestForm, ResetPasswordForm
 
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetRequestForm
-    template_name = "accounts/password_reset_form.html"
-    email_template_name = "accounts/password_reset_email.txt"
-    subject_template_name = "accounts/password_reset_subject.txt"
+    template_name = "accounts/password_reset_form.html"  # the mail: the form's send_mail
     success_url = reverse_lazy("accounts:password_reset_done")
 
 

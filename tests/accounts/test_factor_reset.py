@@ -15,6 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -56,7 +57,9 @@ SETUP = "/accounts/2fa/setup/"
 API = "/api/v1/incidents/"
 GONE = 410
 FORBIDDEN = 403
-RESET_LINK = re.compile(r"https?://testserver(/accounts/factor-reset/([A-Za-z0-9_-]+)/)")
+RESET_LINK = re.compile(
+    re.escape(django_settings.SITE_URL) + r"(/accounts/factor-reset/([A-Za-z0-9_-]+)/)"
+)
 ASK_A_LEAD = "Ask a lead for a second-factor reset"
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 PAGE = "/accounts/members/"
 INVITE = "/accounts/members/invite/"
 API = "/api/v1/incidents/"
-LINK = re.compile(r"https?://testserver(/accounts/invitation/([A-Za-z0-9_-]+)/)")
+LINK = re.compile(re.escape(django_settings.SITE_URL) + r"(/accounts/invitation/([A-Za-z0-9_-]+)/)")
 PASSWORD = "a-Strong-passphrase-42"
 INVITEE = {"username": "ines", "email": "ines@example.org", "role": Role.RESPONDER}
 

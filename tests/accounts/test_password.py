@@ -5,6 +5,7 @@ factor afterwards."""
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.django_db
 RESET = "/accounts/password/reset/"
 OLD_PASSWORD = "a-Strong-passphrase-42"
 NEW_PASSWORD = "another-Strong-phrase-77"
-LINK = re.compile(r"https?://testserver(/accounts/password/reset/[^/\s]+/[^/\s]+/)")
+LINK = re.compile(
+    re.escape(django_settings.SITE_URL) + r"(/accounts/password/reset/[^/\s]+/[^/\s]+/)"
+)
 
 
 def text(response) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,7 +22,9 @@ DONE = "/accounts/password/reset/done/"
 KNOWN = "nina@example.org"
 UNKNOWN = "nobody@example.org"
 REQUESTED = "password_reset.requested"
-LINK = re.compile(r"https?://testserver/accounts/password/reset/([^/\s]+)/([^/\s]+)/")
+LINK = re.compile(
+    re.escape(django_settings.SITE_URL) + r"/accounts/password/reset/([^/\s]+)/([^/\s]+)/"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
@@ -190,7 +191,8 @@ def password_reset(request):
     browser = Client()
     browser.post("/accounts/password/reset/", {"email": "nina@example.org"})
     link = re.search(
-        r"https?://testserver(/accounts/password/reset/\S+/\S+/)", mail.outbox[-1].body
+        re.escape(django_settings.SITE_URL) + r"(/accounts/password/reset/\S+/\S+/)",
+        mail.outbox[-1].body,
     )
     form_url = browser.get(link.group(1))["Location"]
     browser.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})

@@ -47,6 +47,13 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _message_links_lead_to_the_live_server(settings, live_server):
+    """Links in messages start with SITE_URL, where people reach Cordon: in a journey,
+    the live server."""
+    settings.SITE_URL = live_server.url
+
+
 @pytest.fixture
 def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url)

@@ -81,7 +81,8 @@ def mailed_invitation_link(mail_dir, address: str) -> str:
                     continue
                 message = email.message_from_bytes(raw.lstrip(), policy=policy.default)
                 if address in (message["To"] or ""):
-                    match = INVITATION_LINK.search(message.get_body().get_content())
+                    text = message.get_body(preferencelist=("plain",)).get_content()
+                    match = INVITATION_LINK.search(text)
                     if match:
                         return match.group(0)
         return None

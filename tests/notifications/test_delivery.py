@@ -84,3 +84,40 @@ def test_a_sensitive_body_is_erased_once_sent_and_never_audited_in_clear(make_me
     assert notification.status == DeliveryStatus.SENT
     for event in AuditEvent.objects.all():
         assert "s3cr3t-one-time-token" not in str(event.data)
+
+
+@pytest.mark.django_db
+def test_a_message_goes_out_as_text_with_an_html_alternative(make_member, settings):
+    from notifications.messages import Message
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    person = make_member(Role.LEAD, email="lead@example.org")
+    message = Message("[Cordon] Hello", "Hello in text.\n", "<!DOCTYPE html><p>Hello</p>\n")
+    (notification,) = notification_queue(recipients=[person], message=message)
+
+    notification_deliver(notification_id=notification.pk)
+
+    (sent,) = mail.outbox
+    assert (sent.subject, sent.body) == ("[Cordon] Hello", "Hello in text.\n")
+    assert sent.alternatives == [(message.html, "text/html")]
+    assert "multipart/alternative" in sent.message().get_content_type()
+
+
+@pytest.mark.django_db
+def test_a_sensitive_message_loses_both_parts_once_sent(make_member, settings):
+    from audit.models import AuditEvent
+    from notifications.messages import Message
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    person = make_member(Role.RESPONDER, email="new@example.org")
+    secret = "https://cordon.example/accounts/invitation/h7ml-one-time-token/"
+    message = Message("Invitation", f"Open {secret}\n", f'<a href="{secret}">Open</a>\n')
+    (notification,) = notification_queue(recipients=[person], message=message, sensitive=True)
+
+    notification_deliver(notification_id=notification.pk)
+
+    assert secret in mail.outbox[0].body and secret in mail.outbox[0].alternatives[0][0]
+    notification.refresh_from_db()
+    assert secret not in notification.body and secret not in notification.html_body
+    for event in AuditEvent.objects.all():
+        assert "h7ml-one-time-token" not in str(event.data)

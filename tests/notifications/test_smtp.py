@@ -59,6 +59,30 @@ def test_the_smtp_backend_delivers_to_a_real_smtp_server(smtp_server, settings, 
     assert "Subject: Direct" in message["content"]
 
 
+@pytest.mark.django_db
+def test_the_html_part_reaches_a_real_smtp_server_as_an_alternative(
+    smtp_server, settings, make_member
+):
+    from notifications.services import notification_deliver
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    person = make_member(Role.LEAD, email="smtp-lead@example.org")
+    (notification,) = notification_queue(
+        recipients=[person], subject="Both", body="Plain words.", html_body="<p>Marked up</p>"
+    )
+
+    notification_deliver(notification_id=notification.pk)
+
+    (message,) = smtp_server.inbox.messages
+    content = message["content"]
+    assert "Content-Type: multipart/alternative" in content
+    assert "Content-Type: text/plain" in content and "Plain words." in content
+    assert "Content-Type: text/html" in content and "<p>Marked up</p>" in content
+
+
 @pytest.mark.worker
 def test_an_outbox_row_becomes_an_email_in_a_real_smtp_server(
     celery_worker, smtp_server, make_member

@@ -6,13 +6,12 @@ their sessions and API tokens, and e-mails a one-time link; the link is printed 
 alone on the last line, for when mail does not reach them. Audited with no actor.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import reverse
 
 from accounts.models import User
 from accounts.recovery import factor_reset_issue
+from notifications.messages import absolute_url
 
 
 class Command(BaseCommand):
@@ -26,7 +25,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No person named {username!r}.")
         try:
-            reset, raw = factor_reset_issue(actor=None, user=user, base_url=settings.SITE_URL)
+            reset, raw = factor_reset_issue(actor=None, user=user)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(
@@ -34,4 +33,4 @@ class Command(BaseCommand):
             f"ended. The link works once, until {reset.expires_at:%Y-%m-%d %H:%M} UTC, and "
             "is shown only now:"
         )
-        self.stdout.write(settings.SITE_URL + reverse("accounts:factor_reset", args=[raw]))
+        self.stdout.write(absolute_url("accounts:factor_reset", token=raw))
