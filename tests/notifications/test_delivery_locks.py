@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from django.core.mail.backends import locmem
 from django.db import connection, connections
 
 from incidents import services as incident_services
@@ -60,18 +61,25 @@ def _file_an_incident_while(sending: threading.Event, work, lead) -> tuple[float
     return waited, outcome
 
 
-def test_a_slow_mail_server_holds_up_no_other_write(monkeypatch, responder, lead):
+SENDING = threading.Event()
+
+
+class SlowMailBackend(locmem.EmailBackend):
+    """A mail server that takes SEND_SECONDS to accept a message."""
+
+    def send_messages(self, messages):
+        SENDING.set()
+        time.sleep(SEND_SECONDS)
+        return super().send_messages(messages)
+
+
+def test_a_slow_mail_server_holds_up_no_other_write(settings, responder, lead):
+    settings.EMAIL_BACKEND = f"{__name__}.SlowMailBackend"
     notification = Notification.objects.create(
         recipient=responder, subject="[Cordon] Test", body="Hello"
     )
-    sending = threading.Event()
-
-    def slow_send_mail(*args, **kwargs):
-        sending.set()
-        time.sleep(SEND_SECONDS)
-        return 1
-
-    monkeypatch.setattr(services, "send_mail", slow_send_mail)
+    SENDING.clear()
+    sending = SENDING
 
     waited, _ = _file_an_incident_while(
         sending,
