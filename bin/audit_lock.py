@@ -42,16 +42,32 @@ REQUIRED_VARIABLE = "LOCK_AUDIT_REQUIRED"
 
 PASSED, FAILED, SKIPPED = "passed", "FAILED", "SKIPPED"
 
-# What requests, urllib3 and pip-audit say when a service cannot be reached; an HTTP
-# 429 or 5xx answer means the same thing. Anything else pip-audit fails with is ours.
-UNREACHABLE = re.compile(
-    r"NameResolutionError|Name or service not known|Temporary failure in name resolution"
-    r"|nodename nor servname|getaddrinfo failed|Failed to establish a new connection"
-    r"|Connection refused|Network is unreachable|No route to host|Max retries exceeded"
-    r"|ConnectTimeout|ReadTimeout|timed out|Could not connect to|ConnectionError"
-    r"|ProxyError|SSLError|RemoteDisconnected|Connection reset"
-    r"|\b(?:429|50[0-9]) (?:Client |Server )?Error",
+# What requests, urllib3 and pip-audit say when a service cannot be reached, the most
+# telling first; an HTTP 429 or 5xx answer means the same. Anything else pip-audit
+# fails with is a real failure.
+UNREACHABLE_SIGNS = (
+    "NameResolutionError",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "nodename nor servname provided",
+    "getaddrinfo failed",
+    "Connection refused",
+    "Network is unreachable",
+    "No route to host",
+    "Connection reset",
+    "RemoteDisconnected",
+    "ProxyError",
+    "SSLError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "timed out",
+    "Failed to establish a new connection",
+    "Max retries exceeded",
+    "Could not connect to",
+    "ConnectionError",
 )
+UNREACHABLE_STATUS = re.compile(r"\b(?:429|50[0-9]) (?:Client |Server )?Error[^\n]{0,80}")
+SERVICE_HOST = re.compile(r"host='([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -71,12 +87,23 @@ def _skip_or_fail(reason: str, required: bool) -> Outcome:
         )
     return Outcome(
         SKIPPED,
-        f"lock audit SKIPPED: vulnerability service unreachable ({reason}); "
-        f"no package was checked for known vulnerabilities. "
-        f"Run `make audit-lock` where the service answers, or set {REQUIRED_VARIABLE}=1 "
-        f"to make this a failure.",
+        f"lock audit SKIPPED: vulnerability service unreachable ({reason})\n"
+        f"No locked package was checked for known vulnerabilities. Run `make audit-lock` "
+        f"where the service answers; {REQUIRED_VARIABLE}=1 makes this a failure.",
         0,
     )
+
+
+def unreachable_reason(stderr: str) -> str | None:
+    """Why the service could not be reached, in a few words; None if it could."""
+    status = UNREACHABLE_STATUS.search(stderr)
+    if status:
+        return status.group(0).strip()
+    for sign in UNREACHABLE_SIGNS:
+        if sign in stderr:
+            host = SERVICE_HOST.search(stderr)
+            return f"{sign} for {host.group(1)}" if host else sign
+    return None
 
 
 def _last_error_line(stderr: str) -> str:
@@ -107,9 +134,9 @@ def decide(*, returncode: int, report: dict | None, stderr: str, required: bool)
         skipped = [d for d in dependencies if d.get("skip_reason")]
         audited = [d for d in dependencies if not d.get("skip_reason")]
         if skipped and not audited:
+            first = skipped[0]["skip_reason"]
             return _skip_or_fail(
-                f"no package could be audited, {len(skipped)} skipped: {skipped[0]['skip_reason']}",
-                required,
+                f"no package could be audited, {len(skipped)} skipped: {first}", required
             )
         if skipped:
             names = ", ".join(f"{d['name']} ({d['skip_reason']})" for d in skipped)
@@ -127,8 +154,9 @@ def decide(*, returncode: int, report: dict | None, stderr: str, required: bool)
                 f"lock audit passed: {len(audited)} locked packages, no known vulnerabilities",
                 0,
             )
-    if UNREACHABLE.search(stderr):
-        return _skip_or_fail(_last_error_line(stderr), required)
+    reason = unreachable_reason(stderr)
+    if reason:
+        return _skip_or_fail(reason, required)
     return Outcome(
         FAILED,
         f"lock audit FAILED: pip-audit exited {returncode}: {_last_error_line(stderr)}",

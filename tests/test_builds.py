@@ -277,11 +277,17 @@ def test_an_unreachable_service_skips_loudly_unless_required(report, stderr):
     outcome = _decide(returncode=1 if report is None else 0, report=report, stderr=stderr)
     assert (outcome.status, outcome.exit_code) == ("SKIPPED", 0)
     assert outcome.message.startswith("lock audit SKIPPED: vulnerability service unreachable (")
+    assert "\n" not in outcome.message.split(")\n")[0], "the reason fits on the line"
 
     required = _decide(
         returncode=1 if report is None else 0, report=report, stderr=stderr, required=True
     )
     assert (required.status, required.exit_code) == ("FAILED", 1)
+
+
+def test_the_reason_names_the_failure_and_the_host():
+    assert audit_lock.unreachable_reason(DNS_FAILURE) == "NameResolutionError for api.osv.dev"
+    assert audit_lock.unreachable_reason("ERROR: hash mismatch for six") is None
 
 
 def test_a_vulnerability_fails_even_when_some_packages_were_skipped():
