@@ -10,7 +10,9 @@ without needing the network:
 - every requirement of the groups a lock file is compiled from (see LOCKS) is pinned in
   it, at a version its specifier allows;
 - the test lock holds every runtime package at the very version the image ships, so
-  the suite tests what runs in production.
+  the suite tests what runs in production;
+- requirements/build.in, from which the build backend is locked, repeats
+  [build-system].requires exactly.
 
 Extras of a dependency (`celery[redis]`) are not followed here: an install with
 `--require-hashes` already fails when the lock lacks anything a package needs.
@@ -40,6 +42,8 @@ LOCKS = {
 # The lock whose versions the image installs, and the one that must agree with it.
 RUNTIME_LOCK = "requirements/main.txt"
 TEST_LOCK = "requirements/test.txt"
+# uv cannot compile [build-system].requires itself: this file repeats them for it.
+BUILD_INPUT = "requirements/build.in"
 
 # Requirements with an environment marker are checked for the platform the lock is
 # compiled for first: CPython 3.11 on Linux (the image, CI).
@@ -164,6 +168,18 @@ def check_same_versions(runtime_text: str, test_text: str) -> list[str]:
     return problems
 
 
+def check_build_input(pyproject: dict, build_input_text: str) -> list[str]:
+    """requirements/build.in must state exactly [build-system].requires."""
+    stated = {str(Requirement(line)) for line in _logical_lines(build_input_text)}
+    wanted = {str(r) for r in requirements_of(pyproject, ("build-system",))}
+    if stated == wanted:
+        return []
+    return [
+        f"{BUILD_INPUT} states {sorted(stated)} but [build-system].requires is "
+        f"{sorted(wanted)}; make them the same"
+    ]
+
+
 def check_all(root: Path = ROOT) -> list[str]:
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     problems = []
@@ -175,6 +191,10 @@ def check_all(root: Path = ROOT) -> list[str]:
             continue
         texts[path] = lock.read_text()
         problems.extend(f"{path}: {p}" for p in check_lock(pyproject, groups, texts[path]))
+    if (root / BUILD_INPUT).exists():
+        problems.extend(check_build_input(pyproject, (root / BUILD_INPUT).read_text()))
+    else:
+        problems.append(f"{BUILD_INPUT} is missing")
     if RUNTIME_LOCK in texts and TEST_LOCK in texts:
         problems.extend(
             f"{TEST_LOCK}: {p}" for p in check_same_versions(texts[RUNTIME_LOCK], texts[TEST_LOCK])

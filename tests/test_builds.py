@@ -129,6 +129,7 @@ def test_drift_in_the_repository_fails_the_check(tmp_path):
         "requirements/main.txt",
         "requirements/test.txt",
         "requirements/build.txt",
+        "requirements/build.in",
     ):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text())
@@ -138,6 +139,13 @@ def test_drift_in_the_repository_fails_the_check(tmp_path):
     )
     problems = check_lock.check_all(tmp_path)
     assert any("pyproject.toml asks for Django[argon2]>=5.3" in p for p in problems), problems
+
+
+def test_the_build_input_must_repeat_the_build_system_requirements():
+    pyproject = {"build-system": {"requires": ["setuptools>=80"]}}
+    assert check_lock.check_build_input(pyproject, "# comment\nsetuptools>=80\n") == []
+    (problem,) = check_lock.check_build_input(pyproject, "setuptools>=77\n")
+    assert "[build-system].requires is ['setuptools>=80']" in problem
 
 
 def _pyproject_requirements():
