@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint lock audit-lock lint-migrations format worker bench bench-filing bench-list bench-audit bench-dashboard \
-	bench-evidence clean
+.PHONY: run test lint lock audit-lock lint-migrations format worker bench bench-filing \
+	bench-list bench-audit bench-dashboard bench-evidence clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,12 @@ $(VENV)/.installed-test: requirements/test.txt requirements/build.txt pyproject.
 # main.txt (runtime and the s3 extra: the image and `make run`), test.txt (that, the
 # same versions, plus the test and lint tools), build.txt (the build backend). A pin
 # already in a lock file stays as it is; `make lock UPGRADE=1` moves everything to the
-# newest release the specifiers allow. bin/check_lock.py (in `make lint`) fails when
-# pyproject.toml and the lock files disagree.
+# newest release the specifiers allow; LOCK_INDEX_URL names a mirror of PyPI. The hashes
+# are those of PyPI's files. bin/check_lock.py (in `make lint`) fails when pyproject.toml
+# and the lock files disagree.
+LOCK_INDEX_URL ?= https://pypi.org/simple
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
-	--generate-hashes --index-url https://pypi.org/simple --custom-compile-command "make lock" \
+	--generate-hashes --index-url $(LOCK_INDEX_URL) --custom-compile-command "make lock" \
 	$(if $(UPGRADE),--upgrade)
 lock: $(VENV)/.installed-test
 	$(UV_COMPILE) pyproject.toml --extra s3 --output-file requirements/main.txt
