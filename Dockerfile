@@ -1,6 +1,6 @@
 # Cordon application image: the web process (gunicorn), the Celery worker and beat.
-# Two stages: dependencies are installed into a virtualenv in the first; the final
-# image gets that virtualenv and the source, and no compiler, pip cache or build tool.
+# Two stages: the locked dependencies are installed into a virtualenv in the first; the
+# final image gets that virtualenv and the source, and no compiler, pip cache or build tool.
 
 FROM python:3.11-slim AS build
 
@@ -8,18 +8,12 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY config ./config
-COPY accounts ./accounts
-COPY incidents ./incidents
-COPY evidence ./evidence
-COPY disclosures ./disclosures
-COPY audit ./audit
-COPY notifications ./notifications
-COPY dashboard ./dashboard
-# Only the dependencies stay installed: the app runs from /app, never from site-packages.
-RUN pip install ".[s3]" && pip uninstall --yes cordon
+# Exactly the locked versions, each checked against its hash (make lock writes the
+# file); the app runs from /app, never from site-packages, so the project itself is
+# not installed.
+COPY requirements/main.txt /tmp/requirements.txt
+# A package missing from the file fails the build (it has no hash), never slips in.
+RUN pip install --require-hashes -r /tmp/requirements.txt && rm /tmp/requirements.txt
 
 
 FROM python:3.11-slim
@@ -35,6 +29,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY manage.py ./
 COPY config ./config
+COPY core ./core
 COPY accounts ./accounts
 COPY incidents ./incidents
 COPY evidence ./evidence
