@@ -36,7 +36,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(help_text="The text part.")
     html_body = models.TextField(
-        blank=True, help_text="The HTML part (notifications.messages), sent alongside the text."
+        blank=True,
+        db_default="",
+        help_text="The HTML part (notifications.messages), sent alongside the text.",
     )
     sensitive = models.BooleanField(
         default=False,

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             name="html_body",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="The HTML part (notifications.messages), sent alongside the text.",
             ),
         ),
