@@ -1,0 +1,226 @@
+"""The incident itself: filing, its facts, its status along the lifecycle."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+import audit
+from core.text import clean_multiline_text
+from core.validation import untouched_ruled_fields
+from incidents.lifecycle import ReviewRequired, Status, check_transition
+from incidents.models import (
+    EntryKind,
+    Incident,
+    PostIncidentReview,
+    ReferenceCounter,
+    Severity,
+    TimelineEntry,
+)
+from incidents.selectors import (
+    active_leads,
+    crew_and_leads,
+    crew_manageable_by,
+)
+from incidents.services.common import _notify, _require
+from incidents.services.review import review_required, review_start
+
+# Fields of an incident that its editors may change directly (status has its own verb).
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "severity",
+    "occurred_at",
+    "discovered_at",
+    "aware_at",
+    "discovery_method",
+    "attack_vectors",
+    "data_categories",
+    "estimated_affected_people",
+    "restricted",
+)
+
+# Leads hear of every filing at these severities (incident.filed); of the rest only
+# if they opted in (incident.filed_any).
+LEADS_NOTIFIED_OF_FILING = (Severity.HIGH, Severity.CRITICAL)
+SEVERITY_ORDER = list(Severity.values)
+
+
+def _next_reference(year: int) -> str:
+    """Hand out the next number of the year atomically; safe under concurrent filing.
+
+    One upsert statement: concurrent callers queue on the counter row, and the
+    number rolls back with the filing if the transaction fails.
+    """
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"INC-{year}-{number:04d}"
+
+
+@transaction.atomic
+def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
+    """File a new incident; it starts in `new` with an opening timeline entry."""
+    _require(reporter, "incidents.add_incident")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"incident_file() got unexpected fields: {', '.join(sorted(unknown))}")
+    if fields.get("aware_at") is None:
+        fields.pop("aware_at", None)
+    incident = Incident(reporter=reporter, title=title, severity=severity, **fields)
+    incident.full_clean(exclude=["reference", "reporter"])  # reporter: the caller
+    incident.reference = _next_reference(incident.created_at.year)
+    incident.save()
+    TimelineEntry.objects.create(
+        incident=incident,
+        kind=EntryKind.STATUS_CHANGE,
+        body=f"Incident filed with severity {incident.get_severity_display().lower()}.",
+        occurred_at=incident.created_at,
+        author=reporter,
+    )
+    audit.record(
+        "incident.filed",
+        actor=reporter,
+        target=incident,
+        data={"reference": incident.reference, "severity": severity},
+    )
+    _notify_leads_of_filing(incident)
+    return incident
+
+
+def _notify_leads_of_filing(incident: Incident) -> None:
+    """Leads hear of every high or critical filing (incident.filed); of the others only
+    those leads who turned incident.filed_any on (notifications.events)."""
+    event = (
+        "incident.filed" if incident.severity in LEADS_NOTIFIED_OF_FILING else "incident.filed_any"
+    )
+    _notify(
+        recipients=active_leads().exclude(pk=incident.reporter_id),
+        incident=incident,
+        event=event,
+        message="incident_filed",
+        reporter=incident.reporter.get_username(),
+        severity=incident.get_severity_display(),
+    )
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, actor, **fields) -> Incident:
+    """Change an incident's facts (not its status)."""
+    _require(actor, "incidents.change_incident", incident=incident)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"incident_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
+    changed = {name: value for name, value in fields.items() if getattr(incident, name) != value}
+    if not changed:
+        return incident
+    if "severity" in changed and incident.status == Status.CLOSED:
+        # The close gate (a completed review for some severities) was passed at the
+        # severity the incident had then; re-rating means moving it back to review.
+        raise ValidationError(
+            {"severity": ["A closed incident keeps its severity: move it back to review first."]}
+        )
+    if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
+        # Who may see an incident is decided by those who decide its crew.
+        raise PermissionDenied("Only leads and the incident commander change need-to-know.")
+    previous_severity = incident.severity
+    for name, value in changed.items():
+        setattr(incident, name, value)
+    incident.full_clean(exclude=untouched_ruled_fields(incident, changed))
+    incident.save()
+    audit.record("incident.updated", actor=actor, target=incident, data={"fields": sorted(changed)})
+    if SEVERITY_ORDER.index(incident.severity) > SEVERITY_ORDER.index(previous_severity):
+        _severity_raised(incident=incident, actor=actor, previous=previous_severity)
+    return incident
+
+
+def _severity_raised(*, incident: Incident, actor, previous: str) -> None:
+    audit.record(
+        "incident.severity_raised",
+        actor=actor,
+        target=incident,
+        data={"from": previous, "to": incident.severity},
+    )
+    recipients = crew_and_leads(incident).exclude(pk=actor.pk)
+    _notify(
+        recipients=recipients,
+        incident=incident,
+        event="incident.severity_raised",
+        message="incident_severity_raised",
+        actor=actor.get_username(),
+        previous=Severity(previous).label,
+        severity=incident.get_severity_display(),
+    )
+
+
+@transaction.atomic
+def incident_change_status(*, incident: Incident, actor, status: str, reason: str = "") -> Incident:
+    """Move an incident along its lifecycle (incidents.lifecycle); writes a timeline entry.
+
+    Entering `review` starts the post-incident review (once: it is kept when the
+    incident goes back and forth). Closing an incident whose severity is in
+    settings.REVIEW_REQUIRED_SEVERITIES needs that review completed.
+
+    Raises IllegalTransition (ReviewRequired is one) or ReasonRequired without writing
+    anything.
+    """
+    _require(actor, "incidents.change_incident", incident=incident)
+    # Written into the timeline entry below: the same rule as any timeline text.
+    reason = clean_multiline_text(reason, field="reason")
+    incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
+    previous = incident.status
+    check_transition(previous, status, reason)
+    if status == Status.CLOSED:
+        _check_review_for_closing(incident)
+    now = timezone.now()
+    incident.status = status
+    if status == Status.ERADICATION and previous == Status.CONTAINMENT:
+        incident.contained_at = now
+    elif status == Status.CONTAINMENT and previous == Status.ERADICATION:
+        incident.contained_at = None
+    if status == Status.CLOSED:
+        incident.resolved_at = now
+    elif previous == Status.CLOSED:
+        incident.resolved_at = None
+    incident.save()
+    body = f"Status changed from {Status(previous).label} to {Status(status).label}."
+    if reason.strip():
+        body += f" Reason: {reason.strip()}"
+    TimelineEntry.objects.create(
+        incident=incident, kind=EntryKind.STATUS_CHANGE, body=body, occurred_at=now, author=actor
+    )
+    audit.record(
+        "incident.status_changed",
+        actor=actor,
+        target=incident,
+        data={"from": previous, "to": status, "reason": reason.strip()},
+    )
+    if status == Status.REVIEW:
+        review_start(incident=incident, actor=actor)
+    return incident
+
+
+def _check_review_for_closing(incident: Incident) -> None:
+    if not review_required(incident):
+        return
+    # The incident row is locked; the review row is locked after it (as review_reopen does).
+    review = (
+        PostIncidentReview.objects.select_for_update(no_key=True, of=("self",))
+        .filter(incident=incident)
+        .first()
+    )
+    if review is None or not review.is_completed:
+        raise ReviewRequired(
+            f"Closing a {incident.get_severity_display().lower()} incident needs a completed "
+            f"post-incident review: complete the review of {incident.reference} first "
+            f"({reverse('incidents:review', args=[incident.pk])})."
+        )
