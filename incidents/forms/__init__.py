@@ -1,0 +1,8 @@
+"""Browser forms for incidents. They translate HTTP input into service arguments;
+the services in incidents/services.py decide what is allowed and valid.
+
+One module per part of the pages; every form stays importable from `incidents.forms`."""
+
+from incidents.forms.incident import *  # noqa: F403
+from incidents.forms.review import *  # noqa: F403
+from incidents.forms.work import *  # noqa: F403

@@ -1,0 +1,182 @@
+"""Forms of the incident itself: the list's filters, filing, status, timeline."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from core.fields import INTEGER_MAX, BoundedIntegerField
+from core.forms import (
+    Form,
+    UTCDateTimeField,
+    apply_service_errors,
+    now_to_the_minute,
+)
+from incidents.lifecycle import BACKWARD, Status, next_statuses
+from incidents.models import (
+    MAX_LIST_ITEM_LENGTH,
+    MAX_LIST_ITEMS,
+    DataCategory,
+    EntryKind,
+    Incident,
+    Severity,
+)
+
+MAX_QUERY_LENGTH = 200
+MAX_REASON_LENGTH = 2000
+MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
+
+
+class IncidentFilterForm(Form):
+    """The list's GET filters. An invalid value is reported and that filter ignored."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Status.choices], required=False, label="Status"
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Any severity"), *Severity.choices], required=False, label="Severity"
+    )
+    q = forms.CharField(
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        label="Search",
+        help_text="Words in the title or description, or a reference such as INC-2025-0001.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+    def valid_filters(self) -> dict[str, str]:
+        """The filters whose values are valid, ready for incidents.selectors.incident_list."""
+        self.is_valid()
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.errors and value
+        }
+
+
+class IncidentFileForm(Form):
+    """Everything a person knows when filing an incident (incidents.services.incident_file)."""
+
+    title = forms.CharField(max_length=Incident._meta.get_field("title").max_length)
+    severity = forms.ChoiceField(choices=[("", "Choose a severity"), *Severity.choices])
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What happened, as far as you know now.",
+    )
+    occurred_at = UTCDateTimeField(
+        required=False, label="Occurred at (UTC)", help_text="Estimated start of the incident."
+    )
+    discovered_at = UTCDateTimeField(required=False, label="Discovered at (UTC)")
+    aware_at = UTCDateTimeField(
+        required=False,
+        initial=now_to_the_minute,
+        label="Aware at (UTC)",
+        help_text="When the organisation became aware: every regulatory deadline counts from it.",
+    )
+    discovery_method = forms.CharField(
+        required=False,
+        label="How was it discovered?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attack_vectors = forms.CharField(
+        required=False,
+        max_length=MAX_ATTACK_VECTORS_INPUT,
+        label="Suspected attack vectors",
+        help_text="Separate them with commas, e.g. phishing, stolen credentials.",
+    )
+    data_categories = forms.MultipleChoiceField(
+        required=False,
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Data that may have been accessed",
+    )
+    estimated_affected_people = BoundedIntegerField(
+        required=False,
+        min_value=0,
+        max_value=INTEGER_MAX,
+        label="Estimated number of affected people",
+    )
+    restricted = forms.BooleanField(
+        required=False,
+        label="Restricted (need-to-know)",
+        help_text="Only the incident's crew and the leads will see it.",
+    )
+
+    def clean_attack_vectors(self) -> list[str]:
+        raw = self.cleaned_data["attack_vectors"]
+        vectors = [part.strip() for part in raw.split(",") if part.strip()]
+        vectors = list(dict.fromkeys(vectors))
+        if len(vectors) > MAX_LIST_ITEMS:
+            raise ValidationError(f"At most {MAX_LIST_ITEMS} attack vectors.")
+        if any(len(vector) > MAX_LIST_ITEM_LENGTH for vector in vectors):
+            raise ValidationError(
+                f"Each attack vector is at most {MAX_LIST_ITEM_LENGTH} characters."
+            )
+        return vectors
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # The incident's own rules about its times (none in the future, in order),
+        # checked now so that every error shows at once.
+        times = {
+            name: cleaned_data[name]
+            for name in ("occurred_at", "discovered_at", "aware_at")
+            if cleaned_data.get(name)
+        }
+        others = [field.name for field in Incident._meta.fields if field.name not in times]
+        try:
+            Incident(**times).full_clean(exclude=others, validate_unique=False)
+        except ValidationError as error:
+            apply_service_errors(self, error)
+        return cleaned_data
+
+    def service_fields(self) -> dict:
+        """Keyword arguments for incident_file, besides reporter, title and severity."""
+        fields = dict(self.cleaned_data)
+        del fields["title"], fields["severity"]
+        if fields["aware_at"] is None:
+            del fields["aware_at"]
+        return fields
+
+
+class StatusChangeForm(Form):
+    """Move the incident along its lifecycle. Only the allowed next statuses are offered;
+    anything else posted is still passed to the service, which refuses it clearly."""
+
+    status = forms.ChoiceField(choices=Status.choices, label="New status")
+    reason = forms.CharField(
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when moving back a step.",
+    )
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        kwargs.setdefault("auto_id", "id_status_%s")
+        super().__init__(*args, **kwargs)
+        backward = BACKWARD.get(incident.status)
+        self.fields["status"].widget.choices = [
+            (
+                status,
+                f"Back to {Status(status).label}"
+                if status == backward
+                else f"Forward to {Status(status).label}",
+            )
+            for status in next_statuses(incident.status)
+        ]
+
+
+class TimelineEntryForm(Form):
+    kind = forms.ChoiceField(
+        choices=[choice for choice in EntryKind.choices if choice[0] != EntryKind.STATUS_CHANGE],
+        initial=EntryKind.NOTE,
+    )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What happened")
+    occurred_at = UTCDateTimeField(
+        required=False, label="When (UTC)", help_text="Leave empty for now."
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_timeline_%s")
+        super().__init__(*args, **kwargs)
