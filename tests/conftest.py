@@ -15,7 +15,7 @@ def _fresh_cache():
     """Throttle counters live in the cache (Redis in CI): every test starts from zero.
 
     Under pytest-xdist the processes share one Redis, each under its own key prefix
-    (config/settings.py): clear() would empty the others' keys mid-test, so a process
+    (config/settings/base.py): clear() would empty the others' keys mid-test, so a process
     deletes only its own.
     """
     from django.core.cache import cache
