@@ -105,7 +105,7 @@ def _record(outcomes: list[_Outcome], request) -> None:
             )
         if not outcome.record:
             continue
-        data = {"mail_sent": outcome.mail}
+        data: dict[str, object] = {"mail_sent": outcome.mail}
         if outcome.limited_by:
             data.update(
                 limited_by=outcome.limited_by,

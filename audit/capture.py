@@ -258,14 +258,22 @@ def _captured_bulk_update(self, objs, fields, *args, **kwargs):
     return count
 
 
-for _method in (_captured_update, _captured_bulk_create, _captured_bulk_update):
-    _method.alters_data = True
+# The QuerySet methods connect() replaces, by name. The replacement is deliberate (see
+# the module docstring), so it is made with setattr, not an assignment mypy would refuse.
+_CAPTURED_METHODS = {
+    "update": _captured_update,
+    "bulk_create": _captured_bulk_create,
+    "bulk_update": _captured_bulk_update,
+}
+for _method in _CAPTURED_METHODS.values():
+    # Like Django's own, they alter data: a template never calls them. mypy has no way to
+    # type an attribute set on a function (python/mypy#2087).
+    _method.alters_data = True  # type: ignore[attr-defined]
 
 
 def connect() -> None:
-    QuerySet.update = _captured_update
-    QuerySet.bulk_create = _captured_bulk_create
-    QuerySet.bulk_update = _captured_bulk_update
+    for name, method in _CAPTURED_METHODS.items():
+        setattr(QuerySet, name, method)
     pre_save.connect(_before_save, dispatch_uid="audit.capture.pre_save")
     post_save.connect(_after_save, dispatch_uid="audit.capture.post_save")
     post_delete.connect(_after_delete, dispatch_uid="audit.capture.post_delete")

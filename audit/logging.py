@@ -47,13 +47,14 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         ctx = context.get()
+        request_id: str | None
         if ctx is not None:
             request_id = ctx.request_id
         else:
             # django.request logs refused and failed requests after the request context
             # has ended, but hands over the request itself.
             request_id = getattr(getattr(record, "request", None), "request_id", None)
-        line = {
+        line: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,

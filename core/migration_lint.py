@@ -155,7 +155,8 @@ def _has_table(state: ProjectState, app_label: str, model_name: str) -> bool:
 def _makes_index(field: models.Field) -> bool:
     if field.many_to_many or field.primary_key:
         return False
-    return bool(field.db_index or field.unique)
+    # django-stubs leaves out Field.db_index, which Field.__init__ always sets.
+    return bool(field.db_index or field.unique)  # type: ignore[attr-defined]
 
 
 def _fills_existing_rows(field: models.Field) -> bool:

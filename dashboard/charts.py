@@ -171,7 +171,7 @@ def stacked_column_chart(
     )
     for index, category in enumerate(categories):
         x = LEFT_AXIS + index * (COLUMN_WIDTH + COLUMN_GAP)
-        top = baseline
+        top: float = baseline
         for one in series:
             count = one.values[index] or 0
             if not count:

@@ -9,9 +9,10 @@ is cut with LIMIT in the database and every count is a GROUP BY there.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Window
+from django.db.models import Count, Exists, F, Min, OuterRef, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from dashboard.metrics import IncidentTimes
@@ -26,6 +27,7 @@ from incidents.models import (
     OPEN_ACTION_ITEM_STATUSES,
     ActionItemStatus,
     CrewMember,
+    Incident,
     Severity,
     Task,
     TimelineEntry,
@@ -204,9 +206,9 @@ def incident_times_of(user, incident) -> IncidentTimes:
     return times
 
 
-def _times(user, incidents) -> list[IncidentTimes]:
+def _times(user, incidents: QuerySet[Incident]) -> list[IncidentTimes]:
     incidents = incidents.order_by()
-    first_notified: dict[int, dict[str, object]] = {}
+    first_notified: dict[int, dict[str, dt.datetime]] = {}
     published = (
         Publication.objects.filter(
             disclosure__in=visible_disclosures(user), disclosure__incident__in=incidents

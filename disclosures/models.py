@@ -44,6 +44,10 @@ class ImmutableRecord(Exception):
     """An attempt to change or delete a record that is kept as it was written."""
 
 
+class DisclosureWithoutVersion(LookupError):
+    """A disclosure read before its first version was written (a broken invariant)."""
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     """Bulk update and delete would bypass the models' refusals: refuse them too."""
 
@@ -98,6 +102,13 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_audience_display()} notice ({self.get_regime_display()})"
+
+    def require_current_version(self) -> "DisclosureVersion":
+        """The current version. disclosure_create writes the first one in the transaction
+        that creates the disclosure, so only inside it is current_version ever None."""
+        if self.current_version is None:
+            raise DisclosureWithoutVersion(f"Disclosure {self.pk} has no version yet.")
+        return self.current_version
 
 
 class DisclosureVersion(models.Model):

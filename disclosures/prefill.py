@@ -58,7 +58,7 @@ $advice
 $legal
 """
 
-HEADINGS = {
+HEADINGS: dict[str, str] = {
     Regime.GDPR_ART33: "Personal data breach notification (GDPR Article 33)",
     Regime.GDPR_ART34: "Important information about your personal data",
     Regime.NIS2: "Significant incident report (NIS2 Article 23)",

@@ -77,6 +77,8 @@ def _recipients(disclosure: Disclosure) -> list[User]:
 
 
 def _record(disclosure: Disclosure, deadline: Deadline, point: ReminderPoint) -> bool:
+    if deadline.due_at is None:
+        raise ValueError(f"{deadline.name} has no due time, so no reminder points.")
     try:
         with transaction.atomic():
             ReminderSent.objects.create(

@@ -193,7 +193,7 @@ def disclosure_submit(*, disclosure: Disclosure, actor) -> Disclosure:
         "disclosure.submitted",
         actor=actor,
         target=disclosure,
-        data={"version": disclosure.current_version.number},
+        data={"version": disclosure.require_current_version().number},
     )
     notification_queue(
         recipients=_approvers_to_tell(disclosure, actor),
@@ -225,7 +225,7 @@ def _approvers_to_tell(disclosure: Disclosure, actor) -> list:
     """Who may approve the submitted version: managers (and legal, when its approval is
     required) who wrote neither the disclosure nor its current version."""
     roles = [Role.MANAGER] + ([Role.LEGAL] if settings.DISCLOSURE_REQUIRE_LEGAL_APPROVAL else [])
-    writers = {actor.pk, disclosure.created_by_id, disclosure.current_version.author_id}
+    writers = {actor.pk, disclosure.created_by_id, disclosure.require_current_version().author_id}
     return _who_may_see(
         User.objects.filter(groups__name__in=roles).exclude(pk__in=writers - {None}), disclosure
     )
@@ -244,7 +244,7 @@ def _notify_author_and_crew(disclosure: Disclosure, actor, *, event: str, messag
             {
                 "actor": actor.get_username(),
                 "disclosure": disclosure,
-                "version": disclosure.current_version.number,
+                "version": disclosure.require_current_version().number,
                 "link": absolute_url("disclosures:detail", disclosure.pk),
             },
             incident=incident,
@@ -286,7 +286,7 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
     role = approval_role_of(actor)
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.APPROVED)
-    version = disclosure.current_version
+    version = disclosure.require_current_version()
     if actor.pk in (disclosure.created_by_id, version.author_id):
         raise ApprovalRefused(
             "You wrote this disclosure or its latest version: someone else must approve it."
@@ -349,7 +349,7 @@ def disclosure_publish(
     late_reason = clean_multiline_text(late_reason, field="late_reason").strip()
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.PUBLISHED)
-    version = disclosure.current_version
+    version = disclosure.require_current_version()
     approved = set(
         Approval.objects.filter(
             version=version, voided_at__isnull=True, body_sha256=version.sha256

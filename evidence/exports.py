@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from django.http import FileResponse
 from django.utils import timezone
@@ -42,7 +43,7 @@ ZIP64_THRESHOLD = 1024**3
 class ExportPackage:
     """The finished zip (an open, already unlinked file) and what went into it."""
 
-    file: object
+    file: BinaryIO
     name: str
     items: list[EvidenceItem] = field(default_factory=list)
     paths: dict[int, str] = field(default_factory=dict)

@@ -12,6 +12,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -26,6 +27,8 @@ CHUNK_SIZE = 1024 * 1024
 class EvidenceUpload(UploadedFile):
     """An uploaded evidence file on disk, with its receipt. Closing it removes the
     temporary file unless the store has taken it."""
+
+    file: IO[bytes]  # never None: always made from the handler's temporary file
 
     def __init__(self, *, file, name, content_type, size, charset, receipt_sha256):
         super().__init__(file, name, content_type, size, charset)

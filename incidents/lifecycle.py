@@ -20,9 +20,10 @@ class Status(models.TextChoices):
 
 ORDER = list(Status)
 
-# Forward one step at a time; back one step only with a written reason.
-FORWARD = dict(itertools.pairwise(ORDER))
-BACKWARD = {following: current for current, following in FORWARD.items()}
+# Forward one step at a time; back one step only with a written reason. Keyed by str so
+# that a stored status (a plain string) looks its neighbours up as a Status would.
+FORWARD: dict[str, str] = dict(itertools.pairwise(ORDER))
+BACKWARD: dict[str, str] = {following: current for current, following in FORWARD.items()}
 
 
 class IllegalTransition(IllegalStateChange):

@@ -27,7 +27,9 @@ import re
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.template import Context
+from django.template.backends.django import Template as DjangoBackendTemplate
 from django.template.loader import get_template
 from django.urls import reverse
 
@@ -48,8 +50,11 @@ def absolute_url(viewname: str, *args, **kwargs) -> str:
 
 
 def _render(template_name: str, context: dict, *, autoescape: bool) -> str:
-    template = get_template(template_name).template  # the engine's own Template
-    return template.render(Context(context, autoescape=autoescape))
+    loaded = get_template(template_name)
+    # Autoescaping is chosen per part, which only the Django engine's own Template allows.
+    if not isinstance(loaded, DjangoBackendTemplate):
+        raise ImproperlyConfigured(f"{template_name} must come from the Django template engine.")
+    return loaded.template.render(Context(context, autoescape=autoescape))
 
 
 def _tidy_text(text: str) -> str:

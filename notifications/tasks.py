@@ -30,8 +30,13 @@ def deliver_webhook(self, delivery_pk: int) -> str | None:
     delivery = services.webhook_deliver(delivery_pk=delivery_pk)
     if delivery is None:
         return None
-    if delivery.status == WebhookStatus.FAILED and not self.request.is_eager:
-        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
+    retry_at = delivery.next_attempt_at  # webhook_deliver sets it on every failure
+    if (
+        delivery.status == WebhookStatus.FAILED
+        and retry_at is not None
+        and not self.request.is_eager
+    ):
+        countdown = max(0.0, (retry_at - timezone.now()).total_seconds())
         deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk}, countdown=countdown)
     return delivery.status
 

@@ -55,17 +55,17 @@ _IPV4_IN_LAST_32_BITS = tuple(
 # Local-use NAT64 (RFC 8215): translates into the operator's own network, with a
 # prefix length (and so a place for the IPv4 address) nobody outside can know.
 _LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
-_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")  # 2002:AABB:CCDD::/48 is a.b.c.d's
-_TEREDO = ipaddress.ip_network("2001::/32")  # 2001:0:SERVER:flags:port:~CLIENT
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...] | None:
     """The IPv4 addresses an IPv6 address leads to, or None when it is plain IPv6."""
     if any(ip in network for network in _IPV4_IN_LAST_32_BITS):
         return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
-    if ip in _SIX_TO_FOUR:
+    # 6to4 (2002::/16, 2002:AABB:CCDD::/48 is a.b.c.d's) and Teredo (2001::/32,
+    # 2001:0:SERVER:flags:port:~CLIENT): Python decodes both, None outside the prefix.
+    if ip.sixtofour is not None:
         return (ip.sixtofour,)
-    if ip in _TEREDO:
+    if ip.teredo is not None:
         return ip.teredo  # (server, client), the client's bits un-inverted
     return None
 
@@ -111,12 +111,15 @@ def resolve_target(url: str) -> tuple[str, str, int, str]:
     except (socket.gaierror, UnicodeError) as error:
         raise WebhookTargetRefused(f"The host does not resolve: {error}") from error
     addresses = [info[4][0] for info in infos]
-    if not addresses or not all(_address_allowed(address) for address in addresses):
+    # An AF_INET or AF_INET6 sockaddr (all a host name resolves to) starts with the address
+    # as a str; any other is refused with the rest.
+    allowed = [a for a in addresses if isinstance(a, str) and _address_allowed(a)]
+    if not addresses or len(allowed) != len(addresses):
         raise WebhookTargetRefused(
             "The host resolves to a private, loopback or reserved address "
             "(NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS is off)."
         )
-    return parts.scheme, parts.hostname, port, addresses[0]
+    return parts.scheme, parts.hostname, port, allowed[0]
 
 
 def validate_webhook_url(url: str) -> None:

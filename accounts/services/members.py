@@ -50,10 +50,9 @@ def member_save(
     must_change_password: bool = False,
 ) -> tuple[User, bool]:
     """Create the person or update their role, e-mail and password. Returns (user, created)."""
-    user = User.objects.filter(username=username).first()
-    created = user is None
-    if created:
-        user = User(username=username)
+    existing = User.objects.filter(username=username).first()
+    created = existing is None
+    user = User(username=username) if existing is None else existing
     if email is not None and email != user.email:
         if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
             # One address, one person: a password-reset link must reach exactly one account.

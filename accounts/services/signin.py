@@ -74,9 +74,9 @@ def password_only_sign_ins_since_previous_login(
 ) -> list[LoginAttempt]:
     """Sign-ins with the right password that never gave the second factor: a stolen password."""
     previous = _previous_complete_sign_in(user, current_attempt_id)
-    attempts = LoginAttempt.objects.filter(
-        user=user, succeeded=True, second_factor_at__isnull=True
-    ).exclude(pk=current_attempt_id)
+    attempts = LoginAttempt.objects.filter(user=user, succeeded=True, second_factor_at__isnull=True)
+    if current_attempt_id is not None:
+        attempts = attempts.exclude(pk=current_attempt_id)
     if previous is not None:
         attempts = attempts.filter(attempted_at__gt=previous.attempted_at)
     return list(attempts)

@@ -61,9 +61,9 @@ def _ids_with_second_factor() -> set[int]:
 def _rows(request) -> list[dict]:
     now = timezone.now()
     with_second_factor = _ids_with_second_factor()
-    latest_invitation = {}
-    for invitation in Invitation.objects.order_by("created_at"):
-        latest_invitation[invitation.user_id] = invitation
+    latest_invitation: dict[int, Invitation] = {}
+    for sent in Invitation.objects.order_by("created_at"):
+        latest_invitation[sent.user_id] = sent
     open_reset = {
         reset.user_id: reset
         for reset in FactorReset.objects.filter(used_at__isnull=True, expires_at__gt=now).order_by(
@@ -72,13 +72,14 @@ def _rows(request) -> list[dict]:
     }
     rows = []
     for person in User.objects.prefetch_related("groups").order_by("username"):
-        invitation = latest_invitation.get(person.pk)
-        pending = invitation is not None and invitation.accepted_at is None
+        latest = latest_invitation.get(person.pk)
+        # The invitation still waiting to be accepted, if any.
+        pending = latest if latest is not None and latest.accepted_at is None else None
         if not person.is_active:
             state = "deactivated"
-        elif pending and invitation.expires_at > now:
+        elif pending is not None and pending.expires_at > now:
             state = "invited"
-        elif pending and not person.has_usable_password():
+        elif pending is not None and not person.has_usable_password():
             state = "invitation expired"
         else:
             state = "active"
@@ -88,7 +89,7 @@ def _rows(request) -> list[dict]:
                 "person": person,
                 "role": roles[0] if roles else "",
                 "state": state,
-                "invitation": invitation if pending else None,
+                "invitation": pending,
                 "has_second_factor": person.pk in with_second_factor,
                 "factor_reset": open_reset.get(person.pk),
                 "is_me": person.pk == request.user.pk,

@@ -43,11 +43,11 @@ class Abilities:
 
 def countdown(deadline: Deadline, now) -> dict:
     """A deadline as people read it: due when, how long left (or overdue by), or elapsed."""
-    if deadline.due_at is None:
+    remaining = deadline.remaining(now)  # None when the deadline has no due time
+    if remaining is None:
         elapsed = deadline.elapsed(now)
         text = f"{duration_text(elapsed)} since awareness" if elapsed is not None else ""
         return {"deadline": deadline, "state": "open", "text": text}
-    remaining = deadline.remaining(now)
     if remaining.total_seconds() <= 0:
         return {
             "deadline": deadline,
@@ -67,7 +67,7 @@ def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = 
     bound = bound or {}
     versions = list(selectors.versions_of(disclosure))
     by_number = {version.number: version for version in versions}
-    current = disclosure.current_version
+    current = disclosure.require_current_version()
     diff_form = forms.DiffForm(request.GET or None)
     older = newer = None
     if len(versions) > 1:

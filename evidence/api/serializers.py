@@ -1,14 +1,22 @@
 """Evidence API shapes. No business rules here: services decide, serializers translate."""
 
+from __future__ import annotations
+
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictFieldsMixin
+from accounts.models import User
 from evidence.models import CustodyEvent, EvidenceItem, Kind
+from incidents.models import Incident
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
-    collected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    incident: serializers.PrimaryKeyRelatedField[Incident] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    collected_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = EvidenceItem
@@ -56,7 +64,9 @@ class EvidenceUploadSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class CustodyEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = CustodyEvent

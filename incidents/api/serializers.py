@@ -1,12 +1,15 @@
 """Incident API shapes. No business rules here: services decide, serializers translate."""
 
+from __future__ import annotations
+
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictFieldsMixin
+from accounts.models import User
 from incidents.lifecycle import Status
 from incidents.models import MAX_LIST_ITEM_LENGTH, MAX_LIST_ITEMS, DataCategory, Incident
 
-READ_ONLY_FIELDS = (
+READ_ONLY_FIELDS: tuple[str, ...] = (
     "id",
     "reference",
     "status",
@@ -19,7 +22,9 @@ READ_ONLY_FIELDS = (
 
 
 class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reporter: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     attack_vectors = serializers.ListField(
         child=serializers.CharField(max_length=MAX_LIST_ITEM_LENGTH),
         max_length=MAX_LIST_ITEMS,
@@ -34,7 +39,7 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = (
+        fields: tuple[str, ...] = (
             *READ_ONLY_FIELDS[:3],
             "title",
             "description",

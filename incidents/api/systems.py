@@ -25,8 +25,8 @@ class OldestFirst(KeysetPagination):
 class SystemSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = AffectedSystem
-        fields = ("id", *EDITABLE, "containment_state", "created_at")
-        read_only_fields = ("id", "containment_state", "created_at")
+        fields: tuple[str, ...] = ("id", *EDITABLE, "containment_state", "created_at")
+        read_only_fields: tuple[str, ...] = ("id", "containment_state", "created_at")
 
 
 class SystemUpdateSerializer(SystemSerializer):

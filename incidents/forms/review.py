@@ -83,11 +83,12 @@ class ActionItemAddForm(Form):
     def __init__(self, *args, section: ReviewSection, incident: Incident, people=None, **kwargs):
         kwargs.setdefault("auto_id", f"id_item{section.pk}_%s")
         super().__init__(*args, **kwargs)
+        owner = AssigneeChoiceField.of(self, "owner")
         if people is None:
-            self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+            owner.queryset = TaskAddForm.assignable(incident)
         else:
-            self.fields["owner"].queryset = people.queryset
-            self.fields["owner"].use_people(people)
+            owner.queryset = people.queryset
+            owner.use_people(people)
 
 
 class ActionItemEditForm(Form):
@@ -115,11 +116,12 @@ class ActionItemEditForm(Form):
         )
         super().__init__(*args, **kwargs)
         self.item = item
+        owner = AssigneeChoiceField.of(self, "owner")
         if people is None:
-            self.fields["owner"].queryset = TaskAddForm.assignable(incident)
+            owner.queryset = TaskAddForm.assignable(incident)
         else:
-            self.fields["owner"].queryset = people.queryset
-            self.fields["owner"].use_people(people)
+            owner.queryset = people.queryset
+            owner.use_people(people)
 
     def changed_fields(self) -> dict:
         """Only what differs from the item (a completed review refuses owner and due

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -113,6 +115,12 @@ class AssigneeChoiceField(forms.ModelChoiceField):
         options = [(person.get_username(), self.label_from_instance(person)) for person in people]
         self.choices = [("", self.empty_label), *options]
 
+    @staticmethod
+    def of(form: forms.BaseForm, name: str) -> AssigneeChoiceField:
+        """The form's own copy of its field `name`, which its class declares as one."""
+        # form.fields (a copy of the declared fields) is typed as holding any Field.
+        return cast(AssigneeChoiceField, form.fields[name])
+
 
 class TaskAddForm(Form):
     title = forms.CharField(max_length=200, label="Task")
@@ -128,7 +136,7 @@ class TaskAddForm(Form):
     def __init__(self, *args, incident: Incident, **kwargs):
         kwargs.setdefault("auto_id", "id_task_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = self.assignable(incident)
+        AssigneeChoiceField.of(self, "assignee").queryset = self.assignable(incident)
 
     @staticmethod
     def assignable(incident: Incident):

@@ -146,7 +146,7 @@ class Incident(models.Model):
 
     def clean(self) -> None:
         # Each time's own range (core.dates) is its field's validator; here, their order.
-        errors = {}
+        errors: dict[str, list[str]] = {}
         if self.occurred_at and self.discovered_at and self.discovered_at < self.occurred_at:
             errors.setdefault("discovered_at", []).append(
                 "An incident cannot be discovered before it occurred."

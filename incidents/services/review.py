@@ -91,8 +91,8 @@ def _detection_text(incident: Incident) -> str:
         ("Aware \u2192 resolved", incident.aware_at, incident.resolved_at),
     ]
     for label, start, end in phases:
-        known = start is not None and end is not None
-        lines.append(f"{label}: {duration_text(end - start) if known else 'not known yet'}")
+        took = end - start if start is not None and end is not None else None
+        lines.append(f"{label}: {duration_text(took, empty='not known yet')}")
     return "\n".join(lines)
 
 
