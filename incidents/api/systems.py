@@ -3,12 +3,12 @@ of their impact window, their containment), through the need-to-know gate."""
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.api.pagination import KeysetPagination
-from accounts.api.permissions import TokenHasScope
+from accounts.api.permissions import PartialUpdateOnly, TokenHasScope, read_write_scopes
 from accounts.api.serializers import StrictFieldsMixin
 from accounts.scopes import Scope
 from incidents import services
@@ -54,6 +54,7 @@ class SystemUpdateSerializer(SystemSerializer):
     ),
 )
 class IncidentSystemViewSet(
+    PartialUpdateOnly,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -64,13 +65,7 @@ class IncidentSystemViewSet(
 
     serializer_class = SystemSerializer
     permission_classes = [IsAuthenticated, TokenHasScope]
-    required_scopes = {
-        "GET": Scope.INCIDENTS_READ,
-        "HEAD": Scope.INCIDENTS_READ,
-        "OPTIONS": Scope.INCIDENTS_READ,
-        "POST": Scope.INCIDENTS_WRITE,
-        "PATCH": Scope.INCIDENTS_WRITE,
-    }
+    required_scopes = read_write_scopes(Scope.INCIDENTS_READ, Scope.INCIDENTS_WRITE)
     http_method_names = ["get", "post", "patch", "head", "options"]
     pagination_class = OldestFirst
 
@@ -103,8 +98,3 @@ class IncidentSystemViewSet(
                     system=system, actor=request.user, state=state, note=note
                 )
         return Response(SystemSerializer(system).data)
-
-    def update(self, request, *args, **kwargs):
-        if not kwargs.get("partial"):
-            raise exceptions.MethodNotAllowed(request.method)
-        return self.partial_update(request, *args, **kwargs)

@@ -2,13 +2,13 @@
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from accounts.api.idempotency import IdempotentCreateMixin
-from accounts.api.permissions import TokenHasScope
+from accounts.api.permissions import PartialUpdateOnly, TokenHasScope, read_write_scopes
 from accounts.scopes import Scope
 from incidents import services
 from incidents.api.filters import IncidentFilter
@@ -40,6 +40,7 @@ from incidents.selectors import visible_incidents
     ),
 )
 class IncidentViewSet(
+    PartialUpdateOnly,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -52,13 +53,7 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
     permission_classes = [IsAuthenticated, TokenHasScope]
-    required_scopes = {
-        "GET": Scope.INCIDENTS_READ,
-        "HEAD": Scope.INCIDENTS_READ,
-        "OPTIONS": Scope.INCIDENTS_READ,
-        "POST": Scope.INCIDENTS_WRITE,
-        "PATCH": Scope.INCIDENTS_WRITE,
-    }
+    required_scopes = read_write_scopes(Scope.INCIDENTS_READ, Scope.INCIDENTS_WRITE)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -85,8 +80,3 @@ class IncidentViewSet(
                     incident=incident, actor=request.user, status=status, reason=reason
                 )
         return Response(IncidentSerializer(incident).data)
-
-    def update(self, request, *args, **kwargs):
-        if not kwargs.get("partial"):
-            raise exceptions.MethodNotAllowed(request.method)
-        return self.partial_update(request, *args, **kwargs)
