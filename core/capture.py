@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
+from functools import cache, partial
 from typing import Any, Protocol, TypeVar
 
 from django.db import models, transaction
 
-# Values Django hands out as the same object the instance keeps (JSONField): kept as a
-# copy, so a change made in place still shows against what was loaded.
-_MUTABLE = (dict, list, set, bytearray)
+# Fields whose value the instance may change in place (a JSON list): what was loaded is
+# kept as a copy, so such a change still shows against it.
+_MUTABLE_FIELD_TYPES = {"JSONField", "ArrayField", "HStoreField"}
 _LOADED_ATTR = "_captured_loaded_values"
 
 _M = TypeVar("_M", bound=models.Model)
@@ -135,8 +135,24 @@ def _is_expression(value: Any) -> bool:
     return hasattr(value, "resolve_expression")
 
 
-def _kept(value: Any) -> Any:
-    return copy.deepcopy(value) if isinstance(value, _MUTABLE) else value
+def _copied(value: Any) -> Any:
+    """A copy of a value that could be changed in place (cheaper than deepcopy for JSON)."""
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, set | bytearray):
+        return copy.deepcopy(value)
+    return value
+
+
+@cache
+def _mutable_attnames(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.get_internal_type() in _MUTABLE_FIELD_TYPES
+    )
 
 
 class CapturedModel(models.Model):
@@ -151,7 +167,11 @@ class CapturedModel(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
         instance = super().from_db(db, field_names, values, **kwargs)
-        loaded = {name: _kept(value) for name, value in zip(field_names, values, strict=True)}
+        loaded = dict(zip(field_names, values))  # noqa: B905 - Django gives one per name
+        mutable = _mutable_attnames(cls)
+        if mutable:
+            for name in mutable.intersection(loaded):
+                loaded[name] = _copied(loaded[name])
         instance.__dict__[_LOADED_ATTR] = (db, loaded)
         return instance
 
@@ -212,7 +232,7 @@ class CapturedModel(models.Model):
     def _current(self, attnames: Iterable[str]) -> dict[str, Any]:
         values = self.__dict__
         return {
-            name: _kept(values[name])
+            name: _copied(values[name])
             for name in attnames
             if name in values and not _is_expression(values[name])
         }
