@@ -205,17 +205,18 @@ class CapturedModel(models.Model):
         known_db, known = self.__dict__.get(_LOADED_ATTR, (db, {}))
         if known_db != db or known.get(pk_attname) != self.pk:
             known = {}  # another row than the one loaded: nothing of it is known
-        # Until the write commits, a rollback may undo it: its values are known on commit.
-        self.__dict__[_LOADED_ATTR] = (db, _without(known, set(saved) - {pk_attname}))
+        # Until the write commits, a rollback may undo it: its values are known on commit
+        # (those written as an expression, F("n") + 1, only by reading the row again).
+        self.__dict__[_LOADED_ATTR] = (db, _without(known, set(attnames) - {pk_attname}))
         transaction.on_commit(partial(self._saved, db, saved), using=db)
 
     def _saved(self, db: str | None, saved: dict[str, Any]) -> None:
-        """On commit: the saved values are what the row holds."""
+        """On commit: the saved values are what the row holds, unless the instance has
+        moved to another row or database since."""
         pk = saved.get(self._meta.pk.attname)
         known_db, known = self.__dict__.get(_LOADED_ATTR, (db, {}))
-        if known_db != db or known.get(self._meta.pk.attname, pk) != pk:
-            known = {}
-        self.__dict__[_LOADED_ATTR] = (db, {**known, **saved})
+        if known_db == db and known.get(self._meta.pk.attname, pk) == pk:
+            self.__dict__[_LOADED_ATTR] = (db, {**known, **saved})
 
     def _attnames(self, names: Iterable[str] | None) -> list[str]:
         """The attribute names of the given concrete fields (by name or attname) and of
