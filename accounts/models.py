@@ -1,9 +1,10 @@
 """People, their API tokens, and the record that makes API retries safe."""
 
 import hashlib
+from typing import ClassVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -13,12 +14,17 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.roles import ROLE_NAMES
+from core.capture import CapturedModel, CapturedQuerySet
 from core.text import ShortTextField
 
 TOKEN_PREFIX = "cdn_"  # noqa: S105 - a public marker, not a secret
 
 
-class User(AbstractUser):
+class CapturedUserManager(UserManager.from_queryset(CapturedQuerySet)):  # type: ignore[misc]
+    """Django's user manager (create_user, create_superuser) over the captured queryset."""
+
+
+class User(CapturedModel, AbstractUser):
     """A person who signs in to Cordon: CSIRT member, manager, auditor or reporter.
 
     The role is membership of one of the role groups (accounts.roles.Role).
@@ -38,6 +44,9 @@ class User(AbstractUser):
         editable=False,
         help_text="When the newest verification link was sent: older links die with it.",
     )
+
+    # The stubs declare AbstractUser's manager a ClassVar and CapturedModel's is not.
+    objects: ClassVar[CapturedUserManager] = CapturedUserManager()  # type: ignore[misc]
 
     class Meta(AbstractUser.Meta):
         constraints = [
@@ -69,13 +78,13 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ApiTokenQuerySet(models.QuerySet):
+class ApiTokenQuerySet(CapturedQuerySet):
     def usable(self):
         now = timezone.now()
         return self.filter(revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
 
 
-class ApiToken(models.Model):
+class ApiToken(CapturedModel):
     """A bearer token a script uses to call the API on a person's behalf, within its scopes."""
 
     user = models.ForeignKey(
@@ -189,7 +198,7 @@ class LoginAttempt(models.Model):
         return f"{self.username} {outcome} at {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
-class Invitation(models.Model):
+class Invitation(CapturedModel):
     """A one-time link a lead sends to a new member: set a password, enrol a device."""
 
     user = models.ForeignKey(
@@ -214,7 +223,7 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.expires_at > timezone.now()
 
 
-class FactorReset(models.Model):
+class FactorReset(CapturedModel):
     """A one-time link a lead sends to a person who lost every second factor: with it and
     their password, the person enrols a new authenticator once (accounts.recovery)."""
 

@@ -6,20 +6,37 @@ else. Domain logic lives in services. Apps to capture and fields never to write
 in clear come from settings (AUDIT_CAPTURED_APPS, AUDIT_CAPTURE_EXCLUDED_MODELS,
 AUDIT_REDACTED_FIELDS), so this module imports no domain app.
 
-Bulk writes send no per-row signals, so they are captured here too: `QuerySet.update()`,
-`bulk_create()` and `bulk_update()` of a captured model record one `model.bulk_updated`
-or `model.bulk_created` event with the model, the count, the ids (up to BULK_ID_LIMIT)
-and the values set (secrets redacted), in the same transaction as the write. Only
-updates that touch nothing but a listed bookkeeping field
-(AUDIT_BULK_BOOKKEEPING_FIELDS, such as a token's last-use time) are left out.
-`QuerySet.delete()` needs nothing: with these signal handlers connected, Django
-deletes row by row and post_delete fires for each.
+Everything is connected here, in `connect()`, called once from AuditConfig.ready():
 
-Purges of bookkeeping rows (core.housekeeping: expired sessions and idempotency
-records, messages delivered long ago) are the one exception: while a purge deletes,
-no per-row `model.deleted` is recorded; the purge's one `purged` signal per run is
-recorded here as one `housekeeping.purged` event with the count of each kind and of
-each model deleted.
+- pre_save/post_save: `model.created` with the row's fields, or `model.updated` with
+  each changed field's old and new value (secrets redacted) when a save changed any.
+  The old values are those the instance was loaded with (core.capture.CapturedModel
+  keeps them, and a save's own once it commits), so a save costs no extra SELECT; only
+  a field not known that way (an instance built by hand, a save not yet committed, a
+  field deferred) is read from the row first. The diff is therefore what this save
+  changes relative to what this process read: a change made elsewhere in between is
+  recorded as its own event, and this save, if it writes that field back, shows no
+  change of it. Services that must not lose such a change lock the row when they
+  load it (select_for_update), and then what was read is what the row holds.
+- post_delete: `model.deleted` with the row's fields. `QuerySet.delete()` needs nothing
+  more: with this receiver connected, Django deletes row by row and it fires for each.
+- m2m_changed: `model.relation_changed` (the roles of a person are group memberships).
+- The bulk writes, which send no per-row signals: every captured model uses
+  core.capture.CapturedQuerySet (through CapturedModel, or a queryset derived from it;
+  tests/audit/test_captured_models.py fails for one that does not), whose `update()`,
+  `bulk_create()` and `bulk_update()` hand the write to `BulkCapture` below. It records
+  one `model.bulk_updated` or `model.bulk_created` event with the model, the count, the
+  ids (up to BULK_ID_LIMIT) and the values set (secrets redacted), in the same
+  transaction as the write. Only updates that touch nothing but a listed bookkeeping
+  field (AUDIT_BULK_BOOKKEEPING_FIELDS, such as a token's last-use time) are left out.
+  Django's own QuerySet is not changed. Models of other apps (Django's, django-otp's,
+  axes') are not captured at all (`is_captured`); the auto-created tables of a
+  many-to-many relation are written by its related manager, recorded as relation changes.
+- core.housekeeping.purged: purges of bookkeeping rows (expired sessions and idempotency
+  records, messages delivered long ago) are the one exception to per-row deletions:
+  while a purge deletes, no `model.deleted` is recorded; the purge's one `purged` signal
+  per run is recorded as one `housekeeping.purged` event with the count of each kind and
+  of each model deleted.
 """
 
 from __future__ import annotations
@@ -28,11 +45,11 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 import audit
 from audit.chain import normalise
+from core import capture as core_capture
 from core import housekeeping
 
 REDACTED = "[redacted]"
@@ -69,13 +86,25 @@ def _snapshot(instance, fields) -> dict:
     }
 
 
-def _before_save(sender, instance, raw=False, update_fields=None, **kwargs):
+def _written_fields(model, update_fields):
+    """The fields a save writes: every one, or those named (by name or attname)."""
+    fields = _fields(model)
+    if update_fields is None:
+        return fields
+    return [f for f in fields if f.name in update_fields or f.attname in update_fields]
+
+
+def _before_save(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
     if raw or not is_captured(sender) or instance._state.adding or instance.pk is None:
         return
-    fields = _fields(sender)
-    if update_fields is not None:
-        fields = [field for field in fields if field.name in update_fields]
-    old = sender._base_manager.filter(pk=instance.pk).values(*(f.attname for f in fields)).first()
+    attnames = [field.attname for field in _written_fields(sender, update_fields)]
+    # What this process read (or wrote, once committed) needs no query; the rest is read.
+    known = core_capture.loaded_values(instance, using)
+    old = {name: known[name] for name in attnames if name in known}
+    unknown = [name for name in attnames if name not in known]
+    if unknown:
+        stored = sender._base_manager.filter(pk=instance.pk).values(*unknown).first()
+        old.update(stored or {})
     setattr(instance, _OLD_VALUES_ATTR, old)
 
 
@@ -91,8 +120,7 @@ def _after_save(sender, instance, created, raw=False, update_fields=None, **kwar
         )
         return
     old = instance.__dict__.pop(_OLD_VALUES_ATTR, None) or {}
-    if update_fields is not None:
-        fields = [field for field in fields if field.name in update_fields]
+    fields = _written_fields(sender, update_fields)
     redacted = _redacted_fields(sender)
     changes = {}
     for field in fields:
@@ -140,9 +168,6 @@ def _m2m_changed(sender, instance, action, model, pk_set, **kwargs):
 # --- Bulk writes ---------------------------------------------------------------------
 
 BULK_ID_LIMIT = 1000
-_original_update = QuerySet.update
-_original_bulk_create = QuerySet.bulk_create
-_original_bulk_update = QuerySet.bulk_update
 # bulk_update() runs update() per batch: its own event covers them.
 _in_bulk_update: ContextVar[bool] = ContextVar("audit_in_bulk_update", default=False)
 
@@ -177,103 +202,92 @@ def _bulk_captured(model) -> bool:
     return is_captured(model) and not model._meta.auto_created
 
 
-def _captured_update(self, **kwargs):
-    model = self.model
-    if not _bulk_captured(model) or _is_bookkeeping(model, kwargs) or _in_bulk_update.get():
-        return _original_update(self, **kwargs)
-    with transaction.atomic(using=self.db, savepoint=False):
-        # The matched rows, locked (PostgreSQL) so the ids listed are the rows updated
-        # (FOR UPDATE is not allowed with DISTINCT or GROUP BY: then only as matched).
-        matched = self.order_by()
-        if not matched.query.distinct and not matched.query.group_by:
-            matched = matched.select_for_update(no_key=True, of=("self",))
-        pks = list(matched.values_list("pk", flat=True)[: BULK_ID_LIMIT + 1])
-        count = _original_update(self, **kwargs)
-        if count:
-            audit.record(
-                "model.bulk_updated",
-                data={
-                    "model": _label(model),
-                    "count": count,
-                    "values": _bulk_values(model, kwargs),
-                    **_ids(pks),
-                },
-            )
-    return count
+class BulkCapture:
+    """Runs the bulk writes of captured models (core.capture.CapturedQuerySet) and records
+    each as one event in the write's transaction."""
 
-
-def _captured_bulk_create(self, objs, *args, **kwargs):
-    model = self.model
-    if not _bulk_captured(model):
-        return _original_bulk_create(self, objs, *args, **kwargs)
-    with transaction.atomic(using=self.db, savepoint=False):
-        created = _original_bulk_create(self, objs, *args, **kwargs)
-        if created:
-            fields = _fields(model)
-            conflicts = kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts")
-            audit.record(
-                "model.bulk_created",
-                data={
-                    "model": _label(model),
-                    # With ignore/update_conflicts some rows may have existed already.
-                    "attempted" if conflicts else "count": len(created),
-                    "rows": [normalise(_snapshot(obj, fields)) for obj in created[:BULK_ID_LIMIT]],
-                    **_ids([obj.pk for obj in created]),
-                },
-            )
-    return created
-
-
-def _captured_bulk_update(self, objs, fields, *args, **kwargs):
-    model = self.model
-    if not _bulk_captured(model):
-        return _original_bulk_update(self, objs, fields, *args, **kwargs)
-    objs = list(objs)
-    with transaction.atomic(using=self.db, savepoint=False):
-        inside = _in_bulk_update.set(True)
-        try:
-            count = _original_bulk_update(self, objs, fields, *args, **kwargs)
-        finally:
-            _in_bulk_update.reset(inside)
-        if count:
-            redacted = _redacted_fields(model)
-            audit.record(
-                "model.bulk_updated",
-                data={
-                    "model": _label(model),
-                    "count": count,
-                    "fields": sorted(fields),
-                    "values": {
-                        str(obj.pk): {
-                            name: REDACTED
-                            if name in redacted
-                            else _bulk_value(getattr(obj, model._meta.get_field(name).attname))
-                            for name in fields
-                        }
-                        for obj in objs[:BULK_ID_LIMIT]
+    def update(self, queryset, values, write):
+        model = queryset.model
+        if not _bulk_captured(model) or _is_bookkeeping(model, values) or _in_bulk_update.get():
+            return write()
+        with transaction.atomic(using=queryset.db, savepoint=False):
+            # The matched rows, locked (PostgreSQL) so the ids listed are the rows updated
+            # (FOR UPDATE is not allowed with DISTINCT or GROUP BY: then only as matched).
+            matched = queryset.order_by()
+            if not matched.query.distinct and not matched.query.group_by:
+                matched = matched.select_for_update(no_key=True, of=("self",))
+            pks = list(matched.values_list("pk", flat=True)[: BULK_ID_LIMIT + 1])
+            count = write()
+            if count:
+                audit.record(
+                    "model.bulk_updated",
+                    data={
+                        "model": _label(model),
+                        "count": count,
+                        "values": _bulk_values(model, values),
+                        **_ids(pks),
                     },
-                    **_ids([obj.pk for obj in objs]),
-                },
-            )
-    return count
+                )
+        return count
 
+    def bulk_create(self, queryset, objs, write, *, conflicts):
+        model = queryset.model
+        if not _bulk_captured(model):
+            return write(objs)
+        with transaction.atomic(using=queryset.db, savepoint=False):
+            created = write(objs)
+            if created:
+                fields = _fields(model)
+                audit.record(
+                    "model.bulk_created",
+                    data={
+                        "model": _label(model),
+                        # With ignore/update_conflicts some rows may have existed already.
+                        "attempted" if conflicts else "count": len(created),
+                        "rows": [
+                            normalise(_snapshot(obj, fields)) for obj in created[:BULK_ID_LIMIT]
+                        ],
+                        **_ids([obj.pk for obj in created]),
+                    },
+                )
+        return created
 
-# The QuerySet methods connect() replaces, by name. The replacement is deliberate (see
-# the module docstring), so it is made with setattr, not an assignment mypy would refuse.
-_CAPTURED_METHODS = {
-    "update": _captured_update,
-    "bulk_create": _captured_bulk_create,
-    "bulk_update": _captured_bulk_update,
-}
-for _method in _CAPTURED_METHODS.values():
-    # Like Django's own, they alter data: a template never calls them. mypy has no way to
-    # type an attribute set on a function (python/mypy#2087).
-    _method.alters_data = True  # type: ignore[attr-defined]
+    def bulk_update(self, queryset, objs, fields, write):
+        model = queryset.model
+        if not _bulk_captured(model):
+            return write(objs)
+        with transaction.atomic(using=queryset.db, savepoint=False):
+            inside = _in_bulk_update.set(True)
+            try:
+                count = write(objs)
+            finally:
+                _in_bulk_update.reset(inside)
+            if count:
+                redacted = _redacted_fields(model)
+                audit.record(
+                    "model.bulk_updated",
+                    data={
+                        "model": _label(model),
+                        "count": count,
+                        "fields": sorted(fields),
+                        "values": {
+                            str(obj.pk): {
+                                name: REDACTED
+                                if name in redacted
+                                else _bulk_value(getattr(obj, model._meta.get_field(name).attname))
+                                for name in fields
+                            }
+                            for obj in objs[:BULK_ID_LIMIT]
+                        },
+                        **_ids([obj.pk for obj in objs]),
+                    },
+                )
+        return count
 
 
 def connect() -> None:
-    for name, method in _CAPTURED_METHODS.items():
-        setattr(QuerySet, name, method)
+    """Every receiver of the capture, connected once (AuditConfig.ready)."""
+    core_capture.capture_bulk_writes_with(BulkCapture())
     pre_save.connect(_before_save, dispatch_uid="audit.capture.pre_save")
     post_save.connect(_after_save, dispatch_uid="audit.capture.post_save")
     post_delete.connect(_after_delete, dispatch_uid="audit.capture.post_delete")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.capture import CapturedModel, CapturedQuerySet
 from core.dates import validate_event_time
 from core.text import MultilineTextField, ShortTextField
 from disclosures.lifecycle import DisclosureStatus
@@ -48,7 +49,7 @@ class DisclosureWithoutVersion(LookupError):
     """A disclosure read before its first version was written (a broken invariant)."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(CapturedQuerySet):
     """Bulk update and delete would bypass the models' refusals: refuse them too."""
 
     def update(self, **kwargs):
@@ -58,7 +59,7 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ImmutableRecord(f"{self.model.__name__} rows are never deleted.")
 
 
-class Disclosure(models.Model):
+class Disclosure(CapturedModel):
     """One notice about an incident to one audience under one regulatory regime."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="disclosures")
@@ -111,7 +112,7 @@ class Disclosure(models.Model):
         return self.current_version
 
 
-class DisclosureVersion(models.Model):
+class DisclosureVersion(CapturedModel):
     """One text of a disclosure as someone wrote it. Never changed, never deleted."""
 
     disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="versions")
@@ -145,7 +146,7 @@ class DisclosureVersion(models.Model):
         raise ImmutableRecord("A disclosure version is never deleted.")
 
 
-class Approval(models.Model):
+class Approval(CapturedModel):
     """A person's approval of one exact version (by the hash of its text).
 
     Written once; the only later change is voiding it, when the text is edited.
@@ -196,7 +197,7 @@ class Approval(models.Model):
         return self.voided_at is None
 
 
-class Publication(models.Model):
+class Publication(CapturedModel):
     """The record that an approved version went out: what, where, to whom, when, by whom."""
 
     disclosure = models.ForeignKey(
@@ -231,7 +232,7 @@ class Publication(models.Model):
         raise ImmutableRecord("A publication record is never deleted.")
 
 
-class ReminderSent(models.Model):
+class ReminderSent(CapturedModel):
     """That the reminder for one point of one deadline of a disclosure went out (once)."""
 
     disclosure = models.ForeignKey(Disclosure, on_delete=models.CASCADE, related_name="reminders")
@@ -253,7 +254,7 @@ class ReminderSent(models.Model):
         return f"{self.deadline} {self.point} reminder"
 
 
-class DisclosureTemplate(models.Model):
+class DisclosureTemplate(CapturedModel):
     """The frame of a new draft for one audience and regime, kept up by the leads.
 
     `$placeholders` are filled from the incident's facts (disclosures.prefill).

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.capture import CapturedModel, CapturedQuerySet
 from core.dates import validate_event_time
 from core.text import MultilineTextField, ShortTextField, strip_invisible
 from incidents.models import Incident
@@ -86,7 +87,7 @@ TRANSITIONS = {
 }
 
 
-class EvidenceItemQuerySet(models.QuerySet):
+class EvidenceItemQuerySet(CapturedQuerySet):
     def update(self, **kwargs):
         raise ImmutableEvidence("Evidence items change only through their services, one by one.")
 
@@ -94,7 +95,7 @@ class EvidenceItemQuerySet(models.QuerySet):
         raise ImmutableEvidence("Evidence items are never deleted; dispose of the bytes instead.")
 
 
-class EvidenceItem(models.Model):
+class EvidenceItem(CapturedModel):
     """One piece of evidence collected for an incident: a file, screenshot, log, memory
     or disk image, with where it came from, who collected it and its hashes."""
 
@@ -207,7 +208,7 @@ class Action(models.TextChoices):
     DISPOSED = "disposed", "Disposed"
 
 
-class CustodyEventQuerySet(models.QuerySet):
+class CustodyEventQuerySet(CapturedQuerySet):
     def update(self, **kwargs):
         raise ImmutableEvidence("Custody events are append-only.")
 
@@ -215,7 +216,7 @@ class CustodyEventQuerySet(models.QuerySet):
         raise ImmutableEvidence("Custody events are append-only.")
 
 
-class CustodyEvent(models.Model):
+class CustodyEvent(CapturedModel):
     """One link in an item's chain of custody: who did what with it, when (UTC), from
     which address, why, and the item's SHA-256 at that moment. Never edited."""
 
@@ -250,7 +251,7 @@ class CustodyEvent(models.Model):
         raise ImmutableEvidence("Custody events are append-only.")
 
 
-class EvidenceHold(models.Model):
+class EvidenceHold(CapturedModel):
     """A legal hold on an incident's evidence: while it is on, no item of the incident
     may be disposed of. Kept here, keyed by incident, so incidents know nothing of
     evidence. Setting and lifting it are audited with the lead's reason."""

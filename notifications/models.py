@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from core.capture import CapturedModel
 from notifications.webhooks import validate_webhook_url
 
 
@@ -20,7 +21,7 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Notification(models.Model):
+class Notification(CapturedModel):
     """One message to one person over one channel, and whether it got there."""
 
     recipient = models.ForeignKey(
@@ -69,7 +70,7 @@ class WebhookEvent(models.TextChoices):
     TEST = "webhook.test", "Test message"
 
 
-class WebhookEndpoint(models.Model):
+class WebhookEndpoint(CapturedModel):
     """A receiver (Slack, a SOAR, a pager bridge) that gets signed JSON POSTs."""
 
     name = models.CharField(max_length=100)
@@ -121,7 +122,7 @@ class WebhookStatus(models.TextChoices):
     DEAD = "dead", "Dead (gave up)"
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(CapturedModel):
     """One event for one endpoint, and every try to get it there."""
 
     endpoint = models.ForeignKey(
@@ -162,7 +163,7 @@ class WebhookDelivery(models.Model):
         }
 
 
-class NotificationPreference(models.Model):
+class NotificationPreference(CapturedModel):
     """One person's choice for one kind of message (notifications.events): without a row
     the default of their role applies; email=False opts out, email=True opts in."""
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.capture import CapturedModel, CapturedQuerySet
 from core.dates import (
     validate_event_time,
 )
@@ -67,7 +68,7 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class IncidentQuerySet(models.QuerySet):
+class IncidentQuerySet(CapturedQuerySet):
     def visible_to(self, user):
         """The need-to-know gate: the only way incident data is read on someone's behalf.
 
@@ -87,7 +88,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(filed_by_user)
 
 
-class Incident(models.Model):
+class Incident(CapturedModel):
     """A security incident, from the first report to the last lesson learned."""
 
     reference = models.CharField(max_length=20, unique=True, editable=False)

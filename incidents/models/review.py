@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.capture import CapturedModel
 from core.dates import (
     validate_planned_date,
 )
@@ -83,7 +84,7 @@ class ReviewStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
-class PostIncidentReview(models.Model):
+class PostIncidentReview(CapturedModel):
     """The blameless review of an incident: what happened, why, and what changes now."""
 
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
@@ -120,7 +121,7 @@ class PostIncidentReview(models.Model):
         return self.status == ReviewStatus.COMPLETED
 
 
-class ReviewSection(models.Model):
+class ReviewSection(CapturedModel):
     """One section of a review (ReviewSectionKind): a text, findings and action items."""
 
     review = models.ForeignKey(
@@ -154,7 +155,7 @@ class ReviewSection(models.Model):
         return REVIEW_GUIDANCE[ReviewSectionKind(self.kind)]
 
 
-class Finding(models.Model):
+class Finding(CapturedModel):
     """Something the review found out, under one of its sections."""
 
     section = models.ForeignKey(ReviewSection, on_delete=models.CASCADE, related_name="findings")
@@ -182,7 +183,7 @@ OPEN_ACTION_ITEM_STATUSES = (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS
 CLOSED_ACTION_ITEM_STATUSES = (ActionItemStatus.DONE, ActionItemStatus.WONT_DO)
 
 
-class ActionItem(models.Model):
+class ActionItem(CapturedModel):
     """A change the review decided on: who does it, by when, and where it is tracked."""
 
     section = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.capture import CapturedModel
 from core.dates import (
     validate_event_time,
     validate_planned_date,
@@ -23,7 +24,7 @@ class CrewRole(models.TextChoices):
     OBSERVER = "observer", "Observer"
 
 
-class CrewMember(models.Model):
+class CrewMember(CapturedModel):
     """A person on an incident's response crew, with their role in that incident."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="crew")
@@ -65,7 +66,7 @@ class ContainmentState(models.TextChoices):
     RESTORED = "restored", "Restored"
 
 
-class AffectedSystem(models.Model):
+class AffectedSystem(CapturedModel):
     """A system hit by the incident, with when it was impacted and its containment state."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="systems")
@@ -104,7 +105,7 @@ class AffectedSystem(models.Model):
         return (self.impact_end or timezone.now()) - self.impact_start
 
 
-class ContainmentChange(models.Model):
+class ContainmentChange(CapturedModel):
     """One change of an affected system's containment state: its history."""
 
     system = models.ForeignKey(AffectedSystem, on_delete=models.CASCADE, related_name="history")
@@ -130,7 +131,7 @@ class EntryKind(models.TextChoices):
     STATUS_CHANGE = "status_change", "Status change"
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(CapturedModel):
     """Something that happened or was decided, at a point in the incident's time."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
@@ -155,7 +156,7 @@ class TimelineEntry(models.Model):
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
-class Task(models.Model):
+class Task(CapturedModel):
     """A piece of work to be done for the incident, by someone, by a date."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
