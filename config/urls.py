@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("disclosures.api.urls")),
     path("", include("evidence.api.urls")),
+    path("", include("observables.api.urls")),
 ]
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.dates import validate_event_time
+from core.marking import TLP, TLP_MAX_LENGTH
 from core.text import MultilineTextField, ShortTextField, strip_invisible
 from incidents.models import Incident
 
@@ -130,6 +131,15 @@ class EvidenceItem(models.Model):
     )
     disposed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A marking, not part of what was received: it may change (the services set it).
+    tlp = models.CharField(
+        "TLP",
+        max_length=TLP_MAX_LENGTH,
+        choices=TLP.choices,
+        default=TLP.AMBER,
+        db_default=TLP.AMBER,
+        help_text="Traffic Light Protocol 2.0; by default the incident's when received.",
+    )
 
     objects = EvidenceItemQuerySet.as_manager()
 
