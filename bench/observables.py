@@ -42,8 +42,8 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
 BULK_REQUESTS = int(os.environ.get("BENCH_BULK_REQUESTS", "30"))
 TARGET_P95_MS = {"bulk": 300.0, "correlation": 50.0, "lookup": 50.0}
 
-# n -> n * K mod DISTINCT_VALUES is a bijection (K is odd and not a multiple of 5), so
-# the ten consecutive numbers of one incident give ten distinct values.
+# Value n = (7 x incident + 13 x s) mod DISTINCT_VALUES for s = 0..9: ten distinct values
+# per incident, each value on about five incidents of every residue (restricted ones too).
 SEED_OBSERVABLES = """
 INSERT INTO observables_observable (
     incident_id, type, value, normalized_value, value_digest, tlp, pap, is_ioc, sighted,
@@ -59,7 +59,7 @@ FROM (
                 ELSE '10.' || (n / 65536) || '.' || (n / 256 % 256) || '.' || (n % 256)
            END AS value
     FROM (
-        SELECT i.id, i.created_at, s, (i.id::bigint * {per} + s) * 2654435761 % {distinct} AS n
+        SELECT i.id, i.created_at, s, (i.id::bigint * 7 + s * 13) % {distinct} AS n
         FROM incidents_incident i CROSS JOIN generate_series(0, {per} - 1) AS s
     ) AS numbered
 ) AS rows;
@@ -143,6 +143,7 @@ def _an_open_observable() -> tuple[int, int, str]:
         "WHERE NOT i.restricted AND o.type = 'domain' AND EXISTS ("
         "  SELECT 1 FROM observables_observable x JOIN incidents_incident j ON j.id = x.incident_id"
         "  WHERE x.type = o.type AND x.value_digest = o.value_digest AND j.restricted)"
+        " AND o.incident_id > (SELECT max(id) - 1000 FROM incidents_incident)"
         " ORDER BY o.id DESC LIMIT 1",
     )
     incident_id, observable_id, value = row.split("|")

@@ -21,13 +21,15 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from core.dates import validate_event_time
 from core.db import unique_or
+from core.marking import PAP, TLP
 from core.permissions import require_permission
 from core.text import clean_multiline_text, normalize_short_text
 from evidence.selectors import incident_evidence
 from incidents.models import Incident
 from incidents.selectors import may_see
-from observables.models import Observable, Source
+from observables.models import Observable, Source, validate_tags
 from observables.values import normalise, value_digest
 
 MAX_ITEMS_PER_REQUEST = 1000
@@ -64,6 +66,7 @@ EDITABLE_FIELDS = frozenset(
         "evidence",
     }
 )
+TIMES = ("sighted_at", "first_seen", "last_seen")
 # Full clean without the queries: the incident, the author and the evidence item are
 # checked by the service (in one query for all), uniqueness by the database.
 NOT_CLEANED = ["incident", "created_by", "evidence"]
@@ -214,6 +217,32 @@ def _updated(current: Observable, item: ObservableInput, now) -> Observable:
     return row
 
 
+def _check_row(row: Observable) -> None:
+    """What full_clean would check of a row whose value is already normalised, at a
+    thousandth of the cost: markings, tags, times and their order."""
+    errors: dict[str, list[str]] = {}
+    if row.tlp not in TLP.values:
+        errors["tlp"] = [f"Choose a TLP from {', '.join(TLP.values)}."]
+    if row.pap not in PAP.values:
+        errors["pap"] = [f"Choose a PAP from {', '.join(PAP.values)}."]
+    checks = [("tags", validate_tags, row.tags)]
+    checks += [(name, validate_event_time, getattr(row, name)) for name in TIMES]
+    for name, check, value in checks:
+        if value is None:
+            continue
+        try:
+            check(value)
+        except ValidationError as error:
+            errors.setdefault(name, []).extend(error.messages)
+    try:
+        row.clean()
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
 def may_update_on_add(actor, observable: Observable) -> bool:
     """Adding a value already there updates it for those who edit observables, and for
     its own author; for anyone else (a reporter) it stays as it is."""
@@ -250,7 +279,7 @@ def observables_add(
         else:
             outcome[key] = Added(current, created=False, key=key)
             continue
-        row.full_clean(exclude=NOT_CLEANED, validate_unique=False, validate_constraints=False)
+        _check_row(row)
         rows.append(row)
         outcome[key] = Added(row, created=current is None, updated=current is not None, key=key)
     if rows:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictFieldsMixin
@@ -13,7 +12,7 @@ from evidence.models import EvidenceItem
 from observables.models import MAX_TAG_LENGTH, MAX_TAGS, Observable
 from observables.selectors import Related
 from observables.services import MAX_ITEMS_PER_REQUEST, ObservableInput
-from observables.values import MAX_VALUE_LENGTH, ObservableType, normalise
+from observables.values import MAX_VALUE_LENGTH, ObservableType
 
 
 class IncidentRefSerializer(serializers.Serializer):
@@ -47,12 +46,8 @@ class ObservableInputSerializer(StrictFieldsMixin, serializers.Serializer):
         required=False, min_value=1, help_text="An evidence item of the same incident."
     )
 
-    def validate(self, attrs):
-        try:
-            normalise(attrs["type"], attrs["value"])
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from error
-        return attrs
+    # The value is checked against its type by the service (observables.values), once
+    # for every item, its errors named `value` with the item's number.
 
     def to_input(self, data: dict) -> ObservableInput:
         fields = dict(data)
@@ -142,17 +137,45 @@ class IncidentObservableSerializer(ObservableSerializer):
         return self._related(observable).total
 
 
-class AddedSerializer(ObservableSerializer):
-    """One item of the answer to a POST: the observable and whether it was `created`."""
+class AddedSerializer(serializers.Serializer):
+    """One item of the answer to a POST (up to a thousand of them, so written out
+    directly): what it is now and whether this request `created` it."""
 
-    created = serializers.SerializerMethodField()
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=ObservableType.choices)
+    value = serializers.CharField()
+    normalized_value = serializers.CharField()
+    tlp = serializers.ChoiceField(choices=TLP.choices)
+    pap = serializers.ChoiceField(choices=PAP.choices)
+    is_ioc = serializers.BooleanField()
+    sighted = serializers.BooleanField()
+    tags = serializers.ListField(child=serializers.CharField())
+    # The metaclass takes declared fields off the class: no clash with Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
+    evidence = serializers.IntegerField(allow_null=True)
+    value_unicode = serializers.CharField(allow_null=True)
+    homograph = serializers.BooleanField()
+    created = serializers.BooleanField()
 
-    class Meta(ObservableSerializer.Meta):
-        fields = (*ObservableSerializer.Meta.fields, "created")
-        read_only_fields = fields
-
-    def get_created(self, observable) -> bool:
-        return bool(self.context.get("created", {}).get(observable.pk))
+    @staticmethod
+    def answer(observable, created: bool) -> dict:
+        shown = observable.shown
+        return {
+            "id": observable.pk,
+            "type": observable.type,
+            "value": observable.value,
+            "normalized_value": observable.normalized_value,
+            "tlp": observable.tlp,
+            "pap": observable.pap,
+            "is_ioc": observable.is_ioc,
+            "sighted": observable.sighted,
+            "tags": observable.tags,
+            "source": observable.source,
+            "evidence": observable.evidence_id,
+            "value_unicode": shown["unicode"],
+            "homograph": shown["homograph"],
+            "created": created,
+        }
 
 
 class ObservableUpdateSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -199,10 +199,10 @@ class IncidentObservableViewSet(
         added = services.observables_add(
             incident=incident, actor=request.user, items=items, source=Source.API
         )
-        observables = [entry.observable for entry in added]
-        created = {entry.observable.pk: entry.created for entry in added}
-        data = AddedSerializer(observables, many=True, context={"created": created}).data
-        code = status.HTTP_201_CREATED if any(created.values()) else status.HTTP_200_OK
+        data = [AddedSerializer.answer(entry.observable, entry.created) for entry in added]
+        code = (
+            status.HTTP_201_CREATED if any(entry.created for entry in added) else status.HTTP_200_OK
+        )
         return Response(data if many else data[0], status=code)
 
     def partial_update(self, request, *args, **kwargs):
