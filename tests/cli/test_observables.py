@@ -80,3 +80,28 @@ def test_list_and_lookup_stay_within_need_to_know(cordon, lead, responder, make_
 
     hidden = cordon(responder, "observable", "list", "--incident", str(secret.pk), scopes=SCOPES)
     assert hidden.code == 6
+
+
+def test_a_manager_and_a_reporter_look_up_only_what_they_may_see(
+    cordon, lead, manager, reporter, make_incident
+):
+    secret = make_incident(reporter=lead, title="Insider", restricted=True)
+    add(secret, lead, "c2.evil.example")
+    opened = make_incident(reporter=lead, title="Phishing")
+    add(opened, lead, "c2.evil.example")
+    mine = make_incident(reporter=reporter, title="Odd mail")
+    add(mine, reporter, "c2.evil.example")
+
+    as_manager = cordon(manager, "observable", "lookup", "c2.evil.example", scopes=SCOPES)
+    assert as_manager.code == 0, as_manager.stderr
+    assert {line.split("\t")[0] for line in as_manager.stdout.strip().splitlines()} == {
+        opened.reference,
+        mine.reference,
+    }
+    listed = cordon(reporter, "observable", "list", "--incident", str(mine.pk), scopes=SCOPES)
+    assert listed.code == 0, listed.stderr
+    assert "also in: -" in listed.stdout
+    assert secret.reference not in listed.stdout and opened.reference not in listed.stdout
+    as_reporter = cordon(reporter, "observable", "lookup", "c2.evil.example", scopes=SCOPES)
+    assert as_reporter.stdout.strip().split("\t")[0] == mine.reference
+    assert len(as_reporter.stdout.strip().splitlines()) == 1
