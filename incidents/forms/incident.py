@@ -106,11 +106,13 @@ class IncidentFileForm(Form):
     )
     tlp = forms.ChoiceField(
         choices=TLP.choices,
+        required=False,
         label="TLP",
         help_text="Traffic Light Protocol 2.0: who may receive what this incident holds.",
     )
     pap = forms.ChoiceField(
         choices=PAP.choices,
+        required=False,
         label="PAP",
         help_text="Permissible Actions Protocol: what may be done with its indicators.",
     )
@@ -154,6 +156,9 @@ class IncidentFileForm(Form):
         del fields["title"], fields["severity"]
         if fields["aware_at"] is None:
             del fields["aware_at"]
+        for marking in ("tlp", "pap"):  # left out: the configured default
+            if not fields.get(marking):
+                fields.pop(marking, None)
         return fields
 
 
