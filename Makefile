@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint lock audit-lock lint-migrations format worker bench bench-filing \
-	bench-list bench-audit bench-dashboard bench-evidence clean
+	bench-list bench-audit bench-dashboard bench-evidence bench-observables clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -92,7 +92,7 @@ format: $(VENV)/.installed-test
 
 # The quick ones (minutes on 2 cores), each on its own scratch PostgreSQL database;
 # figures go to bench/results.json. BENCH_PG and BENCH_BROKER point elsewhere.
-bench: bench-filing bench-list bench-audit bench-dashboard
+bench: bench-filing bench-list bench-audit bench-dashboard bench-observables
 
 bench-filing: $(VENV)/.installed-test
 	$(BIN)/python bench/api_filing.py
@@ -105,6 +105,9 @@ bench-audit: $(VENV)/.installed-test
 
 bench-dashboard: $(VENV)/.installed-test
 	$(BIN)/python bench/dashboard.py
+
+bench-observables: $(VENV)/.installed-test
+	$(BIN)/python bench/observables.py
 
 # Evidence: hashing throughput on a 1 GiB file, and a 2 GiB upload's memory in gunicorn.
 bench-evidence: $(VENV)/.installed-test

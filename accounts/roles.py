@@ -68,6 +68,19 @@ MATRIX: tuple[tuple[str, str, frozenset[Role]], ...] = tuple(
         ("evidence.transfer_evidence", "record a hand-over of evidence", {L, R}),
         ("evidence.dispose_evidence", "dispose of evidence bytes", {L}),
         ("evidence.manage_legal_hold", "set and lift a legal hold", {L}),
+        # Observables (indicators); correlation only ever within need-to-know
+        (
+            "observables.view_observable",
+            "see observables and correlations (within need-to-know)",
+            {L, R, M, G, A},
+        ),
+        (
+            "observables.add_observable",
+            "add observables (reporters: to what they filed; they see only their own)",
+            {L, R, P},
+        ),
+        ("observables.change_observable", "edit observables, mark them IOC or sighted", {L, R}),
+        ("observables.delete_observable", "delete an observable, with a reason", {L, R}),
         # Disclosures
         ("disclosures.add_disclosure", "draft a disclosure", {L, R, G}),
         ("disclosures.change_disclosure", "edit and submit a disclosure", {L, R, G}),

@@ -10,3 +10,5 @@ class Scope(models.TextChoices):
     EVIDENCE_WRITE = "evidence:write", "Push evidence"
     DISCLOSURES_READ = "disclosures:read", "Read disclosures"
     DISCLOSURES_WRITE = "disclosures:write", "Draft disclosures"
+    OBSERVABLES_READ = "observables:read", "Read observables and look values up"
+    OBSERVABLES_WRITE = "observables:write", "Add, change and delete observables"

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("disclosures.api.urls")),
     path("", include("evidence.api.urls")),
+    path("", include("observables.api.urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("evidence/", include("evidence.urls")),
     path("disclosures/", include("disclosures.urls")),
+    path("observables/", include("observables.urls")),
     path("audit/", include("dashboard.audit_urls")),
     path("webhooks/", include("dashboard.webhook_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

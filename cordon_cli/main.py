@@ -2,6 +2,7 @@
 
 cordon incident file --title "Web shell on www1" --severity high
 cordon evidence push /var/log/nginx/access.log --incident INC-2026-7 --kind log --wait
+cordon observable add --incident INC-2026-7 --type ipv4 198.51.100.7
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from cordon_cli import __version__, config
+from cordon_cli import __version__, config, observables
 from cordon_cli.client import UPLOAD_TIMEOUT_SECONDS, Client
 from cordon_cli.errors import (
     EXIT_FILE_CHANGED,
@@ -282,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("id", type=int, help="the evidence item's id")
     verify.add_argument("--file", required=True)
     verify.set_defaults(handler=evidence_verify)
+
+    observables.add_parser(topics)
     return parser
 
 

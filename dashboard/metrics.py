@@ -70,6 +70,7 @@ class IncidentTimes:
     discovered_at: dt.datetime | None = None
     contained_at: dt.datetime | None = None
     resolved_at: dt.datetime | None = None
+    tlp: str = ""
     first_notified: dict[str, dt.datetime] = field(default_factory=dict)
     # Worked out once, on creation: the aggregates read them several times each.
     durations: dict[str, float | None] = field(init=False, repr=False, compare=False)

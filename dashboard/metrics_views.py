@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.csv import csv_response
+from core.marking import tlp_label
 from core.views import login_required
 from dashboard import charts, metrics, selectors
 from dashboard.access import may_read_metrics
@@ -124,6 +125,7 @@ class MetricsData:
     def per_incident(self, limit: int | None = None) -> Dataset:
         headers = [
             "reference",
+            "tlp",
             "severity",
             "aware_at",
             "quarter",
@@ -138,6 +140,7 @@ class MetricsData:
             rows.append(
                 [
                     times.reference,
+                    tlp_label(times.tlp),
                     times.severity,
                     times.aware_at.isoformat(),
                     times.quarter,

@@ -230,6 +230,7 @@ def _times(user, incidents: QuerySet[Incident]) -> list[IncidentTimes]:
         "discovered_at",
         "contained_at",
         "resolved_at",
+        "tlp",
     )
     return [IncidentTimes(*row, first_notified=first_notified.get(row[0]) or {}) for row in rows]
 

@@ -95,6 +95,7 @@ def item_manifest_entry(item: EvidenceItem, path: str | None) -> dict:
         "disposed_at": _iso(item.disposed_at),
         "created_at": _iso(item.created_at),
         "storage_key": item.storage_key,
+        "tlp": item.tlp,
     }
 
 
@@ -160,6 +161,8 @@ def build_package(*, incident: Incident, actor) -> ExportPackage:
                     "id": incident.pk,
                     "reference": incident.reference,
                     "title": incident.title,
+                    "tlp": incident.tlp,
+                    "pap": incident.pap,
                 },
                 "exported_at": _iso(now),
                 "exported_by": actor.get_username(),

@@ -3,6 +3,7 @@ upload handler (evidence.uploads), the rest is validated here and by the service
 
 from django import forms
 
+from core.marking import TLP
 from evidence.models import Kind
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -26,4 +27,10 @@ class EvidenceUploadForm(forms.Form):
         required=False,
         label="Your SHA-256 of the file (optional)",
         error_messages={"invalid": "Give the SHA-256 as 64 hexadecimal characters."},
+    )
+    tlp = forms.ChoiceField(
+        choices=[("", "The incident's"), *TLP.choices],
+        required=False,
+        label="TLP",
+        help_text="Traffic Light Protocol 2.0; the incident's unless you choose one.",
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.capture import CapturedModel, CapturedQuerySet
 from core.dates import validate_event_time
+from core.marking import TLP, TLP_MAX_LENGTH
 from core.text import MultilineTextField, ShortTextField, strip_invisible
 from incidents.models import Incident
 
@@ -131,6 +132,15 @@ class EvidenceItem(CapturedModel):
     )
     disposed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A marking, not part of what was received: it may change (the services set it).
+    tlp = models.CharField(
+        "TLP",
+        max_length=TLP_MAX_LENGTH,
+        choices=TLP.choices,
+        default=TLP.AMBER,
+        db_default=TLP.AMBER,
+        help_text="Traffic Light Protocol 2.0; by default the incident's when received.",
+    )
 
     objects = EvidenceItemQuerySet.as_manager()
 

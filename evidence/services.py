@@ -106,6 +106,7 @@ def evidence_receive(
     source_path: str = "",
     collected_at=None,
     sender_sha256: str = "",
+    tlp: str = "",
 ) -> EvidenceItem:
     """Take an uploaded file (evidence.uploads.EvidenceUpload, already on disk with its
     receipt) into the store under a random key and record it as `pending`.
@@ -145,6 +146,7 @@ def evidence_receive(
         size=uploaded_file.size,
         receipt_sha256=receipt,
         sender_sha256=sender_sha256,
+        tlp=tlp or incident.tlp,  # the incident's marking unless the sender gives one
     )
     if sender_sha256 and sender_sha256 != receipt:
         item.status = Status.INTEGRITY_FAILURE

@@ -84,6 +84,7 @@ def _evidence_upload_checked(request, incident_pk, handler):
             source_path=fields["source_path"],
             collected_at=fields["collected_at"],
             sender_sha256=fields["sha256"],
+            tlp=fields["tlp"],
         )
     except ValidationError as error:
         errors = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}

@@ -115,7 +115,13 @@ def world(lead, token_client, settings, tmp_path):
     webhook, _ = webhook_endpoint_create(
         created_by=lead, name="hook", url="https://127.0.0.1/hook", events=["webhook.test"]
     )
+    observables = api.post(
+        f"/api/v1/incidents/{incident.pk}/observables/",
+        [{"type": "domain", "value": "evil.example"}, {"type": "ipv4", "value": "192.0.2.7"}],
+    )
+    assert observables.status_code == 201, observables.content
     objects = {
+        "observable": observables.json()[0]["id"],
         "incident": incident.pk,
         "evidence": pushed.json()["id"],
         "system": system.pk,
@@ -141,12 +147,14 @@ OBJECT_OF_PARAMETER = {
     ("audit_log", "pk"): "audit_event",
     ("webhooks", "pk"): "webhook",
     ("accounts", "pk"): "member",
+    ("observables", "pk"): "observable",
 }
 API_OBJECT_OF_MODEL = {
     "Incident": "incident",
     "EvidenceItem": "evidence",
     "Disclosure": "disclosure",
     "AffectedSystem": "system",
+    "Observable": "observable",
 }
 
 
@@ -192,6 +200,10 @@ def test_the_walk_finds_the_api(world):
     assert {"v1:incident-list", "v1:evidence-custody", "v1:incident-disclosure-list"} <= names
 
 
+# Lists that answer nothing without a query parameter: what to ask them.
+REQUIRED_QUERY = {"v1:observable-list": {"value": "evil[.]example"}}
+
+
 def test_every_paginated_api_list_refuses_forged_cursors(world):
     api, objects = world["api"], world["objects"]
     paginated, problems = [], []
@@ -200,7 +212,8 @@ def test_every_paginated_api_list_refuses_forged_cursors(world):
             continue
         url = url_of(route, objects)
         before = row_counts()
-        plain = api.get(url, {"page_size": 1})
+        query = REQUIRED_QUERY.get(route.name, {})
+        plain = api.get(url, {"page_size": 1, **query})
         clean_growth = _growth(before, row_counts())
         body = plain.json() if plain["Content-Type"].startswith("application/json") else None
         if not (isinstance(body, dict) and {"next", "previous", "results"} <= body.keys()):
@@ -209,7 +222,7 @@ def test_every_paginated_api_list_refuses_forged_cursors(world):
         paginated.append(url)
         before = row_counts()
         for label, forged in FORGED_CURSORS.items():
-            response = api.get(url, {"cursor": forged, "page_size": 1})
+            response = api.get(url, {"cursor": forged, "page_size": 1, **query})
             if response.status_code != 404 or response.json() != {"detail": "Invalid cursor"}:
                 problems.append(f"{url} {label}: {response.status_code} {response.content[:120]}")
         grew = _within(before, row_counts(), clean_growth, times=len(FORGED_CURSORS))

@@ -51,6 +51,30 @@ def _incident_page(rows, *, lead, make_member, make_incident):
     return f"/incidents/{incident.pk}/"
 
 
+def _incident_page_with_observables(rows, *, lead, make_member, make_incident):
+    """The incident page with 20 x rows observables (200 at 10), each held by two other
+    incidents as well: the section pages, correlates and counts in fixed queries."""
+    from observables.services import ObservableInput, observables_add
+
+    incident = make_incident(reporter=lead)
+    others = [make_incident(reporter=lead) for _ in range(2)]
+    values = [f"host{number}.evil.example" for number in range(20 * rows)]
+    for target in (incident, *others):
+        items = [ObservableInput(type="domain", value=value) for value in values]
+        observables_add(incident=target, actor=lead, items=items)
+    return f"/incidents/{incident.pk}/"
+
+
+def _observable_search(rows, *, lead, make_member, make_incident):
+    from observables.services import ObservableInput, observables_add
+
+    for _ in range(rows):
+        incident = make_incident(reporter=lead)
+        items = [ObservableInput(type="domain", value="shared.evil.example")]
+        observables_add(incident=incident, actor=lead, items=items)
+    return "/observables/?q=shared.evil[.]example"
+
+
 def _incident_list(rows, *, lead, make_member, make_incident):
     for number in range(rows):
         make_incident(reporter=make_member(Role.RESPONDER, username=f"filer{number}"))
@@ -120,6 +144,8 @@ def _security_page(rows, *, lead, make_member, make_incident):
 
 PAGES = {
     "incident page": _incident_page,
+    "incident page with observables": _incident_page_with_observables,
+    "observable search": _observable_search,
     "incident list": _incident_list,
     "dashboard": _dashboard,
     "evidence item page": _evidence_page,

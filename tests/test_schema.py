@@ -75,3 +75,16 @@ def test_the_docs_assets_are_served_locally(client):
         src.startswith("/static/drf_spectacular_sidecar/") or src == "/api/docs/?script="
         for src in scripts
     )
+
+
+def test_the_schema_describes_the_observable_endpoints(schema):
+    paths = schema["paths"]
+    assert set(paths["/api/v1/incidents/{incident_pk}/observables/"]) >= {"get", "post"}
+    assert set(paths["/api/v1/incidents/{incident_pk}/observables/{id}/"]) >= {
+        "get",
+        "patch",
+        "delete",
+    }
+    assert "get" in paths["/api/v1/observables/"]
+    body = paths["/api/v1/incidents/{incident_pk}/observables/"]["post"]["requestBody"]
+    assert "oneOf" in body["content"]["application/json"]["schema"]

@@ -72,6 +72,23 @@ if set(REVIEW_REQUIRED_SEVERITIES) - {"low", "medium", "high", "critical"}:
         "REVIEW_REQUIRED_SEVERITIES takes low, medium, high and critical, comma-separated."
     )
 
+# A new incident's Traffic Light Protocol 2.0 and PAP markings when its filer gives none
+# (evidence items take their incident's TLP unless given one).
+INCIDENT_DEFAULT_TLP = env.str("INCIDENT_DEFAULT_TLP", default="amber").strip().lower()
+INCIDENT_DEFAULT_PAP = env.str("INCIDENT_DEFAULT_PAP", default="amber").strip().lower()
+if INCIDENT_DEFAULT_TLP not in {"clear", "green", "amber", "amber+strict", "red"}:
+    raise ImproperlyConfigured(
+        "INCIDENT_DEFAULT_TLP takes clear, green, amber, amber+strict or red (TLP 2.0)."
+    )
+if INCIDENT_DEFAULT_PAP not in {"clear", "green", "amber", "red"}:
+    raise ImproperlyConfigured("INCIDENT_DEFAULT_PAP takes clear, green, amber or red.")
+
+# --- Observables -----------------------------------------------------------
+
+# The largest body the observables API and the paste form take (a larger one is 413,
+# read no further): a thousand observables of long URLs fit.
+OBSERVABLES_MAX_REQUEST_BYTES = env.int("OBSERVABLES_MAX_REQUEST_BYTES", default=8 * 1024**2)
+
 # --- Disclosures -----------------------------------------------------------
 
 # Also require an approval from someone in the legal role, besides a manager's.
@@ -160,7 +177,14 @@ for _app in ("accounts", "notifications"):
 # --- Audit -----------------------------------------------------------------
 
 # Model writes in these apps are captured into the audit log with their changes.
-AUDIT_CAPTURED_APPS = ["accounts", "incidents", "evidence", "disclosures", "notifications"]
+AUDIT_CAPTURED_APPS = [
+    "accounts",
+    "incidents",
+    "evidence",
+    "disclosures",
+    "observables",
+    "notifications",
+]
 # Bookkeeping tables whose rows are not domain facts (captured nowhere).
 AUDIT_CAPTURE_EXCLUDED_MODELS = [
     "accounts.idempotencyrecord",

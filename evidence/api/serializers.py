@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import StrictFieldsMixin
 from accounts.models import User
+from core.marking import TLP
 from evidence.models import CustodyEvent, EvidenceItem, Kind
 from incidents.models import Incident
 
@@ -41,6 +42,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "hashed_at",
             "disposed_at",
             "created_at",
+            "tlp",
         )
         read_only_fields = fields
 
@@ -60,6 +62,11 @@ class EvidenceUploadSerializer(StrictFieldsMixin, serializers.Serializer):
         allow_blank=True,
         help_text="The sender's own SHA-256 of the file (64 hexadecimal characters).",
         error_messages={"invalid": "Give the SHA-256 as 64 hexadecimal characters."},
+    )
+    tlp = serializers.ChoiceField(
+        choices=TLP.choices,
+        required=False,
+        help_text="Traffic Light Protocol 2.0 of the item; the incident's when left out.",
     )
 
 

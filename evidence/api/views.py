@@ -137,6 +137,7 @@ class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             source_path=fields.get("source_path", ""),
             collected_at=fields.get("collected_at"),
             sender_sha256=fields.get("sha256", ""),
+            tlp=fields.get("tlp", ""),
         )
         return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
 

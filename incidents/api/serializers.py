@@ -53,6 +53,8 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "data_categories",
             "estimated_affected_people",
             "restricted",
+            "tlp",
+            "pap",
             *READ_ONLY_FIELDS[5:],
         )
         read_only_fields = READ_ONLY_FIELDS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from core.fields import INTEGER_MAX, BoundedIntegerField
@@ -12,6 +13,7 @@ from core.forms import (
     apply_service_errors,
     now_to_the_minute,
 )
+from core.marking import PAP, TLP
 from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
     MAX_LIST_ITEM_LENGTH,
@@ -102,6 +104,23 @@ class IncidentFileForm(Form):
         label="Restricted (need-to-know)",
         help_text="Only the incident's crew and the leads will see it.",
     )
+    tlp = forms.ChoiceField(
+        choices=TLP.choices,
+        required=False,
+        label="TLP",
+        help_text="Traffic Light Protocol 2.0: who may receive what this incident holds.",
+    )
+    pap = forms.ChoiceField(
+        choices=PAP.choices,
+        required=False,
+        label="PAP",
+        help_text="Permissible Actions Protocol: what may be done with its indicators.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tlp"].initial = settings.INCIDENT_DEFAULT_TLP
+        self.fields["pap"].initial = settings.INCIDENT_DEFAULT_PAP
 
     def clean_attack_vectors(self) -> list[str]:
         raw = self.cleaned_data["attack_vectors"]
@@ -137,6 +156,9 @@ class IncidentFileForm(Form):
         del fields["title"], fields["severity"]
         if fields["aware_at"] is None:
             del fields["aware_at"]
+        for marking in ("tlp", "pap"):  # left out: the configured default
+            if not fields.get(marking):
+                fields.pop(marking, None)
         return fields
 
 

@@ -10,6 +10,7 @@ from core.capture import CapturedModel, CapturedQuerySet
 from core.dates import (
     validate_event_time,
 )
+from core.marking import PAP, PAP_MAX_LENGTH, TLP, TLP_MAX_LENGTH
 from core.text import MultilineTextField, ShortTextField, validate_short_text
 from incidents.lifecycle import Status
 
@@ -56,6 +57,15 @@ def validate_attack_vectors(value) -> None:
             validate_short_text(item)
         except ValidationError as error:
             raise ValidationError(f"“{item}”: {' '.join(error.messages)}") from error
+
+
+def default_tlp() -> str:
+    """A new incident's TLP: settings.INCIDENT_DEFAULT_TLP (amber unless configured)."""
+    return settings.INCIDENT_DEFAULT_TLP
+
+
+def default_pap() -> str:
+    return settings.INCIDENT_DEFAULT_PAP
 
 
 class ReferenceCounter(models.Model):
@@ -122,6 +132,22 @@ class Incident(CapturedModel):
     estimated_affected_people = models.PositiveIntegerField(null=True, blank=True)
     restricted = models.BooleanField(
         default=False, help_text="Need-to-know: only its crew and the leads can see it."
+    )
+    tlp = models.CharField(
+        "TLP",
+        max_length=TLP_MAX_LENGTH,
+        choices=TLP.choices,
+        default=default_tlp,
+        db_default=TLP.AMBER,
+        help_text="Traffic Light Protocol 2.0: who may receive what this incident holds.",
+    )
+    pap = models.CharField(
+        "PAP",
+        max_length=PAP_MAX_LENGTH,
+        choices=PAP.choices,
+        default=default_pap,
+        db_default=PAP.AMBER,
+        help_text="Permissible Actions Protocol: what may be done with its indicators.",
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="filed_incidents"

@@ -40,6 +40,8 @@ EDITABLE_FIELDS = (
     "data_categories",
     "estimated_affected_people",
     "restricted",
+    "tlp",
+    "pap",
 )
 
 # Leads hear of every filing at these severities (incident.filed); of the rest only

@@ -252,6 +252,17 @@ def test_main_pages_have_no_serious_accessibility_violations(page, lead_with_an_
     disclosure = disclosure_create(
         incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
     )
+    # Observables of every marking, a look-alike name, and one shared with another
+    # incident, so the section shows its labels, badges, forms and correlation.
+    from observables.services import ObservableInput, observables_add
+
+    items = [
+        ObservableInput(type="domain", value=f"m{n}.evil.example", tlp=tlp, is_ioc=n % 2 == 0)
+        for n, tlp in enumerate(["clear", "green", "amber", "amber+strict", "red"])
+    ]
+    items.append(ObservableInput(type="domain", value="p\u0430ypal.com", sighted=True))
+    observables_add(incident=incident, actor=lead, items=items)
+    observables_add(incident=in_review, actor=lead, items=items[:1])
     found = {}
 
     page.goto("/accounts/login/")
@@ -276,6 +287,7 @@ def test_main_pages_have_no_serious_accessibility_violations(page, lead_with_an_
         f"/disclosures/{disclosure.pk}/",
         f"/incidents/{in_review.pk}/review/",
         "/incidents/action-items/",
+        "/observables/?q=m0.evil[.]example",
     ]:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()

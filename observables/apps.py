@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ObservablesConfig(AppConfig):
+    name = "observables"
+    verbose_name = "Observables"
