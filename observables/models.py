@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.capture import CapturedModel
 from core.dates import validate_event_time
 from core.marking import PAP, PAP_MAX_LENGTH, TLP, TLP_MAX_LENGTH
 from core.text import MultilineTextField, validate_short_text
@@ -41,7 +42,7 @@ def validate_tags(value) -> None:
             raise ValidationError(f"“{tag}”: {' '.join(error.messages)}") from error
 
 
-class Observable(models.Model):
+class Observable(CapturedModel):
     """One indicator seen in an incident: an IP address, a domain, a file hash… with its
     markings (TLP, PAP), whether it is an indicator of compromise, whether it was
     sighted, and where it came from."""
@@ -90,7 +91,7 @@ class Observable(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(CapturedModel.Meta):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(

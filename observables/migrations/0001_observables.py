@@ -188,6 +188,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["-id"],
+                "base_manager_name": "objects",
                 "indexes": [
                     models.Index(
                         fields=["type", "value_digest"], name="observables_type_value_idx"
