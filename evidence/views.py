@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.twofactor import step_up_required
+from accounts.twofactor import PendingAction, ready_action, step_up_required
 from core.fetch_metadata import is_from_another_site, require_same_origin_for_get
 from core.views import login_required
 from evidence import previews, release, selectors, services
@@ -21,6 +21,11 @@ from incidents.selectors import incident_get
 
 PAYLOAD_TOO_LARGE = 413
 SHOW_PREVIEW = "preview"
+# The controls an item page or the evidence section offers ready after a step-up
+# (accounts.twofactor.PendingAction): `?ready=<key>`.
+READY_DOWNLOAD = "download"
+READY_DOWNLOAD_ZIP = "download-zip"
+READY_EXPORT = "export"
 
 
 def _incident_section(incident) -> str:
@@ -33,6 +38,31 @@ def _incident_section_of(incident_pk: int) -> str:
 
 def _item_page(pk: int) -> str:
     return reverse("evidence:detail", args=[pk])
+
+
+def _named(item) -> str:
+    return f"evidence #{item.pk} ({item.original_name})"
+
+
+def _download_format(request) -> str | None:
+    return (request.POST if request.method == "POST" else request.GET).get("format")
+
+
+def _download_action(request, item) -> PendingAction:
+    zipped = _download_format(request) == "zip"
+    return PendingAction(
+        label=f"Download {_named(item)}" + (" as an encrypted zip" if zipped else ""),
+        page=_item_page(item.pk),
+        ready=READY_DOWNLOAD_ZIP if zipped else READY_DOWNLOAD,
+    )
+
+
+def _export_action(request, incident) -> PendingAction:
+    return PendingAction(
+        label=f"Export the evidence package of {incident.reference}",
+        page=_incident_section(incident),
+        ready=READY_EXPORT,
+    )
 
 
 def _report_errors(request, form, errors: dict) -> None:
@@ -109,7 +139,11 @@ def evidence_detail(request, pk):
     return _detail(request, item, may_preview=may_preview, show_preview=False)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(
+        label=f"Show the preview of screenshot #{item.pk} ({item.original_name})"
+    )
+)
 def _detail_with_preview(request, item):
     return _detail(request, item, may_preview=True, show_preview=True)
 
@@ -126,6 +160,7 @@ def _detail(request, item, *, may_preview: bool, show_preview: bool):
         "may_download": selectors.may_have_bytes(request.user),
         "may_preview": may_preview,
         "show_preview": show_preview,
+        "ready": ready_action(request),
     }
     return render(request, "evidence/detail.html", context)
 
@@ -143,11 +178,11 @@ def evidence_download(request, pk):
     return _download_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(action=_download_action)
 def _download_after_step_up(request, item):
     if item.is_disposed:
         return render(request, "evidence/disposed.html", {"item": item}, status=410)
-    download_format = (request.POST if request.method == "POST" else request.GET).get("format")
+    download_format = _download_format(request)
     try:
         response = evidence_download_response(item, download_format)
     except ValueError as error:
@@ -171,7 +206,7 @@ def evidence_export(request, incident_pk):
     return _export_after_step_up(request, incident)
 
 
-@step_up_required
+@step_up_required(action=_export_action)
 def _export_after_step_up(request, incident):
     package = release.evidence_export(incident=incident, actor=request.user, channel="browser")
     return package_response(package)
@@ -188,7 +223,9 @@ def evidence_dispose(request, pk):
     return _dispose_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(label=f"Dispose of the bytes of {_named(item)}")
+)
 def _dispose_after_step_up(request, item):
     try:
         services.evidence_dispose(item=item, actor=request.user, reason=request.POST.get("reason"))
@@ -213,7 +250,9 @@ def evidence_transfer(request, pk):
     return _transfer_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(label=f"Record a hand-over of {_named(item)}")
+)
 def _transfer_after_step_up(request, item):
     try:
         services.evidence_transfer(
@@ -261,7 +300,12 @@ def evidence_preview(request, pk):
     return _preview_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(
+        label=f"Show the preview of screenshot #{item.pk} ({item.original_name})",
+        page=_item_page(item.pk) + "?preview=1#preview",
+    )
+)
 def _preview_after_step_up(request, item):
     png = previews.evidence_preview_png(item)
     if not png:

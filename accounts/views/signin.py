@@ -20,6 +20,7 @@ from core.views import login_required
 
 WRONG_CODE = "That code is not valid, or it was used already."
 THROTTLED = "Too many wrong codes. Wait a little before you try again."
+REDIRECT = 302
 
 
 class LoginView(auth_views.LoginView):
@@ -80,21 +81,26 @@ def verify(request):
 def step_up(request):
     """/accounts/step-up/?next=…: a fresh code before a sensitive action."""
     next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    return _code_form(
+    label = twofactor.pending_action_label(request, next_url)
+    response = _code_form(
         request,
         "accounts/step_up.html",
         next_url,
-        granted=("step_up.granted", {"next": next_url}),
+        granted=("step_up.granted", {"next": next_url, **({"action": label} if label else {})}),
         refused="step_up.refused",
+        action=label,
     )
+    if request.method == "POST" and response.status_code == REDIRECT:
+        twofactor.pending_action_clear(request)
+    return response
 
 
-def _code_form(request, template: str, next_url: str, *, granted, refused: str):
+def _code_form(request, template: str, next_url: str, *, granted, refused: str, **context):
     """The one-time-code form of the verify and step-up pages: a good code binds the
     device and rotates the session (twofactor.mark_verified); every try is audited."""
     form = OtpTokenForm(request.POST or None)
     if request.method != "POST" or not form.is_valid():
-        return _code_page(request, template, form, next=next_url)
+        return _code_page(request, template, form, next=next_url, **context)
     device, throttled = twofactor.check_code_unless_throttled(
         request.user, form.cleaned_data["otp_token"]
     )
@@ -105,7 +111,8 @@ def _code_form(request, template: str, next_url: str, *, granted, refused: str):
         return redirect(next_url)
     audit.record(refused, actor=request.user, outcome="failure")
     form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
-    return _code_page(request, template, form, status=429 if throttled else 200, next=next_url)
+    status = 429 if throttled else 200
+    return _code_page(request, template, form, status=status, next=next_url, **context)
 
 
 def _qr_svg(config_url: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.twofactor import ready_action
 from core.formatting import duration_text
 from disclosures import forms, regimes, selectors, services
 from disclosures.deadlines import Deadline
@@ -63,6 +64,15 @@ def countdowns(disclosure: Disclosure, now=None) -> list[dict]:
     return [countdown(deadline, now) for deadline in selectors.deadlines_of(disclosure)]
 
 
+def _publish_form(request) -> forms.PublishForm:
+    """The publication form; back from the step-up it asked for, its first field is the
+    `#ready` anchor, so the browser brings it into view with the focus on it."""
+    form = forms.PublishForm()
+    if ready_action(request) == "publish":
+        form.fields["channel"].widget.attrs["id"] = "ready"
+    return form
+
+
 def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = "") -> dict:
     bound = bound or {}
     versions = list(selectors.versions_of(disclosure))
@@ -93,13 +103,14 @@ def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = 
         "can": Abilities.of(request.user, disclosure),
         "edit_form": bound.get("edit") or forms.EditForm(initial={"body": current.body}),
         "approve_form": forms.ApproveForm(initial={"sha256": current.sha256}),
-        "publish_form": bound.get("publish") or forms.PublishForm(),
+        "publish_form": bound.get("publish") or _publish_form(request),
         "withdraw_form": forms.WithdrawForm(),
         "materiality_form": bound.get("materiality")
         or forms.MaterialityForm(
             initial={"materiality_determined_at": disclosure.materiality_determined_at}
         ),
         "error": error,
+        "ready": ready_action(request),
     }
 
 

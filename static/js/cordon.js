@@ -1,5 +1,6 @@
-/* Cordon's only script: tells people when an htmx request fails, and keeps keyboard
-   focus in the section that htmx just replaced. Loaded from a file (strict CSP). */
+/* Cordon's only script: tells people when an htmx request fails, keeps keyboard focus
+   in the section that htmx just replaced, and on a page answered with a form to
+   correct puts the focus on the first field to correct. Loaded from a file (strict CSP). */
 (function () {
   "use strict";
 
@@ -44,6 +45,23 @@
     var target = event.detail.target;
     swappedSectionId = target && target.id ? target.id : null;
   });
+
+  /* A page answered with a form to correct opens at its top: bring the first field
+     to correct into view, with the focus on it. (An action ready after a step-up is
+     the `#ready` anchor itself, which the browser focuses.) */
+  function focusWhatMatters() {
+    if (window.location.hash) { return; }
+    var invalid = document.querySelector("main [aria-invalid='true']");
+    if (!invalid) { return; }
+    invalid.focus();
+    if (invalid.scrollIntoView) { invalid.scrollIntoView({block: "center"}); }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusWhatMatters);
+  } else {
+    focusWhatMatters();
+  }
 
   document.addEventListener("htmx:afterSettle", function () {
     if (!swappedSectionId) { return; }

@@ -82,3 +82,26 @@ def reload_until(page, locator: str, text: str, *, timeout: float = 30.0) -> Non
             if time.monotonic() > deadline:
                 raise
             page.reload()
+
+
+def received_evidence(incident, actor, content: bytes, *, name: str = "dump.raw", **fields):
+    """An evidence item received through the service, as an upload leaves it (its bytes
+    in the store, the receipt computed); hashed at once when tasks run eagerly."""
+    import hashlib
+    import uuid
+
+    from evidence.services import evidence_receive
+    from evidence.storage import upload_tmp_dir
+    from evidence.uploads import EvidenceUpload
+
+    path = upload_tmp_dir() / f"upload-{uuid.uuid4().hex}"
+    path.write_bytes(content)
+    upload = EvidenceUpload(
+        file=path.open("rb"),
+        name=name,
+        content_type="application/octet-stream",
+        size=len(content),
+        charset=None,
+        receipt_sha256=hashlib.sha256(content).hexdigest(),
+    )
+    return evidence_receive(incident=incident, actor=actor, uploaded_file=upload, **fields)
