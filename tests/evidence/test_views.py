@@ -8,7 +8,9 @@ import time
 import pytest
 
 from accounts.twofactor import STEP_UP_SESSION_KEY
+from audit.models import AuditEvent
 from evidence.models import Action, EvidenceItem
+from evidence.services import custody_record
 from tests.conftest import sign_in
 from tests.evidence.conftest import multipart, stored_files
 
@@ -95,13 +97,24 @@ def item(client, responder, incident):
     return EvidenceItem.objects.get()
 
 
-def test_the_item_page_shows_hashes_and_custody_and_records_the_view(client, item):
+def test_the_item_page_shows_hashes_and_custody_and_records_the_view(client, item, responder):
+    custody_before = item.custody.count()
     response = client.get(f"/evidence/{item.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert item.receipt_sha256 in html
     assert "Chain of custody" in html
-    assert item.custody.last().action == Action.VIEWED
+    # A look at the record is audited, and is no custody event: nothing left the vault.
+    viewed = AuditEvent.objects.filter(action="evidence.viewed").latest("id")
+    assert (viewed.actor, viewed.target_id) == (responder, str(item.pk))
+    assert item.custody.count() == custody_before
+    assert not item.custody.filter(action=Action.VIEWED).exists()
+
+
+def test_viewed_custody_rows_from_before_still_show(client, item, responder):
+    custody_record(item=item, action=Action.VIEWED, actor=responder, sha256=item.receipt_sha256)
+    html = client.get(f"/evidence/{item.pk}/").content.decode()
+    assert "<td>Viewed</td>" in html
 
 
 def test_the_item_page_is_404_out_of_sight(client, item, make_member):
