@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from disclosures.models import Regime
 
-BLANK_PATTERN = re.compile(r"\[TO BE CONFIRMED:[^\]]*\]")
+# A marked blank: "[TO BE CONFIRMED: what]", also typed by hand without the colon or in
+# another case ("[to be confirmed]"): anything so marked is not confirmed yet.
+BLANK_PATTERN = re.compile(r"\[\s*TO BE CONFIRMED\b[^\]]*\]", re.IGNORECASE)
 
 
 def blank(what: str) -> str:
@@ -259,3 +261,12 @@ def checklist(regime: str, body: str) -> list[ChecklistEntry]:
 def open_blanks(body: str) -> list[str]:
     """Every marked blank still in the text, in order."""
     return BLANK_PATTERN.findall(body)
+
+
+def distinct_blanks(body: str) -> list[tuple[str, int]]:
+    """Each different blank still in the text, in the order it first appears, and how
+    many times it does: what the page lists and a refusal names."""
+    counts: dict[str, int] = {}
+    for marker in open_blanks(body):
+        counts[marker] = counts.get(marker, 0) + 1
+    return list(counts.items())

@@ -34,8 +34,8 @@ def _post(request, disclosure, form, write, *, notice, bound_name=None):
     def refused(status):
         if bound_name:
             return render_detail(request, disclosure, status=status, bound={bound_name: form})
-        message = " ".join(str(error) for errors in form.errors.values() for error in errors)
-        return render_detail(request, disclosure, status=status, error=message)
+        found = [str(error) for errors in form.errors.values() for error in errors]
+        return render_detail(request, disclosure, status=status, error=found)
 
     return form_post(form, write, succeeded=succeeded, refused=refused)
 

@@ -73,7 +73,9 @@ def _publish_form(request) -> forms.PublishForm:
     return form
 
 
-def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = "") -> dict:
+def detail_context(
+    request, disclosure: Disclosure, *, bound=None, error: str | list[str] = ""
+) -> dict:
     bound = bound or {}
     versions = list(selectors.versions_of(disclosure))
     by_number = {version.number: version for version in versions}
@@ -95,6 +97,7 @@ def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = 
         "diff_newer": newer,
         "checklist": regimes.checklist(disclosure.regime, current.body),
         "open_blanks": len(regimes.open_blanks(current.body)),
+        "blanks": regimes.distinct_blanks(current.body),
         "countdowns": countdowns(disclosure),
         "approvals": approvals,
         "standing": selectors.standing_approvals(disclosure),
@@ -109,7 +112,8 @@ def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = 
         or forms.MaterialityForm(
             initial={"materiality_determined_at": disclosure.materiality_determined_at}
         ),
-        "error": error,
+        # What a refused button-only form said, one message a line.
+        "errors": [error] if isinstance(error, str) and error else list(error),
         "ready": ready_action(request),
     }
 

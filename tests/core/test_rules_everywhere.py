@@ -32,6 +32,7 @@ from incidents.models import (
 )
 from tests.conftest import sign_in
 from tests.evidence.conftest import multipart
+from tests.factories import fill_blanks
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def world(client, token_client, lead, manager, responder, vault_for_rules):
     draft = disclosure_services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.REGULATOR, regime=Regime.NONE
     )
+    fill_blanks(draft, responder)
     disclosure_services.disclosure_submit(disclosure=draft, actor=responder)
     disclosure_services.disclosure_approve(disclosure=draft, actor=manager)
     sign_in(client, lead)
