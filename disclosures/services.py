@@ -118,6 +118,8 @@ def disclosure_create(
         raise ValidationError({"audience": [f"Choose one of {', '.join(Audience.values)}."]})
     if regime not in Regime.values:
         raise ValidationError({"regime": [f"Choose one of {', '.join(Regime.values)}."]})
+    if refusal := regimes.audience_refusal(audience=audience, regime=regime):
+        raise ValidationError({"regime": [refusal]})
     if materiality_determined_at is not None and regime != Regime.SEC_8K:
         raise ValidationError(
             {"materiality_determined_at": ["Only an SEC 8-K notice has a materiality time."]}

@@ -56,3 +56,25 @@ def test_a_draft_with_blanks_is_refused_for_approval_and_lists_them(page):
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.locator("#section-status .badge-status")).to_have_text("In review")
     assert re.search(r"/disclosures/\d+/$", page.url)
+
+
+def test_an_audience_the_regime_is_not_for_is_refused_next_to_the_regime(page):
+    lead, device = person("lea", Role.LEAD)
+    incident = IncidentFactory(reporter=lead, title="Customer records exposed")
+    sign_in(page, "lea", device, next_path=f"/disclosures/new/{incident.pk}/")
+
+    page.select_option("select[name=audience]", "users")
+    page.select_option("select[name=regime]", "gdpr_art33")
+    page.get_by_role("button", name="Create the draft").click()
+
+    regime = page.locator(".field:has(select[name=regime])")
+    expect(regime).to_have_class(re.compile("has-error"))
+    expect(regime).to_contain_text("notification of the supervisory authority")
+    expect(page.locator("select[name=audience]")).to_have_value("users")
+    expect(page.locator("select[name=regime]")).to_have_value("gdpr_art33")
+    expect(page.locator("select[name=regime]")).to_be_focused()  # the field to correct
+
+    page.select_option("select[name=audience]", "regulator")
+    page.get_by_role("button", name="Create the draft").click()
+    page.wait_for_url(re.compile(r"/disclosures/\d+/$"))
+    expect(page.locator("main h1")).to_contain_text("Regulator notice")
