@@ -42,8 +42,15 @@ class Abilities:
         )
 
 
-def countdown(deadline: Deadline, now) -> dict:
-    """A deadline as people read it: due when, how long left (or overdue by), or elapsed."""
+def countdown(deadline: Deadline, now, *, sent_at=None) -> dict:
+    """A deadline as people read it: due when, how long left (or overdue by), or elapsed.
+
+    `sent_at` (when the notice went out) stops a clock that ran before it: the deadline
+    was met ("met, sent 5 h before the deadline") or missed ("sent 3 h late"). A clock
+    that starts with the publication itself (NIS2's final report, a month after the
+    notification) runs on."""
+    if sent_at is not None and (deadline.starts_at is None or deadline.starts_at < sent_at):
+        return _stopped(deadline, sent_at)
     remaining = deadline.remaining(now)  # None when the deadline has no due time
     if remaining is None:
         elapsed = deadline.elapsed(now)
@@ -59,9 +66,33 @@ def countdown(deadline: Deadline, now) -> dict:
     return {"deadline": deadline, "state": state, "text": f"{duration_text(remaining)} left"}
 
 
+def _stopped(deadline: Deadline, sent_at) -> dict:
+    stopped = {"deadline": deadline, "sent_at": sent_at}
+    if deadline.due_at is None:
+        after = deadline.elapsed(sent_at)
+        text = f"sent {duration_text(after)} after awareness" if after is not None else "sent"
+        return {**stopped, "state": "met", "text": text}
+    if sent_at <= deadline.due_at:
+        ahead = duration_text(deadline.due_at - sent_at)
+        return {**stopped, "state": "met", "text": f"met: sent {ahead} before the deadline"}
+    late = duration_text(sent_at - deadline.due_at)
+    return {**stopped, "state": "late", "text": f"missed: sent {late} late"}
+
+
+def sent_at(disclosure: Disclosure):
+    """When the notice went out (its first publication), or None."""
+    if disclosure.status != DisclosureStatus.PUBLISHED:
+        return None
+    published = sorted(p.published_at for p in disclosure.publications.all())
+    return published[0] if published else None
+
+
 def countdowns(disclosure: Disclosure, now=None) -> list[dict]:
     now = now or timezone.now()
-    return [countdown(deadline, now) for deadline in selectors.deadlines_of(disclosure)]
+    sent = sent_at(disclosure)
+    return [
+        countdown(deadline, now, sent_at=sent) for deadline in selectors.deadlines_of(disclosure)
+    ]
 
 
 def _publish_form(request) -> forms.PublishForm:
