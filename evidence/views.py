@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.twofactor import PendingAction, ready_action, step_up_required
 from core.fetch_metadata import is_from_another_site, require_same_origin_for_get
-from core.views import login_required
+from core.forms import apply_service_errors
+from core.views import UNPROCESSABLE, login_required
 from evidence import previews, release, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
@@ -65,26 +66,34 @@ def _export_action(request, incident) -> PendingAction:
     )
 
 
-def _report_errors(request, form, errors: dict) -> None:
-    """The upload goes back to the incident page: each error as a message that names
-    its field ("Source host: …"), as the form would next to the field."""
-    for name, field_errors in errors.items():
-        label = form[name].label if name in form.fields else ""
-        for error in field_errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+def _upload_page(request, incident, form, *, status=200, file_error: str = ""):
+    """The upload form on a page of its own: what was typed, each error next to its
+    field (the file must be chosen again: browsers never keep it)."""
+    context = {"incident": incident, "form": form, "file_error": file_error}
+    return render(request, "evidence/upload.html", context, status=status)
 
 
 @csrf_exempt  # checked by evidence_upload_checked, once the upload handler is in place
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def evidence_upload(request, incident_pk):
-    """Push a file into an incident. The streaming handler must be installed before
-    anything reads the body, and the CSRF check reads it: so the check comes after."""
+    """GET: the upload form on its own page. POST: push a file into an incident. The
+    streaming handler must be installed before anything reads the body, and the CSRF
+    check reads it: so the check comes after."""
+    if request.method == "GET":
+        return _upload_form(request, incident_pk)
     handler = install_upload_handler(request)
     try:
         return _evidence_upload_checked(request, incident_pk, handler)
     finally:
         handler.abort()
+
+
+def _upload_form(request, incident_pk):
+    incident = incident_get(user=request.user, pk=incident_pk)
+    if not request.user.has_perm("evidence.add_evidenceitem"):
+        raise PermissionDenied("You are not allowed to add evidence.")
+    return _upload_page(request, incident, EvidenceUploadForm())
 
 
 @csrf_protect
@@ -96,12 +105,10 @@ def _evidence_upload_checked(request, incident_pk, handler):
     if handler.too_large:
         return render(request, "evidence/too_large.html", {"incident": incident}, status=413)
     upload = request.FILES.get(FILE_FIELD)
-    if upload is None:
-        messages.error(request, "Choose a file to upload as evidence.")
-        return redirect(_incident_section(incident))
-    if not form.is_valid():
-        _report_errors(request, form, form.errors)
-        return redirect(_incident_section(incident))
+    valid = form.is_valid()
+    if upload is None or not valid:
+        missing = "" if upload is not None else "Choose a file to upload as evidence."
+        return _upload_page(request, incident, form, status=UNPROCESSABLE, file_error=missing)
     fields = form.cleaned_data
     try:
         item = services.evidence_receive(
@@ -116,9 +123,8 @@ def _evidence_upload_checked(request, incident_pk, handler):
             sender_sha256=fields["sha256"],
         )
     except ValidationError as error:
-        errors = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
-        _report_errors(request, form, errors)
-        return redirect(_incident_section(incident))
+        apply_service_errors(form, error, rename={"sender_sha256": "sha256"})
+        return _upload_page(request, incident, form, status=UNPROCESSABLE)
     messages.success(request, f"Evidence #{item.pk} ({item.original_name}) was received.")
     return redirect("evidence:detail", pk=item.pk)
 

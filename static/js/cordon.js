@@ -47,14 +47,20 @@
   });
 
   /* A page answered with a form to correct opens at its top: bring the first field
-     to correct into view, with the focus on it. (An action ready after a step-up is
-     the `#ready` anchor itself, which the browser focuses.) */
+     to correct (or the form's message) into view, with the focus on it. (An action
+     ready after a step-up is the `#ready` anchor itself, which the browser focuses;
+     a page with an autofocus field keeps it.) */
   function focusWhatMatters() {
-    if (window.location.hash) { return; }
-    var invalid = document.querySelector("main [aria-invalid='true']");
-    if (!invalid) { return; }
-    invalid.focus();
-    if (invalid.scrollIntoView) { invalid.scrollIntoView({block: "center"}); }
+    if (window.location.hash || document.querySelector("[autofocus]")) { return; }
+    var target = document.querySelector("main [aria-invalid='true']");
+    if (!target) {
+      /* A refusal with no field to correct (a form that is only a button): its message. */
+      target = document.querySelector("main form .form-errors");
+      if (target) { target.setAttribute("tabindex", "-1"); }
+    }
+    if (!target) { return; }
+    target.focus();
+    if (target.scrollIntoView) { target.scrollIntoView({block: "center"}); }
   }
 
   if (document.readyState === "loading") {

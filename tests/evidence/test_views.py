@@ -150,3 +150,59 @@ def test_download_is_a_sandboxed_attachment_and_recorded(client, item):
     )
     event = item.custody.get(action=Action.DOWNLOADED)
     assert event.data == {"channel": "browser"}
+
+
+# --- The upload page: what was typed stays, each error next to its field ---------------
+
+
+def test_the_upload_page_shows_the_form(client, responder, incident):
+    sign_in(client, responder)
+    response = client.get(f"/evidence/incidents/{incident.pk}/upload/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'action="/evidence/incidents/{incident.pk}/upload/"' in html
+    assert 'name="sha256"' in html
+
+
+def test_a_bad_sha256_shows_the_upload_page_again_with_what_was_typed(
+    client, responder, incident, vault
+):
+    sign_in(client, responder)
+    response = browser_upload(
+        client,
+        incident,
+        sha256="not-a-hash",
+        description="Dropper found in /tmp",
+        source_host="web-7",
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Give the SHA-256 as 64 hexadecimal characters." in html
+    assert 'value="not-a-hash"' in html
+    assert 'value="web-7"' in html
+    assert "Dropper found in /tmp" in html
+    assert 'aria-invalid="true"' in html
+    assert "choose it again" in html
+    assert not EvidenceItem.objects.exists()
+    assert stored_files(vault) == []
+
+
+def test_an_upload_without_a_file_says_so_next_to_the_file(client, responder, incident):
+    sign_in(client, responder)
+    body, content_type = multipart({"kind": "file", "source_host": "web-7"})
+    response = client.generic(
+        "POST", f"/evidence/incidents/{incident.pk}/upload/", body, content_type=content_type
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_evidence_file_error"' in html
+    assert "Choose a file to upload as evidence." in html
+    assert 'value="web-7"' in html
+
+
+def test_a_service_refusal_lands_on_its_field(client, responder, incident):
+    sign_in(client, responder)
+    response = browser_upload(client, incident, source_host="web\u202e7")
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not EvidenceItem.objects.exists()
