@@ -53,6 +53,9 @@ class LogoutView(auth_views.LogoutView):
 
 
 def _code_page(request, template, form, status=200, **context):
+    """A page asking for a code; its help mentions backup codes only to someone who has
+    some."""
+    context.setdefault("backup_codes", twofactor.has_backup_codes(request.user))
     return render(request, template, {"form": form, **context}, status=status)
 
 
@@ -141,20 +144,32 @@ def totp_setup(request):
     first_enrolment = twofactor.is_first_enrolment(request)
     device = services.totp_device_pending(user=user)
     form = OtpTokenForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        codes = services.totp_device_confirm(
-            user=user, device=device, token=form.cleaned_data["otp_token"]
-        )
-        if codes is not None:
+        # Wrong codes make the new device back off as a confirmed one does: while it
+        # does, say so (as the sign-in does), rather than call a right code wrong.
+        if not device.verify_is_allowed()[0]:
+            form.add_error("otp_token", THROTTLED)
+            status = 429
+        elif (
+            codes := services.totp_device_confirm(
+                user=user, device=device, token=form.cleaned_data["otp_token"]
+            )
+        ) is not None:
             device.refresh_from_db()
             if first_enrolment:
                 twofactor.first_enrolment_complete(request, device)
             return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
-        form.add_error("otp_token", WRONG_CODE)
-    return render(
+        else:
+            form.add_error("otp_token", WRONG_CODE)
+    return _code_page(
         request,
         "accounts/totp_setup.html",
-        {"form": form, "qr_svg": _qr_svg(device.config_url), "key": _grouped_key(device)},
+        form,
+        status=status,
+        qr_svg=_qr_svg(device.config_url),
+        key=_grouped_key(device),
+        enrolling=True,
     )
 
 
