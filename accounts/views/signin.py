@@ -159,7 +159,10 @@ def totp_setup(request):
             device.refresh_from_db()
             if first_enrolment:
                 twofactor.first_enrolment_complete(request, device)
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
+            # Without an e-mail address (the first lead), the next page asks for one.
+            onward = reverse("incidents:list" if user.email else "accounts:email_first")
+            context = {"codes": codes, "first": True, "onward": onward}
+            return render(request, "accounts/backup_codes.html", context)
         else:
             form.add_error("otp_token", WRONG_CODE)
     return _code_page(
