@@ -258,17 +258,25 @@ def _complete_sign_in(request) -> None:
         request.user, current_attempt_id=attempt.pk
     )
     if failures:
-        messages.warning(
-            request,
-            f"There have been {len(failures)} failed login attempts since your last login. "
-            "Their times and addresses are on your security page.",
+        count = len(failures)
+        there = (
+            "There has been 1 failed login attempt"
+            if count == 1
+            else (f"There have been {count} failed login attempts")
         )
+        times = "Its time and address are" if count == 1 else "Their times and addresses are"
+        messages.warning(request, f"{there} since your last login. {times} on your security page.")
     if password_only:
+        times = _times(len(password_only))
         messages.error(
             request,
-            f"Your password was used {len(password_only)} time(s) since your last login "
+            f"Your password was used {times} since your last login "
             "without the second factor. If that was not you, change your password now.",
         )
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def step_up_age(request) -> float | None:
