@@ -8,6 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 
 from accounts.roles import Role
 from accounts.scopes import Scope
+from core.forms import Form
 from notifications.messages import absolute_url, render_message
 
 logger = logging.getLogger("django.contrib.auth")
@@ -132,13 +133,13 @@ class ApiTokenForm(forms.Form):
 # --- Members ------------------------------------------------------------------------
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     username = forms.CharField(label="User name", max_length=150)
     email = forms.EmailField(label="E-mail", help_text="The invitation link goes here.")
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.RESPONDER)
 
 
-class RoleForm(forms.Form):
+class RoleForm(Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 

@@ -10,8 +10,10 @@ once (last_t), a backup code is used up, and wrong codes back off per device.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import django_otp
 from django.conf import settings
@@ -30,6 +32,12 @@ from accounts.sessions import LOGIN_ATTEMPT_SESSION_KEY
 from core.fetch_metadata import page_instead_of_action
 
 STEP_UP_SESSION_KEY = "cordon_step_up_at"
+# What the step-up being asked for confirms: {"label": …, "next": …} (PendingAction).
+STEP_UP_ACTION_SESSION_KEY = "cordon_step_up_action"
+# `?ready=<key>#ready` on the page the person returns to: the control of the action
+# they confirmed, shown highlighted for them to press (ready_action).
+READY_PARAMETER = "ready"
+READY_ANCHOR = "ready"
 BACKUP_DEVICE_NAME = "backup codes"
 FORBIDDEN = 403
 
@@ -250,17 +258,25 @@ def _complete_sign_in(request) -> None:
         request.user, current_attempt_id=attempt.pk
     )
     if failures:
-        messages.warning(
-            request,
-            f"There have been {len(failures)} failed login attempts since your last login. "
-            "Their times and addresses are on your security page.",
+        count = len(failures)
+        there = (
+            "There has been 1 failed login attempt"
+            if count == 1
+            else (f"There have been {count} failed login attempts")
         )
+        times = "Its time and address are" if count == 1 else "Their times and addresses are"
+        messages.warning(request, f"{there} since your last login. {times} on your security page.")
     if password_only:
+        times = _times(len(password_only))
         messages.error(
             request,
-            f"Your password was used {len(password_only)} time(s) since your last login "
+            f"Your password was used {times} since your last login "
             "without the second factor. If that was not you, change your password now.",
         )
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def step_up_age(request) -> float | None:
@@ -317,34 +333,84 @@ def _wants_json(request) -> bool:
     )
 
 
-def step_up_response(request, return_to: str | None = None):
+@dataclass(frozen=True)
+class PendingAction:
+    """What a step-up confirms, for the person: `label` names it on the step-up page
+    ("Download evidence #12 (dump.raw)"); `page` is where they do it (by default the
+    page they were on), and `ready` the key of its control, which that page shows
+    highlighted when they come back with a fresh code. Nothing is replayed: they
+    press it themselves."""
+
+    label: str
+    page: str = ""
+    ready: str = ""
+
+
+def with_ready(url: str, ready: str) -> str:
+    """`url` with `?ready=<ready>` (replacing any) and the `#ready` anchor."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "ready"]
+    query.append((READY_PARAMETER, ready))
+    return urlunsplit(("", "", parts.path, urlencode(query), READY_ANCHOR))
+
+
+def ready_action(request) -> str:
+    """The key of the action a page should offer highlighted: the `ready` parameter,
+    while the step-up is fresh (a link with it from anywhere else shows nothing more)."""
+    ready = request.GET.get(READY_PARAMETER, "")
+    return ready if ready and step_up_is_fresh(request) else ""
+
+
+def pending_action_label(request, next_url: str) -> str:
+    """The name of the action the step-up for `next_url` confirms, or "". Kept in the
+    session, never taken from the address: a link cannot make the page name another."""
+    pending = request.session.get(STEP_UP_ACTION_SESSION_KEY)
+    if isinstance(pending, dict) and pending.get("next") == next_url:
+        return str(pending.get("label", ""))
+    return ""
+
+
+def pending_action_clear(request) -> None:
+    request.session.pop(STEP_UP_ACTION_SESSION_KEY, None)
+
+
+def step_up_response(request, return_to: str | None = None, *, action: PendingAction | None = None):
     """The answer to a sensitive request without a fresh second factor.
 
     Afterwards the person comes back to `return_to` (a URL name) or, by default, to
-    the page the request came from, and confirms the action again.
+    the page the request came from, and confirms the action again. With `action`, the
+    step-up page names it and the person comes back to its page with it ready.
     """
     back = reverse(return_to) if return_to else page_of(request)
+    if action is not None:
+        back = action.page or back
+        if action.ready:
+            back = with_ready(back, action.ready)
+        request.session[STEP_UP_ACTION_SESSION_KEY] = {"label": action.label, "next": back}
+    else:
+        pending_action_clear(request)
     url = f"{reverse('accounts:step_up')}?{urlencode({'next': back})}"
     if _wants_json(request):
-        response = JsonResponse(
-            {
-                "detail": "This action needs a fresh one-time code (step-up).",
-                "step_up_url": url,
-            },
-            status=401,
-        )
+        body = {"detail": "This action needs a fresh one-time code (step-up).", "step_up_url": url}
+        if action is not None:
+            body["action"] = action.label
+        response = JsonResponse(body, status=401)
         response["WWW-Authenticate"] = 'OTP realm="step-up"'
         response["HX-Redirect"] = url
         return response
     return redirect(url)
 
 
-def step_up_required(view=None, *, return_to: str | None = None):
+Describe = Callable[..., PendingAction | None]
+
+
+def step_up_required(view=None, *, return_to: str | None = None, action: Describe | None = None):
     """Decorator for a view function of a sensitive action: it runs only within
     STEP_UP_MAX_AGE seconds of the last good code; otherwise step_up_response.
 
     `@step_up_required` or `@step_up_required(return_to="accounts:security")` for the
-    actions of one page whose own URL takes only POSTs.
+    actions of one page whose own URL takes only POSTs. `action(request, *args,
+    **kwargs)`, given the view's arguments, names what is confirmed (PendingAction).
     """
 
     def decorator(view):
@@ -357,7 +423,8 @@ def step_up_required(view=None, *, return_to: str | None = None):
                     data={"path": request.path, "method": request.method},
                     outcome="denied",
                 )
-                return step_up_response(request, return_to)
+                pending = action(request, *args, **kwargs) if action else None
+                return step_up_response(request, return_to, action=pending)
             return view(request, *args, **kwargs)
 
         wrapped.requires_step_up = True

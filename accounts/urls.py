@@ -38,6 +38,7 @@ urlpatterns = [
     path("security/tokens/", security.token_create, name="token_create"),
     path("security/email/", email.email_change, name="email_change"),
     path("email/verify/<str:token>/", email.email_verify, name="email_verify"),
+    path("email/first/", email.email_first, name="email_first"),
     path("notifications/", notifications.notification_preferences, name="notifications"),
     path("security/tokens/<int:pk>/revoke/", security.token_revoke, name="token_revoke"),
     path(

@@ -36,22 +36,25 @@ class Transient(Exception):
 
 
 def describe(status: int, body: bytes) -> str:
-    """The server's answer as one line: field errors as `field: message`, else its detail."""
+    """The server's answer as one line: field errors as `field: message`, else its detail;
+    then the request id the server gave the answer, to quote in a report."""
     try:
         data = json.loads(body or b"null")
     except ValueError:
         data = None
     reason = http.client.responses.get(status, "")
+    request_id = data.pop("request_id", None) if isinstance(data, dict) else None
+    quoted = f" (request {request_id})" if isinstance(request_id, str) and request_id else ""
     if isinstance(data, dict) and set(data) == {"detail"}:
-        return f"{status} {reason}: {data['detail']}"
+        return f"{status} {reason}: {data['detail']}{quoted}"
     if isinstance(data, dict) and data:
         fields = []
         for name, messages in data.items():
             if isinstance(messages, list):
                 messages = " ".join(str(message) for message in messages)
             fields.append(f"{name}: {messages}")
-        return f"{status} {reason}: " + "; ".join(fields)
-    return f"{status} {reason}".strip()
+        return f"{status} {reason}: " + "; ".join(fields) + quoted
+    return f"{status} {reason}".strip() + quoted
 
 
 HINTS = {

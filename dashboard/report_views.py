@@ -31,5 +31,10 @@ def incident_report_page(request, pk: int):
     return render(
         request,
         "dashboard/report.html",
-        {"report": report, "incident": report.incident, "generated_at": timezone.now()},
+        {
+            "report": report,
+            "incident": report.incident,
+            "generated_at": timezone.now(),
+            "today": timezone.localdate(),
+        },
     )

@@ -20,6 +20,7 @@ from disclosures import services as disclosure_services
 from disclosures.lifecycle import FINAL, DisclosureStatus
 from disclosures.models import Approval, Publication, Regime
 from disclosures.selectors import disclosure_list, visible_disclosures
+from evidence.models import IntegrityAcknowledgement
 from evidence.models import Status as EvidenceStatus
 from evidence.selectors import visible_evidence
 from incidents.lifecycle import Status
@@ -111,6 +112,21 @@ def clock_disclosures(user):
     )
 
 
+def published_clock_disclosures(user, *, since: dt.datetime, limit: int = CLOCK_DISCLOSURE_LIMIT):
+    """Disclosures under a regime that went out since `since`, latest first: their
+    clocks have stopped (met or missed), or, like NIS2's final report, start with the
+    publication and run on."""
+    return list(
+        disclosure_list(user=user)
+        .filter(status=DisclosureStatus.PUBLISHED)
+        .exclude(regime=Regime.NONE)
+        .filter(
+            Exists(Publication.objects.filter(disclosure=OuterRef("pk"), published_at__gte=since))
+        )
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
 def _approval_role(user) -> str | None:
     """The role this person would approve in, by the disclosures service's own rule
     (manager; legal too where legal approval is required), or None."""
@@ -167,11 +183,23 @@ def my_open_action_items(user, limit: int = HOME_LIST_LIMIT) -> Limited:
     return Limited(rows=rows, total=total)
 
 
-def evidence_integrity_failures(user, limit: int = HOME_LIST_LIMIT) -> Limited:
+@dataclass(frozen=True)
+class Alarms(Limited):
+    """Integrity failures this person has not acknowledged, and how many they have."""
+
+    acknowledged: int = 0
+
+
+def evidence_integrity_failures(user, limit: int = HOME_LIST_LIMIT) -> Alarms:
+    """The integrity failures the user sees and has not acknowledged themselves (an
+    acknowledgement is per person: evidence.alarms), newest first."""
     failures = visible_evidence(user).filter(status=EvidenceStatus.INTEGRITY_FAILURE)
-    rows = list(failures.order_by("-id")[:limit])
-    total = len(rows) if len(rows) < limit else failures.count()
-    return Limited(rows=rows, total=total)
+    seen = IntegrityAcknowledgement.objects.filter(item=OuterRef("pk"), person=user)
+    open_failures = failures.exclude(Exists(seen))
+    rows = list(open_failures.order_by("-id")[:limit])
+    total = len(rows) if len(rows) < limit else open_failures.count()
+    acknowledged = failures.filter(Exists(seen)).count()
+    return Alarms(rows=rows, total=total, acknowledged=acknowledged)
 
 
 def recent_crew_activity(user, limit: int = RECENT_ACTIVITY_LIMIT) -> list[TimelineEntry]:

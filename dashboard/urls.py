@@ -6,6 +6,11 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "integrity/<int:pk>/acknowledge/",
+        views.integrity_acknowledge,
+        name="integrity_acknowledge",
+    ),
     path("metrics/", metrics_views.metrics_page, name="metrics"),
     path("metrics/export.csv", metrics_views.metrics_export, name="metrics_export"),
     # Under /incidents/ but served here: this include comes before incidents.urls in

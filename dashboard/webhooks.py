@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import Role
 from accounts.twofactor import step_up_required
+from core.forms import Form
 from core.views import form_post, login_required
 from notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.services import webhook_endpoint_create, webhook_endpoint_delete
@@ -24,7 +25,7 @@ RECENT_DELIVERIES = 50
 ENDPOINT_DELIVERIES = 200
 
 
-class WebhookEndpointForm(forms.Form):
+class WebhookEndpointForm(Form):
     name = forms.CharField(max_length=100)
     url = forms.URLField(
         max_length=500,

@@ -15,7 +15,12 @@ MAX_REASON_LENGTH = 2000
 
 class NewDisclosureForm(Form):
     audience = forms.ChoiceField(choices=Audience.choices)
-    regime = forms.ChoiceField(choices=Regime.choices, initial=Regime.NONE)
+    regime = forms.ChoiceField(
+        choices=Regime.choices,
+        initial=Regime.NONE,
+        help_text="GDPR Art. 33, NIS2 and SEC 8-K go to the regulator; GDPR Art. 34 to the "
+        "people affected (users); HIPAA to users or the regulator.",
+    )
     materiality_determined_at = UTCDateTimeField(
         required=False, label="Materiality determined at (UTC, SEC 8-K only)"
     )

@@ -85,11 +85,13 @@ USER_ADVICE = {
     ),
 }
 
-# The three questions every notice answers about the data, and the category that answers each.
+# The three questions every notice answers about the data, the category that answers
+# each, and the blank asked while the incident does not record it (never a "no": an
+# unticked box is not a confirmed absence).
 SENSITIVE_QUESTIONS = (
-    (DataCategory.PII, "Personal data (PII)"),
-    (DataCategory.CREDENTIALS, "Passwords or other credentials"),
-    (DataCategory.PAYMENT_CARDS, "Payment card data"),
+    (DataCategory.PII, "Personal data (PII)", regimes.DATA_PII),
+    (DataCategory.CREDENTIALS, "Passwords or other credentials", regimes.DATA_CREDENTIALS),
+    (DataCategory.PAYMENT_CARDS, "Payment card data", regimes.DATA_PAYMENT_CARDS),
 )
 
 
@@ -125,16 +127,30 @@ def _systems(incident: Incident, now: dt.datetime) -> str:
     return "\n".join(lines) or regimes.SYSTEMS
 
 
+def _named(category: DataCategory) -> str:
+    return "Other data" if category == DataCategory.OTHER else category.label
+
+
 def _data(incident: Incident) -> str:
-    categories = [DataCategory(value) for value in incident.data_categories]
-    if not categories:
+    """The categories the incident records, each said; the three questions answered
+    "yes" where recorded and asked (a blank) where not; "other" data named as a blank."""
+    recorded = {DataCategory(value) for value in incident.data_categories}
+    if not recorded:
         return regimes.DATA
-    involved = ", ".join(category.label for category in categories)
-    answers = "\n".join(
-        f"- {label}: {'yes' if category in categories else 'no'}"
-        for category, label in SENSITIVE_QUESTIONS
-    )
-    return f"The information involved: {involved}.\n{answers}"
+    categories = [category for category in DataCategory if category in recorded]
+    involved = ", ".join(_named(category) for category in categories)
+    asked = {category for category, _label, _blank in SENSITIVE_QUESTIONS}
+    answers = [
+        f"- {label}: {'yes' if category in recorded else unknown}"
+        for category, label, unknown in SENSITIVE_QUESTIONS
+    ]
+    answers += [
+        f"- {_named(category)}: yes"
+        + (f" ({regimes.DATA_OTHER})" if category == DataCategory.OTHER else "")
+        for category in categories
+        if category not in asked
+    ]
+    return f"The information involved: {involved}.\n" + "\n".join(answers)
 
 
 def _people(incident: Incident) -> str:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from disclosures.models import Regime
+from disclosures.models import Audience, Regime
 
-BLANK_PATTERN = re.compile(r"\[TO BE CONFIRMED:[^\]]*\]")
+# A marked blank: "[TO BE CONFIRMED: what]", also typed by hand without the colon or in
+# another case ("[to be confirmed]"): anything so marked is not confirmed yet.
+BLANK_PATTERN = re.compile(r"\[\s*TO BE CONFIRMED\b[^\]]*\]", re.IGNORECASE)
 
 
 def blank(what: str) -> str:
@@ -46,6 +48,12 @@ DATA = blank(
     "what data was accessed or taken, and whether it included personal data, "
     "passwords or payment card data"
 )
+# The questions every notice answers about the data: a category the incident does not
+# record is not known to be absent, so it is asked, never answered "no".
+DATA_PII = blank("whether personal data (PII) was involved")
+DATA_CREDENTIALS = blank("whether passwords or other credentials were involved")
+DATA_PAYMENT_CARDS = blank("whether payment card data was involved")
+DATA_OTHER = blank("what the other data involved is")
 PEOPLE = blank("estimated number of people affected")
 MEASURES = blank("what has been done to stop the incident and limit the harm")
 ADVICE = blank("what the recipients should do")
@@ -56,7 +64,11 @@ COMMON_ITEMS = (
     ),
     ChecklistItem("what_happened", "What happened", (WHAT_HAPPENED,)),
     ChecklistItem("systems", "Systems affected, when and for how long", (SYSTEMS, IMPACT_START)),
-    ChecklistItem("data", "What data was involved (PII, passwords, payment cards)", (DATA,)),
+    ChecklistItem(
+        "data",
+        "What data was involved (PII, passwords, payment cards, every category recorded)",
+        (DATA, DATA_PII, DATA_CREDENTIALS, DATA_PAYMENT_CARDS, DATA_OTHER),
+    ),
     ChecklistItem("people", "Estimated number of people affected", (PEOPLE,)),
     ChecklistItem("measures", "What has been done", (MEASURES,)),
     ChecklistItem("advice", "What the recipients should do", (ADVICE,)),
@@ -248,14 +260,74 @@ class ChecklistEntry:
     done: bool
 
 
+OTHER_BLANKS = "other_blanks"
+
+
 def checklist(regime: str, body: str) -> list[ChecklistEntry]:
-    """Every item the notice must contain, and whether the text has it yet."""
-    return [
-        ChecklistEntry(item.key, item.label, not item.is_missing(body))
-        for item in (*COMMON_ITEMS, *REGIME_ITEMS.get(regime, ()))
-    ]
+    """Every item the notice must contain, and whether the text has it yet; and, while
+    the text holds a blank no item names (typed by hand, or left by a template), one
+    more entry for those: the checklist is complete only when no blank is left."""
+    items = (*COMMON_ITEMS, *REGIME_ITEMS.get(regime, ()))
+    entries = [ChecklistEntry(item.key, item.label, not item.is_missing(body)) for item in items]
+    known = {marker for item in items for marker in item.blanks}
+    others = [marker for marker in open_blanks(body) if marker not in known]
+    if others:
+        entries.append(ChecklistEntry(OTHER_BLANKS, "Every other blank in the text", False))
+    return entries
+
+
+# --- Who each regime's notice is for ----------------------------------------------
+#
+# Each regime is a law's notice to one kind of recipient. A draft under it to anyone
+# else would carry the wrong law's text and clocks, so the pair is refused:
+# - GDPR Art. 33: notification of the supervisory authority: the regulator.
+# - GDPR Art. 34: communication to the data subjects: the people affected (users).
+# - NIS2 Art. 23(4): early warning, notification and final report to the CSIRT or the
+#   competent authority: the regulator.
+# - SEC Form 8-K Item 1.05: a filing with the SEC: the regulator.
+# - HIPAA: notice to the individuals (45 CFR 164.404), and to the Secretary of HHS
+#   (164.408): users or the regulator.
+# Without a regime, any audience.
+REGIME_AUDIENCES: dict[str, frozenset[str]] = {
+    Regime.GDPR_ART33: frozenset({Audience.REGULATOR}),
+    Regime.GDPR_ART34: frozenset({Audience.USERS}),
+    Regime.NIS2: frozenset({Audience.REGULATOR}),
+    Regime.SEC_8K: frozenset({Audience.REGULATOR}),
+    Regime.HIPAA: frozenset({Audience.USERS, Audience.REGULATOR}),
+}
+
+REGIME_PURPOSE: dict[str, str] = {
+    Regime.GDPR_ART33: "is the notification of the supervisory authority",
+    Regime.GDPR_ART34: "is the communication to the people whose data was breached",
+    Regime.NIS2: "is the report to the CSIRT or competent authority",
+    Regime.SEC_8K: "is a filing with the SEC",
+    Regime.HIPAA: "is the notice to the individuals or to the Secretary of HHS",
+}
+
+
+def audience_refusal(*, audience: str, regime: str) -> str:
+    """Why a notice under `regime` cannot be addressed to `audience`, or "" if it can."""
+    allowed = REGIME_AUDIENCES.get(regime)
+    if allowed is None or audience in allowed:
+        return ""
+    names = " or ".join(
+        Audience(value).label.split(" (")[0].lower() for value in Audience if value in allowed
+    )
+    return (
+        f"{Regime(regime).label} {REGIME_PURPOSE[regime]}: address it to the {names}, "
+        f"or choose another regime for {Audience(audience).label.split(' (')[0].lower()}."
+    )
 
 
 def open_blanks(body: str) -> list[str]:
     """Every marked blank still in the text, in order."""
     return BLANK_PATTERN.findall(body)
+
+
+def distinct_blanks(body: str) -> list[tuple[str, int]]:
+    """Each different blank still in the text, in the order it first appears, and how
+    many times it does: what the page lists and a refusal names."""
+    counts: dict[str, int] = {}
+    for marker in open_blanks(body):
+        counts[marker] = counts.get(marker, 0) + 1
+    return list(counts.items())

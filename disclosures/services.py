@@ -19,7 +19,7 @@ from accounts.roles import Role
 from core.dates import event_time_error
 from core.permissions import require_permission
 from core.text import clean_multiline_text, clean_short_text
-from disclosures import prefill
+from disclosures import prefill, regimes
 from disclosures.deadlines import deadlines_for
 from disclosures.lifecycle import EDITABLE, DisclosureStatus, IllegalTransition, check_transition
 from disclosures.models import (
@@ -77,6 +77,22 @@ def _check_event_time(name: str, moment) -> None:
         raise ValidationError({name: [message]})
 
 
+def _require_no_blanks(version: DisclosureVersion, *, step: str) -> None:
+    """Nothing goes for approval, is approved or is recorded as published while the text
+    still has a [TO BE CONFIRMED: …] blank: a notice never asserts a placeholder. The
+    refusal (a ValidationError on `body`) lists every blank left."""
+    blanks = regimes.distinct_blanks(version.body)
+    if not blanks:
+        return
+    total = sum(count for _marker, count in blanks)
+    summary = (
+        f"Version {version.number} still has {total} blank{'s' if total != 1 else ''} "
+        f"to confirm: fill in every [TO BE CONFIRMED: …] before it {step}."
+    )
+    listed = [f"{marker} (x{count})" if count > 1 else marker for marker, count in blanks]
+    raise ValidationError({"body": [summary, *listed]})
+
+
 def _write_version(disclosure: Disclosure, *, author, body: str) -> DisclosureVersion:
     number = (disclosure.current_version.number if disclosure.current_version else 0) + 1
     version = DisclosureVersion(disclosure=disclosure, number=number, body=body, author=author)
@@ -102,6 +118,8 @@ def disclosure_create(
         raise ValidationError({"audience": [f"Choose one of {', '.join(Audience.values)}."]})
     if regime not in Regime.values:
         raise ValidationError({"regime": [f"Choose one of {', '.join(Regime.values)}."]})
+    if refusal := regimes.audience_refusal(audience=audience, regime=regime):
+        raise ValidationError({"regime": [refusal]})
     if materiality_determined_at is not None and regime != Regime.SEC_8K:
         raise ValidationError(
             {"materiality_determined_at": ["Only an SEC 8-K notice has a materiality time."]}
@@ -187,6 +205,7 @@ def disclosure_submit(*, disclosure: Disclosure, actor) -> Disclosure:
     require_permission(actor, "disclosures.change_disclosure")
     disclosure = _locked(disclosure)
     check_transition(disclosure.status, DisclosureStatus.IN_REVIEW)
+    _require_no_blanks(disclosure.require_current_version(), step="goes for approval")
     disclosure.status = DisclosureStatus.IN_REVIEW
     disclosure.save(update_fields=["status", "updated_at"])
     audit.record(
@@ -295,6 +314,7 @@ def disclosure_approve(*, disclosure: Disclosure, actor, sha256: str | None = No
         raise VersionChanged(
             "The text changed since you opened it. Read the current version and approve that."
         )
+    _require_no_blanks(version, step="can be approved")
     standing = Approval.objects.filter(version=version, voided_at__isnull=True)
     if standing.filter(role=role).exists():
         raise IllegalTransition(f"This version already has a {role} approval.")
@@ -357,6 +377,7 @@ def disclosure_publish(
     )
     if not approved.issuperset(required_approval_roles()):
         raise IllegalTransition("The current version is not approved.")
+    _require_no_blanks(version, step="is recorded as published")
     now = timezone.now()
     if disclosure.regime in LATE_REASON_REGIMES:
         overdue = [

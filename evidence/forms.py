@@ -3,13 +3,14 @@ upload handler (evidence.uploads), the rest is validated here and by the service
 
 from django import forms
 
+from core.forms import Form
 from core.marking import TLP
 from evidence.models import Kind
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class EvidenceUploadForm(forms.Form):
+class EvidenceUploadForm(Form):
     kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.FILE)
     description = forms.CharField(
         required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})

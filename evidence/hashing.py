@@ -70,3 +70,33 @@ def digest_stream(stream, algorithms=ALL_DIGESTS, *, chunk_size: int = CHUNK_SIZ
         for thread in threads:
             thread.join()
     return Digests(size, {t.digest.name: t.digest.hexdigest() for t in threads})
+
+
+def mismatch_reason(
+    *, found_sha256: str, found_size: int, receipt_sha256: str, sender_sha256: str, size: int
+) -> str:
+    """What a read-back of stored bytes failed to match, said exactly: the receipt (the
+    SHA-256 taken as the bytes arrived), the sender's own SHA-256, the size received;
+    "" when everything matches. A custody entry must not claim more than was found."""
+    matches_receipt = found_sha256 == receipt_sha256
+    matches_sender = not sender_sha256 or found_sha256 == sender_sha256
+    if matches_receipt and not matches_sender:
+        hashes = (
+            "The stored bytes hash to the receipt taken as they arrived, "
+            "but not to the sender's SHA-256."
+        )
+    elif not matches_receipt and sender_sha256 and matches_sender:
+        hashes = (
+            "The stored bytes hash to the sender's SHA-256, "
+            "but not to the receipt taken as they arrived."
+        )
+    elif not matches_receipt and sender_sha256:
+        hashes = "The stored bytes match neither the receipt nor the sender's SHA-256."
+    elif not matches_receipt:
+        hashes = "The stored bytes do not hash to the receipt taken as they arrived."
+    else:
+        hashes = ""
+    if found_size == size:
+        return hashes
+    sized = f"{found_size} bytes are stored where {size} were received."
+    return f"{hashes} {sized}" if hashes else sized

@@ -282,3 +282,26 @@ class EvidenceHold(CapturedModel):
     def __str__(self) -> str:
         state = "on" if self.active else "off"
         return f"Legal hold {state} for incident #{self.incident_id}"
+
+
+class IntegrityAcknowledgement(models.Model):
+    """One person has seen an item's integrity failure and taken it in, so it leaves the
+    alarm card of their home page. Per person: nobody acknowledges an alarm for everyone
+    else (whoever tampered with evidence must not be able to silence the alarm), and the
+    item stays an integrity failure on its own page, in the API and in reports."""
+
+    item = models.ForeignKey(
+        EvidenceItem, on_delete=models.PROTECT, related_name="integrity_acknowledgements"
+    )
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "person"], name="%(app_label)s_%(class)s_once_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Integrity failure of evidence #{self.item_id} acknowledged by #{self.person_id}"

@@ -1,8 +1,12 @@
 """Services for evidence going to a person: its page viewed, a screenshot previewed,
-its bytes downloaded, an incident's package exported. Each records custody (and an
-audit event for a download or an export) and first checks, itself, that the person
-may: the item in their sight and, for what shows the content, the download
+its bytes downloaded, an incident's package exported. Each first checks, itself, that
+the person may: the item in their sight and, for what shows the content, the download
 permission (evidence.selectors holds that rule).
+
+The chain of custody keeps what touches the bytes (a preview, a download, an export);
+a look at the item's record is an `evidence.viewed` audit event only, so the custody
+list says who had the evidence, not who read about it. Custody rows `viewed` written
+before this rule stay, and are shown as they are.
 
 Kept apart from evidence.services, which holds what comes into the vault and what
 changes there (receipt, hashing, hold, hand-over, disposal).
@@ -14,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 import audit
+from audit.models import AuditEvent
 from evidence import selectors
 from evidence.models import Action, CustodyEvent, EvidenceItem
 from evidence.services import custody_record, require_item_in_sight
@@ -27,10 +32,16 @@ def _require_bytes(actor) -> None:
 
 
 @transaction.atomic
-def evidence_viewed(*, item: EvidenceItem, actor) -> CustodyEvent:
-    """Record that the item's page (record, hashes, custody) was shown to the actor."""
+def evidence_viewed(*, item: EvidenceItem, actor) -> AuditEvent:
+    """Record that the item's page (record, hashes, custody) was shown to the actor: an
+    audit event, not a custody event (nothing of the bytes was handed out)."""
     require_item_in_sight(actor, item)
-    return custody_record(item=item, action=Action.VIEWED, actor=actor, sha256=item.expected_sha256)
+    return audit.record(
+        "evidence.viewed",
+        actor=actor,
+        target=item,
+        data={"incident": item.incident.reference, "sha256": item.expected_sha256},
+    )
 
 
 @transaction.atomic

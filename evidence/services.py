@@ -21,7 +21,7 @@ from audit.models import Outcome
 from core.errors import IllegalStateChange
 from core.permissions import require_permission
 from evidence import selectors
-from evidence.hashing import ALL_DIGESTS, digest_stream
+from evidence.hashing import ALL_DIGESTS, digest_stream, mismatch_reason
 from evidence.models import (
     Action,
     CustodyEvent,
@@ -264,8 +264,14 @@ def evidence_record_hashes(
         return item
     item.sha256, item.sha1, item.md5 = sha256, sha1, md5
     item.hashed_at = timezone.now()
-    expected = {item.receipt_sha256} | ({item.sender_sha256} if item.sender_sha256 else set())
-    matches = expected == {sha256} and size == item.size
+    mismatch = mismatch_reason(
+        found_sha256=sha256,
+        found_size=size,
+        receipt_sha256=item.receipt_sha256,
+        sender_sha256=item.sender_sha256,
+        size=item.size,
+    )
+    matches = not mismatch
     if matches and item.status == Status.PENDING:
         item.status = Status.VERIFIED
     elif not matches:
@@ -286,12 +292,7 @@ def evidence_record_hashes(
         custody_record(item=item, action=Action.VERIFIED, sha256=sha256)
         _notify_verified(item)
     elif not matches:
-        _integrity_failure(
-            item,
-            reason="The stored bytes do not hash to the receipt or the sender's SHA-256.",
-            sha256=sha256,
-            size=size,
-        )
+        _integrity_failure(item, reason=mismatch, sha256=sha256, size=size)
     return item
 
 

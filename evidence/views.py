@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.twofactor import step_up_required
+from accounts.twofactor import PendingAction, ready_action, step_up_required
 from core.fetch_metadata import is_from_another_site, require_same_origin_for_get
-from core.views import login_required
+from core.forms import apply_service_errors
+from core.views import UNPROCESSABLE, login_required
 from evidence import previews, release, selectors, services
 from evidence.downloads import SANDBOX_CSP, evidence_download_response
 from evidence.exports import package_response
@@ -21,6 +22,11 @@ from incidents.selectors import incident_get
 
 PAYLOAD_TOO_LARGE = 413
 SHOW_PREVIEW = "preview"
+# The controls an item page or the evidence section offers ready after a step-up
+# (accounts.twofactor.PendingAction): `?ready=<key>`.
+READY_DOWNLOAD = "download"
+READY_DOWNLOAD_ZIP = "download-zip"
+READY_EXPORT = "export"
 
 
 def _incident_section(incident) -> str:
@@ -35,26 +41,59 @@ def _item_page(pk: int) -> str:
     return reverse("evidence:detail", args=[pk])
 
 
-def _report_errors(request, form, errors: dict) -> None:
-    """The upload goes back to the incident page: each error as a message that names
-    its field ("Source host: …"), as the form would next to the field."""
-    for name, field_errors in errors.items():
-        label = form[name].label if name in form.fields else ""
-        for error in field_errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+def _named(item) -> str:
+    return f"evidence #{item.pk} ({item.original_name})"
+
+
+def _download_format(request) -> str | None:
+    return (request.POST if request.method == "POST" else request.GET).get("format")
+
+
+def _download_action(request, item) -> PendingAction:
+    zipped = _download_format(request) == "zip"
+    return PendingAction(
+        label=f"Download {_named(item)}" + (" as an encrypted zip" if zipped else ""),
+        page=_item_page(item.pk),
+        ready=READY_DOWNLOAD_ZIP if zipped else READY_DOWNLOAD,
+    )
+
+
+def _export_action(request, incident) -> PendingAction:
+    return PendingAction(
+        label=f"Export the evidence package of {incident.reference}",
+        page=_incident_section(incident),
+        ready=READY_EXPORT,
+    )
+
+
+def _upload_page(request, incident, form, *, status=200, file_error: str = ""):
+    """The upload form on a page of its own: what was typed, each error next to its
+    field (the file must be chosen again: browsers never keep it)."""
+    context = {"incident": incident, "form": form, "file_error": file_error}
+    return render(request, "evidence/upload.html", context, status=status)
 
 
 @csrf_exempt  # checked by evidence_upload_checked, once the upload handler is in place
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def evidence_upload(request, incident_pk):
-    """Push a file into an incident. The streaming handler must be installed before
-    anything reads the body, and the CSRF check reads it: so the check comes after."""
+    """GET: the upload form on its own page. POST: push a file into an incident. The
+    streaming handler must be installed before anything reads the body, and the CSRF
+    check reads it: so the check comes after."""
+    if request.method == "GET":
+        return _upload_form(request, incident_pk)
     handler = install_upload_handler(request)
     try:
         return _evidence_upload_checked(request, incident_pk, handler)
     finally:
         handler.abort()
+
+
+def _upload_form(request, incident_pk):
+    incident = incident_get(user=request.user, pk=incident_pk)
+    if not request.user.has_perm("evidence.add_evidenceitem"):
+        raise PermissionDenied("You are not allowed to add evidence.")
+    return _upload_page(request, incident, EvidenceUploadForm())
 
 
 @csrf_protect
@@ -66,12 +105,10 @@ def _evidence_upload_checked(request, incident_pk, handler):
     if handler.too_large:
         return render(request, "evidence/too_large.html", {"incident": incident}, status=413)
     upload = request.FILES.get(FILE_FIELD)
-    if upload is None:
-        messages.error(request, "Choose a file to upload as evidence.")
-        return redirect(_incident_section(incident))
-    if not form.is_valid():
-        _report_errors(request, form, form.errors)
-        return redirect(_incident_section(incident))
+    valid = form.is_valid()
+    if upload is None or not valid:
+        missing = "" if upload is not None else "Choose a file to upload as evidence."
+        return _upload_page(request, incident, form, status=UNPROCESSABLE, file_error=missing)
     fields = form.cleaned_data
     try:
         item = services.evidence_receive(
@@ -87,9 +124,8 @@ def _evidence_upload_checked(request, incident_pk, handler):
             tlp=fields["tlp"],
         )
     except ValidationError as error:
-        errors = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
-        _report_errors(request, form, errors)
-        return redirect(_incident_section(incident))
+        apply_service_errors(form, error, rename={"sender_sha256": "sha256"})
+        return _upload_page(request, incident, form, status=UNPROCESSABLE)
     messages.success(request, f"Evidence #{item.pk} ({item.original_name}) was received.")
     return redirect("evidence:detail", pk=item.pk)
 
@@ -110,7 +146,11 @@ def evidence_detail(request, pk):
     return _detail(request, item, may_preview=may_preview, show_preview=False)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(
+        label=f"Show the preview of screenshot #{item.pk} ({item.original_name})"
+    )
+)
 def _detail_with_preview(request, item):
     return _detail(request, item, may_preview=True, show_preview=True)
 
@@ -127,6 +167,7 @@ def _detail(request, item, *, may_preview: bool, show_preview: bool):
         "may_download": selectors.may_have_bytes(request.user),
         "may_preview": may_preview,
         "show_preview": show_preview,
+        "ready": ready_action(request),
     }
     return render(request, "evidence/detail.html", context)
 
@@ -144,11 +185,11 @@ def evidence_download(request, pk):
     return _download_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(action=_download_action)
 def _download_after_step_up(request, item):
     if item.is_disposed:
         return render(request, "evidence/disposed.html", {"item": item}, status=410)
-    download_format = (request.POST if request.method == "POST" else request.GET).get("format")
+    download_format = _download_format(request)
     try:
         response = evidence_download_response(item, download_format)
     except ValueError as error:
@@ -172,7 +213,7 @@ def evidence_export(request, incident_pk):
     return _export_after_step_up(request, incident)
 
 
-@step_up_required
+@step_up_required(action=_export_action)
 def _export_after_step_up(request, incident):
     package = release.evidence_export(incident=incident, actor=request.user, channel="browser")
     return package_response(package)
@@ -189,7 +230,9 @@ def evidence_dispose(request, pk):
     return _dispose_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(label=f"Dispose of the bytes of {_named(item)}")
+)
 def _dispose_after_step_up(request, item):
     try:
         services.evidence_dispose(item=item, actor=request.user, reason=request.POST.get("reason"))
@@ -214,7 +257,9 @@ def evidence_transfer(request, pk):
     return _transfer_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(label=f"Record a hand-over of {_named(item)}")
+)
 def _transfer_after_step_up(request, item):
     try:
         services.evidence_transfer(
@@ -262,7 +307,12 @@ def evidence_preview(request, pk):
     return _preview_after_step_up(request, item)
 
 
-@step_up_required
+@step_up_required(
+    action=lambda request, item: PendingAction(
+        label=f"Show the preview of screenshot #{item.pk} ({item.original_name})",
+        page=_item_page(item.pk) + "?preview=1#preview",
+    )
+)
 def _preview_after_step_up(request, item):
     png = previews.evidence_preview_png(item)
     if not png:

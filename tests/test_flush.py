@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from disclosures import services as disclosure_services
 from disclosures.models import Approval, Audience, DisclosureVersion, Publication, Regime
 from evidence.models import Action, CustodyEvent, EvidenceItem
+from tests.factories import fill_blanks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPEND_ONLY = (AuditEvent, CustodyEvent, EvidenceItem, DisclosureVersion, Approval, Publication)
@@ -44,6 +45,7 @@ def _fill_every_append_only_table(incident, responder, manager) -> None:
     disclosure = disclosure_services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.REGULATOR, regime=Regime.GDPR_ART33
     )
+    fill_blanks(disclosure, responder)
     disclosure_services.disclosure_submit(disclosure=disclosure, actor=responder)
     disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
     disclosure.refresh_from_db()

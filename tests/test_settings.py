@@ -16,6 +16,7 @@ PROFILE_VARIABLES = {
     "ALLOWED_HOSTS",
     "MAINTENANCE_MODE",
     "SITE_URL",
+    "ADMIN_ENABLED",
 }
 PROBE = """
 import json
@@ -37,6 +38,10 @@ print(json.dumps({
     "first_hasher": settings.PASSWORD_HASHERS[0],
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "db_engine": settings.DATABASES["default"]["ENGINE"],
+    "ADMIN_ENABLED": settings.ADMIN_ENABLED,
+    "admin_routed": any(
+        str(pattern.pattern) == "admin/" for pattern in __import__("config.urls").urls.urlpatterns
+    ),
 }))
 """
 
@@ -88,12 +93,27 @@ def test_production_profile_turns_every_transport_protection_on():
     assert values["SECURE_HSTS_PRELOAD"] is True
     assert values["ALLOWED_HOSTS"] == ["cordon.example"]
     assert values["SITE_URL"] == "https://cordon.example"
+    assert values["ADMIN_ENABLED"] is False
+    assert values["admin_routed"] is False
+
+
+def test_production_serves_the_admin_only_when_asked():
+    result = _settings(
+        CORDON_ENV="production",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="cordon.example",
+        SITE_URL="https://cordon.example/",
+        ADMIN_ENABLED="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["admin_routed"] is True
 
 
 def test_development_serves_on_loopback_without_configuration():
     result = _settings(DATABASE_URL="sqlite:///:memory:")
     assert result.returncode == 0, result.stderr
     assert "127.0.0.1" in json.loads(result.stdout)["ALLOWED_HOSTS"]
+    assert json.loads(result.stdout)["admin_routed"] is True
 
 
 @pytest.mark.parametrize(("broker", "eager"), [("", True), ("redis://127.0.0.1:6379/15", False)])

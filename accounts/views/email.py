@@ -66,3 +66,33 @@ def _gone(request, reason: str):
     return render(
         request, "accounts/email_verify_invalid.html", {"reason": reason}, status=LINK_GONE
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+@twofactor.step_up_required(return_to="accounts:email_first")
+def email_first(request):
+    """/accounts/email/first/: right after a first enrolment, a person without an e-mail
+    address (the first lead, a member created without one) is asked for one: alerts,
+    invitations' answers and password resets go there. POST `email` sends the
+    verification link, as the security page does; they may also go on without."""
+    if request.method == "GET":
+        if request.user.email:
+            return redirect("incidents:list")
+        return render(request, "accounts/email_first.html", {"email_value": ""})
+    email = request.POST.get("email", "")
+    try:
+        services.email_change_request(user=request.user, email=email)
+    except ValidationError as error:
+        return render(
+            request,
+            "accounts/email_first.html",
+            {"email_errors": error.messages, "email_value": email},
+            status=UNPROCESSABLE,
+        )
+    messages.success(
+        request,
+        "We sent a link to that address. Follow it, signed in, to confirm the address.",
+    )
+    return redirect("incidents:list")

@@ -13,13 +13,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import recovery, twofactor
+from core.forms import Form
 from core.views import UNPROCESSABLE
 
 LINK_GONE = 410
 WRONG_PASSWORD = "That is not the password of this account."  # noqa: S105 - a message
 
 
-class FactorResetPasswordForm(forms.Form):
+class FactorResetPasswordForm(Form):
     password = forms.CharField(
         label="Your password",
         strip=False,

@@ -20,6 +20,7 @@ from core.views import login_required
 
 WRONG_CODE = "That code is not valid, or it was used already."
 THROTTLED = "Too many wrong codes. Wait a little before you try again."
+REDIRECT = 302
 
 
 class LoginView(auth_views.LoginView):
@@ -52,6 +53,9 @@ class LogoutView(auth_views.LogoutView):
 
 
 def _code_page(request, template, form, status=200, **context):
+    """A page asking for a code; its help mentions backup codes only to someone who has
+    some."""
+    context.setdefault("backup_codes", twofactor.has_backup_codes(request.user))
     return render(request, template, {"form": form, **context}, status=status)
 
 
@@ -80,21 +84,26 @@ def verify(request):
 def step_up(request):
     """/accounts/step-up/?next=…: a fresh code before a sensitive action."""
     next_url = twofactor.safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    return _code_form(
+    label = twofactor.pending_action_label(request, next_url)
+    response = _code_form(
         request,
         "accounts/step_up.html",
         next_url,
-        granted=("step_up.granted", {"next": next_url}),
+        granted=("step_up.granted", {"next": next_url, **({"action": label} if label else {})}),
         refused="step_up.refused",
+        action=label,
     )
+    if request.method == "POST" and response.status_code == REDIRECT:
+        twofactor.pending_action_clear(request)
+    return response
 
 
-def _code_form(request, template: str, next_url: str, *, granted, refused: str):
+def _code_form(request, template: str, next_url: str, *, granted, refused: str, **context):
     """The one-time-code form of the verify and step-up pages: a good code binds the
     device and rotates the session (twofactor.mark_verified); every try is audited."""
     form = OtpTokenForm(request.POST or None)
     if request.method != "POST" or not form.is_valid():
-        return _code_page(request, template, form, next=next_url)
+        return _code_page(request, template, form, next=next_url, **context)
     device, throttled = twofactor.check_code_unless_throttled(
         request.user, form.cleaned_data["otp_token"]
     )
@@ -105,7 +114,8 @@ def _code_form(request, template: str, next_url: str, *, granted, refused: str):
         return redirect(next_url)
     audit.record(refused, actor=request.user, outcome="failure")
     form.add_error("otp_token", THROTTLED if throttled else WRONG_CODE)
-    return _code_page(request, template, form, status=429 if throttled else 200, next=next_url)
+    status = 429 if throttled else 200
+    return _code_page(request, template, form, status=status, next=next_url, **context)
 
 
 def _qr_svg(config_url: str) -> str:
@@ -134,20 +144,35 @@ def totp_setup(request):
     first_enrolment = twofactor.is_first_enrolment(request)
     device = services.totp_device_pending(user=user)
     form = OtpTokenForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        codes = services.totp_device_confirm(
-            user=user, device=device, token=form.cleaned_data["otp_token"]
-        )
-        if codes is not None:
+        # Wrong codes make the new device back off as a confirmed one does: while it
+        # does, say so (as the sign-in does), rather than call a right code wrong.
+        if not device.verify_is_allowed()[0]:
+            form.add_error("otp_token", THROTTLED)
+            status = 429
+        elif (
+            codes := services.totp_device_confirm(
+                user=user, device=device, token=form.cleaned_data["otp_token"]
+            )
+        ) is not None:
             device.refresh_from_db()
             if first_enrolment:
                 twofactor.first_enrolment_complete(request, device)
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "first": True})
-        form.add_error("otp_token", WRONG_CODE)
-    return render(
+            # Without an e-mail address (the first lead), the next page asks for one.
+            onward = reverse("incidents:list" if user.email else "accounts:email_first")
+            context = {"codes": codes, "first": True, "onward": onward}
+            return render(request, "accounts/backup_codes.html", context)
+        else:
+            form.add_error("otp_token", WRONG_CODE)
+    return _code_page(
         request,
         "accounts/totp_setup.html",
-        {"form": form, "qr_svg": _qr_svg(device.config_url), "key": _grouped_key(device)},
+        form,
+        status=status,
+        qr_svg=_qr_svg(device.config_url),
+        key=_grouped_key(device),
+        enrolling=True,
     )
 
 

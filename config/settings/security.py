@@ -31,6 +31,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 STEP_UP_MAX_AGE = env.int("STEP_UP_MAX_AGE", default=300)
+# Django's admin at /admin/: staff, with a verified session. It has none of Cordon's own
+# pages' rules (services, step-up, four eyes), so production serves it only when asked.
+ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=not IS_PRODUCTION)
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 # A lead's second-factor reset link works once, for this many hours.
 FACTOR_RESET_TTL_HOURS = env.int("FACTOR_RESET_TTL_HOURS", default=24)

@@ -4,6 +4,7 @@ from django import template
 
 from dashboard import access
 from dashboard.metrics import duration_text
+from incidents.models import DataCategory
 
 register = template.Library()
 
@@ -24,3 +25,11 @@ def may_generate_incident_report(user) -> bool:
 @register.filter
 def may_read_metrics(user) -> bool:
     return access.may_read_metrics(user)
+
+
+@register.filter
+def data_category_labels(values) -> str:
+    """An incident's data categories as people read them ("Personal data (PII), Payment
+    card data"), not their stored values."""
+    labels = dict(DataCategory.choices)
+    return ", ".join(str(labels.get(value, value)) for value in values or [])

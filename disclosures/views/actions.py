@@ -10,9 +10,10 @@ form to correct. Approving and publishing need a fresh step-up
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.twofactor import step_up_required
+from accounts.twofactor import PendingAction, step_up_required
 from core.forms import Form
 from core.views import form_post, login_required
 from disclosures import forms, selectors, services
@@ -33,8 +34,8 @@ def _post(request, disclosure, form, write, *, notice, bound_name=None):
     def refused(status):
         if bound_name:
             return render_detail(request, disclosure, status=status, bound={bound_name: form})
-        message = " ".join(str(error) for errors in form.errors.values() for error in errors)
-        return render_detail(request, disclosure, status=status, error=message)
+        found = [str(error) for errors in form.errors.values() for error in errors]
+        return render_detail(request, disclosure, status=status, error=found)
 
     return form_post(form, write, succeeded=succeeded, refused=refused)
 
@@ -79,11 +80,44 @@ def disclosure_submit(request, pk):
     )
 
 
+# The controls the detail page offers ready after a step-up (`?ready=<key>`).
+READY_APPROVE = "approve"
+READY_PUBLISH = "publish"
+
+
+def _notice_name(disclosure) -> str:
+    """ "the regulator notice (INC-2026-0001)": what the step-up page names."""
+    audience = disclosure.get_audience_display().split(" (")[0].lower()
+    return f"the {audience} notice ({disclosure.incident.reference})"
+
+
+def _approve_action(request, disclosure) -> PendingAction:
+    number = disclosure.require_current_version().number
+    return PendingAction(
+        label=f"Approve version {number} of {_notice_name(disclosure)}",
+        page=reverse("disclosures:detail", args=[disclosure.pk]),
+        ready=READY_APPROVE,
+    )
+
+
+def _publish_action(request, disclosure) -> PendingAction:
+    number = disclosure.require_current_version().number
+    return PendingAction(
+        label=f"Record the publication of version {number} of {_notice_name(disclosure)}",
+        page=reverse("disclosures:detail", args=[disclosure.pk]),
+        ready=READY_PUBLISH,
+    )
+
+
 @login_required
 @require_POST
-@step_up_required
 def disclosure_approve(request, pk):
-    disclosure = selectors.disclosure_get(user=request.user, pk=pk)
+    disclosure = selectors.disclosure_get(user=request.user, pk=pk)  # 404 before a step-up
+    return _approve_after_step_up(request, disclosure)
+
+
+@step_up_required(action=_approve_action)
+def _approve_after_step_up(request, disclosure):
     return _post(
         request,
         disclosure,
@@ -97,9 +131,13 @@ def disclosure_approve(request, pk):
 
 @login_required
 @require_POST
-@step_up_required
 def disclosure_publish(request, pk):
-    disclosure = selectors.disclosure_get(user=request.user, pk=pk)
+    disclosure = selectors.disclosure_get(user=request.user, pk=pk)  # 404 before a step-up
+    return _publish_after_step_up(request, disclosure)
+
+
+@step_up_required(action=_publish_action)
+def _publish_after_step_up(request, disclosure):
     return _post(
         request,
         disclosure,

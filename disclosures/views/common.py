@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.twofactor import ready_action
 from core.formatting import duration_text
 from disclosures import forms, regimes, selectors, services
 from disclosures.deadlines import Deadline
@@ -41,8 +42,15 @@ class Abilities:
         )
 
 
-def countdown(deadline: Deadline, now) -> dict:
-    """A deadline as people read it: due when, how long left (or overdue by), or elapsed."""
+def countdown(deadline: Deadline, now, *, sent_at=None) -> dict:
+    """A deadline as people read it: due when, how long left (or overdue by), or elapsed.
+
+    `sent_at` (when the notice went out) stops a clock that ran before it: the deadline
+    was met ("met, sent 5 h before the deadline") or missed ("sent 3 h late"). A clock
+    that starts with the publication itself (NIS2's final report, a month after the
+    notification) runs on."""
+    if sent_at is not None and (deadline.starts_at is None or deadline.starts_at < sent_at):
+        return _stopped(deadline, sent_at)
     remaining = deadline.remaining(now)  # None when the deadline has no due time
     if remaining is None:
         elapsed = deadline.elapsed(now)
@@ -58,12 +66,47 @@ def countdown(deadline: Deadline, now) -> dict:
     return {"deadline": deadline, "state": state, "text": f"{duration_text(remaining)} left"}
 
 
+def _stopped(deadline: Deadline, sent_at) -> dict:
+    stopped = {"deadline": deadline, "sent_at": sent_at}
+    if deadline.due_at is None:
+        after = deadline.elapsed(sent_at)
+        text = f"sent {duration_text(after)} after awareness" if after is not None else "sent"
+        return {**stopped, "state": "met", "text": text}
+    if sent_at <= deadline.due_at:
+        ahead = duration_text(deadline.due_at - sent_at)
+        return {**stopped, "state": "met", "text": f"met: sent {ahead} before the deadline"}
+    late = duration_text(sent_at - deadline.due_at)
+    return {**stopped, "state": "late", "text": f"missed: sent {late} late"}
+
+
+def sent_at(disclosure: Disclosure):
+    """When the notice went out (its first publication), or None."""
+    if disclosure.status != DisclosureStatus.PUBLISHED:
+        return None
+    published = sorted(p.published_at for p in disclosure.publications.all())
+    return published[0] if published else None
+
+
 def countdowns(disclosure: Disclosure, now=None) -> list[dict]:
     now = now or timezone.now()
-    return [countdown(deadline, now) for deadline in selectors.deadlines_of(disclosure)]
+    sent = sent_at(disclosure)
+    return [
+        countdown(deadline, now, sent_at=sent) for deadline in selectors.deadlines_of(disclosure)
+    ]
 
 
-def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = "") -> dict:
+def _publish_form(request) -> forms.PublishForm:
+    """The publication form; back from the step-up it asked for, its first field is the
+    `#ready` anchor, so the browser brings it into view with the focus on it."""
+    form = forms.PublishForm()
+    if ready_action(request) == "publish":
+        form.fields["channel"].widget.attrs["id"] = "ready"
+    return form
+
+
+def detail_context(
+    request, disclosure: Disclosure, *, bound=None, error: str | list[str] = ""
+) -> dict:
     bound = bound or {}
     versions = list(selectors.versions_of(disclosure))
     by_number = {version.number: version for version in versions}
@@ -85,6 +128,7 @@ def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = 
         "diff_newer": newer,
         "checklist": regimes.checklist(disclosure.regime, current.body),
         "open_blanks": len(regimes.open_blanks(current.body)),
+        "blanks": regimes.distinct_blanks(current.body),
         "countdowns": countdowns(disclosure),
         "approvals": approvals,
         "standing": selectors.standing_approvals(disclosure),
@@ -93,13 +137,15 @@ def detail_context(request, disclosure: Disclosure, *, bound=None, error: str = 
         "can": Abilities.of(request.user, disclosure),
         "edit_form": bound.get("edit") or forms.EditForm(initial={"body": current.body}),
         "approve_form": forms.ApproveForm(initial={"sha256": current.sha256}),
-        "publish_form": bound.get("publish") or forms.PublishForm(),
+        "publish_form": bound.get("publish") or _publish_form(request),
         "withdraw_form": forms.WithdrawForm(),
         "materiality_form": bound.get("materiality")
         or forms.MaterialityForm(
             initial={"materiality_determined_at": disclosure.materiality_determined_at}
         ),
-        "error": error,
+        # What a refused button-only form said, one message a line.
+        "errors": [error] if isinstance(error, str) and error else list(error),
+        "ready": ready_action(request),
     }
 
 

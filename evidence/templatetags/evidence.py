@@ -4,6 +4,7 @@ app stays unaware of evidence in Python (DESIGN.md, dependencies point one way).
 
 from django import template
 
+from accounts.twofactor import ready_action
 from evidence import selectors
 from evidence.forms import EvidenceUploadForm
 
@@ -25,4 +26,5 @@ def incident_evidence(context, incident):
         "may_hold": request.user.has_perm("evidence.manage_legal_hold"),
         "hold": selectors.legal_hold(incident=incident),
         "form": EvidenceUploadForm(),
+        "ready": ready_action(request),
     }

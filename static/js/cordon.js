@@ -1,5 +1,6 @@
-/* Cordon's only script: tells people when an htmx request fails, and keeps keyboard
-   focus in the section that htmx just replaced. Loaded from a file (strict CSP). */
+/* Cordon's only script: tells people when an htmx request fails, keeps keyboard focus
+   in the section that htmx just replaced, and on a page answered with a form to
+   correct puts the focus on the first field to correct. Loaded from a file (strict CSP). */
 (function () {
   "use strict";
 
@@ -44,6 +45,29 @@
     var target = event.detail.target;
     swappedSectionId = target && target.id ? target.id : null;
   });
+
+  /* A page answered with a form to correct opens at its top: bring the first field
+     to correct (or the form's message) into view, with the focus on it. (An action
+     ready after a step-up is the `#ready` anchor itself, which the browser focuses;
+     a page with an autofocus field keeps it.) */
+  function focusWhatMatters() {
+    if (window.location.hash || document.querySelector("[autofocus]")) { return; }
+    var target = document.querySelector("main [aria-invalid='true']");
+    if (!target) {
+      /* A refusal with no field to correct (a form that is only a button): its message. */
+      target = document.querySelector("main form .form-errors");
+      if (target) { target.setAttribute("tabindex", "-1"); }
+    }
+    if (!target) { return; }
+    target.focus();
+    if (target.scrollIntoView) { target.scrollIntoView({block: "center"}); }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusWhatMatters);
+  } else {
+    focusWhatMatters();
+  }
 
   document.addEventListener("htmx:afterSettle", function () {
     if (!swappedSectionId) { return; }

@@ -243,3 +243,13 @@ def test_a_malformed_trusted_proxy_entry_trusts_nobody(member, settings):
         Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.9"), "nina", "a-wrong-guess-1"
     )
     assert LoginAttempt.objects.get().ip == PROXY
+
+
+def test_the_lockout_page_says_how_long_and_links_back(member):
+    fail("nina", 5, REMOTE_ADDR=ATTACKER)
+    response = password_sign_in(Client(REMOTE_ADDR=ATTACKER), "nina", PASSWORD)
+    assert response.status_code == TOO_MANY_REQUESTS
+    page = response.content.decode()
+    assert "after 5 failed attempts, for 15 min from the last one" in page
+    assert 'href="/accounts/login/"' in page
+    assert 'href="/accounts/password/reset/"' in page

@@ -338,9 +338,13 @@ def _notices_after_complete_sign_in(user, code) -> tuple[str | None, str | None]
     assert "failed login attempts" not in browser.get(first["Location"]).content.decode()
     assert post_code(browser, first["Location"], code).status_code == 302
     body = browser.get("/incidents/").content.decode()
-    failed = re.search(r"There have been (\d+) failed login attempts since your last login", body)
-    used = re.search(r"Your password was used (\d+) time\(s\) since your last login", body)
-    return (failed.group(1) if failed else None, used.group(1) if used else None)
+    failed = re.search(
+        r"There (?:has|have) been (\d+) failed login attempts? since your last login", body
+    )
+    used = re.search(r"Your password was used (once|twice|\d+ times) since your last login", body)
+    times = {"once": "1", "twice": "2"}
+    used_count = (times.get(used.group(1)) or used.group(1).split()[0]) if used else None
+    return (failed.group(1) if failed else None, used_count)
 
 
 @pytest.fixture
@@ -364,6 +368,18 @@ def test_failed_attempts_since_the_last_complete_sign_in_are_told_after_the_seco
 
     # Signed in again with no failure in between: no notice; the count started again.
     assert _notices_after_complete_sign_in(device.user, backup_codes[2]) == (None, None)
+
+
+def test_one_failed_attempt_is_told_in_the_singular(device, backup_codes):
+    assert _notices_after_complete_sign_in(device.user, backup_codes[0]) == (None, None)
+    password_sign_in(Client(), "nina", "a-wrong-guess-123")
+    browser = Client()
+    first = password_sign_in(browser, "nina", PASSWORD)
+    post_code(browser, first["Location"], backup_codes[1])
+    body = browser.get("/incidents/").content.decode()
+    assert "There has been 1 failed login attempt since your last login." in body
+    assert "Its time and address are on your security page." in body
+    assert "attempts" not in body.split("There has been")[1].split(".")[0]
 
 
 def test_a_password_only_sign_in_does_not_reset_the_count_and_is_reported(device, backup_codes):

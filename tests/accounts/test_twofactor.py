@@ -139,6 +139,44 @@ def test_a_wrong_enrolment_code_enables_nothing(newcomer):
     assert client.get("/incidents/")["Location"] == "/accounts/2fa/setup/"
 
 
+def test_enrolment_after_wrong_codes_says_to_wait_not_that_the_code_is_wrong(newcomer, settings):
+    """As at sign-in: while the new device backs off after wrong codes, a code (even the
+    right one) is not looked at, and the person is told to wait (429)."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60  # a back-off longer than the test
+    user, client = newcomer
+    page = client.get("/accounts/2fa/setup/")
+    key = key_on_page(page)
+    wrong = f"{(int(code_from_key(key)) + 1) % 1_000_000:06d}"
+    first = client.post(
+        "/accounts/2fa/setup/", {"otp_token": wrong, "csrfmiddlewaretoken": csrf_token(page)}
+    )
+    assert WRONG_CODE in html_text(first)
+
+    waiting = client.post(
+        "/accounts/2fa/setup/",
+        {"otp_token": code_from_key(key), "csrfmiddlewaretoken": csrf_token(page)},
+    )
+    assert waiting.status_code == 429
+    assert THROTTLED in html_text(waiting)
+    assert WRONG_CODE not in html_text(waiting)
+    assert TOTPDevice.objects.get(user=user).confirmed is False
+
+
+def test_the_enrolment_page_does_not_mention_backup_codes_before_they_exist(newcomer):
+    _, client = newcomer
+    page = html_text(client.get("/accounts/2fa/setup/"))
+    assert "backup code" not in page.lower()
+    assert "The 6-digit code the app shows now." in page
+
+
+def test_the_verify_page_mentions_backup_codes_only_to_who_has_them(client):
+    user, _ = make_person()
+    password_sign_in(client, "nina", PASSWORD)
+    assert "backup codes" not in html_text(client.get("/accounts/verify/"))
+    backup_codes_regenerate(user=user, actor=user)
+    assert "or one of your backup codes" in html_text(client.get("/accounts/verify/"))
+
+
 def test_a_person_with_a_device_is_sent_to_verify_not_to_a_new_enrolment(client):
     user, device = make_person()
     password_sign_in(client, "nina", PASSWORD)

@@ -110,3 +110,15 @@ def test_the_client_imports_nothing_from_django_or_the_app():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_an_error_names_its_request_id_apart_from_the_fields():
+    from cordon_cli.client import describe
+
+    assert describe(401, b'{"detail": "Invalid token.", "request_id": "abc123"}') == (
+        "401 Unauthorized: Invalid token. (request abc123)"
+    )
+    assert describe(400, b'{"title": ["Required."], "request_id": "abc123"}') == (
+        "400 Bad Request: title: Required. (request abc123)"
+    )
+    assert describe(400, b'{"title": ["Required."]}') == "400 Bad Request: title: Required."

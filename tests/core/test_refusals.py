@@ -23,13 +23,16 @@ def _api(error):
 def test_the_api_answers_an_illegal_state_change_with_409_and_its_message():
     response = _api(IllegalStateChange("An incident in new can move to triage, not closed."))
     assert response.status_code == 409
-    assert response.data == {"detail": "An incident in new can move to triage, not closed."}
+    assert response.data == {
+        "detail": "An incident in new can move to triage, not closed.",
+        "request_id": "",  # no request here; in the API it is the request's id
+    }
 
 
 def test_the_api_answers_a_service_field_error_with_400_naming_the_field():
     response = _api(ValidationError({"reason": ["Moving back needs a reason."]}))
     assert response.status_code == 400
-    assert response.data == {"reason": ["Moving back needs a reason."]}
+    assert response.data == {"reason": ["Moving back needs a reason."], "request_id": ""}
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from disclosures import services as disclosure_services
 from tests.conftest import sign_in
+from tests.factories import fill_blanks
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,7 @@ def two_cases(lead, responder, store_evidence, make_action_item, make_incident):
         disclosure = disclosure_services.disclosure_create(
             incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
         )
+        fill_blanks(disclosure, lead)
         disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
         cases[name] = incident
     incident_services.crew_add(incident=cases["open"], actor=lead, user=responder)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from disclosures import services as disclosure_services
 from tests.conftest import sign_in
+from tests.factories import fill_blanks
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,7 @@ def test_time_to_notify_runs_from_awareness_to_the_first_publication(
     disclosure = disclosure_services.disclosure_create(
         incident=incident, actor=lead, audience="regulator", regime="nis2"
     )
+    fill_blanks(disclosure, lead)
     disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
     disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
     publication = disclosure_services.disclosure_publish(

@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from disclosures import services as disclosure_services
 from incidents import services as incident_services
 from tests.conftest import sign_in
+from tests.factories import fill_blanks
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,7 @@ def full_case(lead, manager, incident, store_evidence, make_action_item):
     disclosure = disclosure_services.disclosure_create(
         incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
     )
+    fill_blanks(disclosure, lead)
     disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
     approval = disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
     incident_services.system_add(incident=incident, actor=lead, name="web-01")
@@ -158,6 +160,7 @@ def test_the_report_runs_the_same_queries_for_more_evidence_and_disclosures(
         disclosure = disclosure_services.disclosure_create(
             incident=incident, actor=lead, audience="users", regime="gdpr_art34"
         )
+        fill_blanks(disclosure, lead)
         disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
         disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
         disclosure_services.disclosure_publish(
@@ -183,6 +186,7 @@ def test_a_version_whose_approval_was_voided_is_not_shown_as_approved(
     disclosure = disclosure_services.disclosure_create(
         incident=incident, actor=lead, audience="regulator", regime="gdpr_art33"
     )
+    fill_blanks(disclosure, lead)
     disclosure_services.disclosure_submit(disclosure=disclosure, actor=lead)
     disclosure_services.disclosure_approve(disclosure=disclosure, actor=manager)
     disclosure.refresh_from_db()

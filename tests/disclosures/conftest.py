@@ -5,6 +5,7 @@ import pytest
 from accounts.roles import Role
 from disclosures import services
 from disclosures.models import Audience, Regime
+from tests.factories import fill_blanks
 
 
 @pytest.fixture
@@ -16,6 +17,7 @@ def draft(incident, responder):
 
 @pytest.fixture
 def in_review(draft, responder):
+    fill_blanks(draft, responder)
     return services.disclosure_submit(disclosure=draft, actor=responder)
 
 

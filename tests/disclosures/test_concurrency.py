@@ -13,6 +13,7 @@ from disclosures import services
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Approval, Audience, Regime
 from tests.conftest import sign_in
+from tests.factories import fill_blanks
 
 CONFLICT = 409
 
@@ -24,6 +25,7 @@ def test_two_simultaneous_approvals_count_once(incident, responder, manager, sec
     disclosure = services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.REGULATOR, regime=Regime.GDPR_ART33
     )
+    fill_blanks(disclosure, responder)
     services.disclosure_submit(disclosure=disclosure, actor=responder)
     clients = []
     for person in (manager, second_manager):
@@ -68,6 +70,7 @@ def test_two_simultaneous_approvals_in_the_same_role_with_legal_required(
     disclosure = services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.USERS, regime=Regime.NONE
     )
+    fill_blanks(disclosure, responder)
     services.disclosure_submit(disclosure=disclosure, actor=responder)
     start = threading.Barrier(2)
     outcomes, errors = [], []

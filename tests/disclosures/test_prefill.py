@@ -46,7 +46,9 @@ def test_known_facts_are_written_out(known_incident):
     assert "(7 h 30 min)" in body
     assert "Personal data (PII): yes" in body
     assert "Passwords or other credentials: yes" in body
-    assert "Payment card data: no" in body
+    # Not recorded is not "no": the draft asks, it does not assert.
+    assert f"Payment card data: {regimes.DATA_PAYMENT_CARDS}" in body
+    assert ": no" not in body
     assert "About 1200 people" in body
     assert "crm-db: isolated." in body
     assert "Change your password" in body
@@ -130,3 +132,39 @@ def test_only_leads_edit_templates(responder):
         services.template_save(
             actor=responder, audience=Audience.USERS, regime=Regime.NONE, body="Hi"
         )
+
+
+def test_every_recorded_category_is_said_and_the_rest_asked(make_incident, responder):
+    incident = make_incident(reporter=responder, data_categories=["financial", "health", "other"])
+    body = prefilled_body(incident, audience=Audience.REGULATOR, regime=Regime.NONE)
+    assert "The information involved: Health data, Financial data, Other data." in body
+    assert "- Financial data: yes" in body
+    assert "- Health data: yes" in body
+    assert f"- Other data: yes ({regimes.DATA_OTHER})" in body
+    assert f"- Personal data (PII): {regimes.DATA_PII}" in body
+    assert f"- Passwords or other credentials: {regimes.DATA_CREDENTIALS}" in body
+    assert f"- Payment card data: {regimes.DATA_PAYMENT_CARDS}" in body
+    assert ": no" not in body
+
+
+def test_the_data_item_stays_missing_while_a_data_question_is_open(known_incident):
+    body = prefilled_body(known_incident, audience=Audience.REGULATOR, regime=Regime.NONE)
+    missing = {e.key for e in regimes.checklist(Regime.NONE, body) if not e.done}
+    assert "data" in missing
+    answered = body.replace(regimes.DATA_PAYMENT_CARDS, "no (checked with the card processor)")
+    missing = {e.key for e in regimes.checklist(Regime.NONE, answered) if not e.done}
+    assert "data" not in missing
+
+
+@pytest.mark.parametrize("regime", list(Regime))
+def test_the_checklist_is_complete_exactly_when_no_blank_is_left(incident, regime):
+    audience = next(iter(regimes.REGIME_AUDIENCES.get(regime, {Audience.PARTNERS})))
+    body = prefilled_body(incident, audience=audience, regime=regime)
+    body += "\nSigned: [to be confirmed]\n"  # a blank typed by hand, named by no item
+    entries = regimes.checklist(regime, body)
+    assert regimes.open_blanks(body)
+    assert not all(entry.done for entry in entries)
+    assert entries[-1].key == regimes.OTHER_BLANKS
+    filled = regimes.BLANK_PATTERN.sub("confirmed", body)
+    assert not regimes.open_blanks(filled)
+    assert all(entry.done for entry in regimes.checklist(regime, filled))

@@ -13,6 +13,7 @@ from disclosures import services
 from disclosures.lifecycle import DisclosureStatus, IllegalTransition
 from disclosures.models import Approval, ApprovalRole, Audience, Publication, Regime
 from notifications.models import Notification
+from tests.factories import fill_blanks
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,7 @@ def test_an_unchanged_text_is_not_a_new_version(draft, responder):
 
 
 def test_submit_tells_the_managers(draft, responder, manager):
+    fill_blanks(draft, responder)
     services.disclosure_submit(disclosure=draft, actor=responder)
     assert Notification.objects.filter(recipient=manager, subject__contains="approval").exists()
 
@@ -74,6 +76,7 @@ def test_self_approval_is_refused(make_incident, manager, make_member):
     disclosure = services.disclosure_create(
         incident=incident, actor=author, audience=Audience.USERS
     )
+    fill_blanks(disclosure, author)
     services.disclosure_submit(disclosure=disclosure, actor=author)
     with pytest.raises(services.ApprovalRefused, match="someone else"):
         services.disclosure_approve(disclosure=disclosure, actor=author)
@@ -152,6 +155,7 @@ def test_late_gdpr_notice_needs_a_reason(make_incident, responder, manager):
     disclosure = services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.REGULATOR, regime=Regime.GDPR_ART33
     )
+    fill_blanks(disclosure, responder)
     services.disclosure_submit(disclosure=disclosure, actor=responder)
     services.disclosure_approve(disclosure=disclosure, actor=manager)
     with pytest.raises(ValidationError) as refused:

@@ -9,6 +9,7 @@ from disclosures import services
 from disclosures.lifecycle import DisclosureStatus
 from disclosures.models import Approval, Audience, Disclosure, Publication, Regime
 from tests.conftest import sign_in
+from tests.factories import fill_blanks
 from tests.incidents.test_views import audit_page
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,7 @@ def test_an_empty_text_is_refused_with_the_form_again(client, draft, responder):
 
 
 def test_submit_twice_is_a_conflict_with_a_clear_message(client, draft, responder):
+    fill_blanks(draft, responder)
     sign_in(client, responder)
     assert client.post(url(draft, "submit")).status_code == 302
     response = client.post(url(draft, "submit"))
@@ -155,6 +157,7 @@ def test_self_approval_is_refused(client, incident, make_member):
     disclosure = services.disclosure_create(
         incident=incident, actor=author, audience=Audience.USERS
     )
+    fill_blanks(disclosure, author)
     services.disclosure_submit(disclosure=disclosure, actor=author)
     sign_in(client, author)
     response = client.post(url(disclosure, "approve"))

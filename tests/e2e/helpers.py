@@ -82,3 +82,67 @@ def reload_until(page, locator: str, text: str, *, timeout: float = 30.0) -> Non
             if time.monotonic() > deadline:
                 raise
             page.reload()
+
+
+def received_evidence(incident, actor, content: bytes, *, name: str = "dump.raw", **fields):
+    """An evidence item received through the service, as an upload leaves it (its bytes
+    in the store, the receipt computed); hashed at once when tasks run eagerly."""
+    import hashlib
+    import uuid
+
+    from evidence.services import evidence_receive
+    from evidence.storage import upload_tmp_dir
+    from evidence.uploads import EvidenceUpload
+
+    path = upload_tmp_dir() / f"upload-{uuid.uuid4().hex}"
+    path.write_bytes(content)
+    upload = EvidenceUpload(
+        file=path.open("rb"),
+        name=name,
+        content_type="application/octet-stream",
+        size=len(content),
+        charset=None,
+        receipt_sha256=hashlib.sha256(content).hexdigest(),
+    )
+    return evidence_receive(incident=incident, actor=actor, uploaded_file=upload, **fields)
+
+
+# The widths a page must fit without scrolling sideways: a laptop and a tablet held
+# upright (the incident page's own test adds itself to the same check).
+WINDOW_WIDTHS = (1366, 768)
+
+WIDER_THAN_THE_WINDOW = """() => {
+  const width = window.innerWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    // Inside a box that scrolls sideways on its own (a table's wrapper): that is fine.
+    let scroller = el.parentElement, contained = false;
+    while (scroller && scroller !== document.body) {
+      const overflow = getComputedStyle(scroller).overflowX;
+      if (overflow === "auto" || overflow === "scroll" || overflow === "hidden") {
+        contained = scroller.getBoundingClientRect().right <= width + 1;
+        break;
+      }
+      scroller = scroller.parentElement;
+    }
+    if (!contained) wide.push(el.tagName.toLowerCase() + (el.className ? "." + el.className : "")
+      + " right=" + Math.round(box.right) + ": " + (el.innerText || "").slice(0, 60));
+  }
+  const scrollWidth = document.documentElement.scrollWidth;
+  return {scrollWidth: scrollWidth, innerWidth: width, wide: wide.slice(0, 8)};
+}"""
+
+
+def assert_fits_the_window(page, path: str, *, widths=WINDOW_WIDTHS) -> None:
+    """`path` at each width in `widths` never scrolls sideways: long lines wrap, hashes
+    break, tables scroll inside their card. On failure, names the widest elements."""
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(path)
+        page.wait_for_load_state("load")
+        found = page.evaluate(WIDER_THAN_THE_WINDOW)
+        assert found["scrollWidth"] <= found["innerWidth"], (
+            f"{path} at {width} px is {found['scrollWidth']} px wide: {found['wide']}"
+        )

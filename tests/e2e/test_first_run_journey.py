@@ -9,14 +9,18 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from accounts.services import first_lead_ensure
 from incidents.models import Incident
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "correct-Horse-battery-9"
 BACKUP_CODE_COUNT = 10
+THROTTLE_SECONDS = 3
+ADDRESS = "first.lead@example.org"
 
 
 def code_from_key_text(key_text: str) -> str:
@@ -25,7 +29,9 @@ def code_from_key_text(key_text: str) -> str:
     return f"{totp(key, step=30, t0=0, digits=6):06d}"
 
 
-def test_first_lead_signs_in_changes_password_enrols_and_files_an_incident(page):
+def test_first_lead_signs_in_changes_password_enrols_and_files_an_incident(page, settings):
+    # Wrong codes make the new device back off for THROTTLE_FACTOR seconds, doubling.
+    settings.OTP_TOTP_THROTTLE_FACTOR = THROTTLE_SECONDS
     lead, one_time_password = first_lead_ensure()
 
     page.goto("/accounts/login/")
@@ -48,6 +54,20 @@ def test_first_lead_signs_in_changes_password_enrols_and_files_an_incident(page)
     page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
     assert page.locator("#totp-key").inner_text() == key_text  # the same pending device
 
+    # No backup codes exist yet: the page does not offer them.
+    expect(page.locator("main")).not_to_contain_text("backup code")
+
+    # A mistyped code, then the right one at once: the page says to wait, as the
+    # sign-in does, rather than call the right code wrong.
+    right = code_from_key_text(key_text)
+    page.fill("input[name=otp_token]", f"{(int(right) + 1) % 1_000_000:06d}")
+    page.click("form:has(input[name=otp_token]) [type=submit]")
+    expect(page.locator("#otp_token_error")).to_contain_text("not valid")
+    page.fill("input[name=otp_token]", right)
+    page.click("form:has(input[name=otp_token]) [type=submit]")
+    expect(page.locator("#otp_token_error")).to_contain_text("Wait a little")
+    page.wait_for_timeout(THROTTLE_SECONDS * 1000 + 500)
+
     page.fill("input[name=otp_token]", code_from_key_text(key_text))
     page.click("form:has(input[name=otp_token]) [type=submit]")
 
@@ -60,8 +80,23 @@ def test_first_lead_signs_in_changes_password_enrols_and_files_an_incident(page)
     )
     assert TOTPDevice.objects.get(user=lead).confirmed is True
 
+    # The first lead has no e-mail address yet: the next page asks for one.
     page.click("a:has-text('Continue')")
+    page.wait_for_url(re.compile(r"/accounts/email/first/$"))
+    expect(page.locator("main h1")).to_have_text("Your e-mail address")
+    expect(page.locator("input[name=email]")).to_be_focused()
+    page.fill("input[name=email]", ADDRESS)
+    page.click("form:has(input[name=email]) [type=submit]")
     page.wait_for_url(re.compile(r"/incidents/$"))
+    expect(page.locator(".messages")).to_contain_text("We sent a link to that address")
+    assert Notification.objects.filter(recipient=lead, to_address=ADDRESS).exists()
+
+    # A lead reaches the disclosure templates and the webhooks from the navigation.
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Templates").click()
+    page.wait_for_url(re.compile(r"/disclosures/templates/$"))
+    nav.get_by_role("link", name="Webhooks").click()
+    page.wait_for_url(re.compile(r"/webhooks/$"))
 
     page.goto("/incidents/new/")
     page.wait_for_url(re.compile(r"/incidents/new/$"))

@@ -46,6 +46,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 NEW_MEMBER = "noor"
 NEW_MEMBER_PASSWORD = "Tide-pool-lantern-58"
 TITLE = "Phishing led to a mailbox takeover"
+BLANK = re.compile(r"\[TO BE CONFIRMED:[^\]]*\]")
 INVITATION_LINK = re.compile(r"https?://[^\s]+/accounts/invitation/[A-Za-z0-9_-]+/")
 
 
@@ -234,6 +235,11 @@ def test_an_incident_from_invitation_to_close_is_in_the_audit_log(
     drafting.locator("select[name=regime]").select_option("gdpr_art33")
     drafting.locator("[type=submit]").click()
     member_page.wait_for_url(re.compile(r"/disclosures/\d+/$"))
+    # The draft's blanks are confirmed first: a notice with blanks cannot go for approval.
+    text = member_page.locator("textarea[name=body]")
+    text.fill(BLANK.sub("confirmed with the DPO", text.input_value()))
+    member_page.get_by_role("button", name="Save as a new version").click()
+    expect(member_page.locator("#section-checklist")).to_contain_text("No blanks left.")
     member_page.get_by_role("button", name="Submit for approval").click()
     expect(member_page.locator("#section-status .badge-status")).to_have_text("In review")
     disclosure = Disclosure.objects.get(incident=incident)
@@ -242,13 +248,13 @@ def test_an_incident_from_invitation_to_close_is_in_the_audit_log(
     manager_page = new_page("manager")
     sign_in(manager_page, "mona", manager_device, next_path=f"/disclosures/{disclosure.pk}/")
     make_step_up_stale(manager_page)  # she signed in this morning
-    manager_page.get_by_role("button", name="Approve version 1").click()
+    manager_page.get_by_role("button", name="Approve version 2").click()
     manager_page.wait_for_url(re.compile(r"/accounts/step-up/\?next="))
     disclosure.refresh_from_db()
     assert disclosure.status == "in_review"  # nothing approved without the fresh code
     give_code(manager_page, unused_code(manager_device))
-    manager_page.wait_for_url(re.compile(rf"/disclosures/{disclosure.pk}/$"))
-    manager_page.get_by_role("button", name="Approve version 1").click()
+    manager_page.wait_for_url(re.compile(rf"/disclosures/{disclosure.pk}/\?ready=approve#ready$"))
+    manager_page.get_by_role("button", name="Approve version 2").click()
     expect(manager_page.locator("#section-status .badge-status")).to_have_text("Approved")
     expect(manager_page.locator("#section-approvals")).to_contain_text("mona (Manager)")
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 
+from audit.models import AuditEvent
 from evidence import release, services
 from evidence.models import Action
 from tests.conftest import sign_in
@@ -62,7 +63,7 @@ def test_a_reporter_gets_404_for_someone_elses_item_in_the_browser(client, repor
     assert client.get(f"/evidence/{theirs.pk}/download/").status_code == 404
     assert client.post(f"/evidence/{theirs.pk}/download/").status_code == 404
     assert nothing_downloaded(theirs)
-    assert not theirs.custody.filter(action=Action.VIEWED).exists()
+    assert not AuditEvent.objects.filter(action="evidence.viewed").exists()
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert f"/evidence/{mine.pk}/" in page
     assert f"/evidence/{theirs.pk}/" not in page
@@ -86,7 +87,8 @@ def test_the_services_refuse_a_reporter_someone_elses_item(reporter, filed):
         release.evidence_downloaded(item=theirs, actor=reporter, channel="browser")
     with pytest.raises(PermissionDenied):
         release.evidence_viewed(item=theirs, actor=reporter)
-    assert not theirs.custody.filter(action__in=[Action.DOWNLOADED, Action.VIEWED]).exists()
+    assert not theirs.custody.filter(action=Action.DOWNLOADED).exists()
+    assert not AuditEvent.objects.filter(action="evidence.viewed").exists()
 
 
 # --- Managers: metadata and hashes, not bytes ---------------------------------------

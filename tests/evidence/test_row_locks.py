@@ -13,9 +13,10 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from audit.models import AuditEvent
 from evidence import release as evidence_release
 from evidence import services
-from evidence.models import Action, EvidenceItem
+from evidence.models import EvidenceItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,7 +60,7 @@ def test_viewing_an_item_does_not_wait_for_the_hashing_transaction(item, respond
     finally:
         release.set()
         holder.join(timeout=30)
-    assert item.custody.filter(action=Action.VIEWED, actor=responder).count() == 1
+    assert AuditEvent.objects.filter(action="evidence.viewed", actor=responder).count() == 1
 
 
 def test_two_lockers_of_the_same_item_still_take_turns(item):

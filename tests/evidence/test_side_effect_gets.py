@@ -158,7 +158,10 @@ def test_a_download_post_without_a_fresh_step_up_goes_through_step_up_back_to_th
     response = browser.post(download_url(item), fields, headers={"Referer": page_url})
 
     assert response.status_code == 302
-    assert response["Location"] == f"/accounts/step-up/?next=%2Fevidence%2F{item.pk}%2F"
+    # Back to the page with the download ready to press (accounts.twofactor.PendingAction).
+    assert response["Location"] == (
+        f"/accounts/step-up/?next=%2Fevidence%2F{item.pk}%2F%3Fready%3Ddownload%23ready"
+    )
     assert nothing_left_the_vault(item)
 
 
@@ -187,7 +190,9 @@ def test_an_export_post_without_a_fresh_step_up_goes_through_step_up_back_to_the
     response = browser.post(export_url(incident), fields, headers={"Referer": page_url})
 
     assert response.status_code == 302
-    assert response["Location"] == f"/accounts/step-up/?next=%2Fincidents%2F{incident.pk}%2F"
+    assert response["Location"] == (
+        f"/accounts/step-up/?next=%2Fincidents%2F{incident.pk}%2F%3Fready%3Dexport%23ready"
+    )
     assert nothing_left_the_vault(item)
 
 

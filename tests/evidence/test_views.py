@@ -8,7 +8,9 @@ import time
 import pytest
 
 from accounts.twofactor import STEP_UP_SESSION_KEY
+from audit.models import AuditEvent
 from evidence.models import Action, EvidenceItem
+from evidence.services import custody_record
 from tests.conftest import sign_in
 from tests.evidence.conftest import multipart, stored_files
 
@@ -95,13 +97,24 @@ def item(client, responder, incident):
     return EvidenceItem.objects.get()
 
 
-def test_the_item_page_shows_hashes_and_custody_and_records_the_view(client, item):
+def test_the_item_page_shows_hashes_and_custody_and_records_the_view(client, item, responder):
+    custody_before = item.custody.count()
     response = client.get(f"/evidence/{item.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert item.receipt_sha256 in html
     assert "Chain of custody" in html
-    assert item.custody.last().action == Action.VIEWED
+    # A look at the record is audited, and is no custody event: nothing left the vault.
+    viewed = AuditEvent.objects.filter(action="evidence.viewed").latest("id")
+    assert (viewed.actor, viewed.target_id) == (responder, str(item.pk))
+    assert item.custody.count() == custody_before
+    assert not item.custody.filter(action=Action.VIEWED).exists()
+
+
+def test_viewed_custody_rows_from_before_still_show(client, item, responder):
+    custody_record(item=item, action=Action.VIEWED, actor=responder, sha256=item.receipt_sha256)
+    html = client.get(f"/evidence/{item.pk}/").content.decode()
+    assert "<td>Viewed</td>" in html
 
 
 def test_the_item_page_is_404_out_of_sight(client, item, make_member):
@@ -137,3 +150,59 @@ def test_download_is_a_sandboxed_attachment_and_recorded(client, item):
     )
     event = item.custody.get(action=Action.DOWNLOADED)
     assert event.data == {"channel": "browser"}
+
+
+# --- The upload page: what was typed stays, each error next to its field ---------------
+
+
+def test_the_upload_page_shows_the_form(client, responder, incident):
+    sign_in(client, responder)
+    response = client.get(f"/evidence/incidents/{incident.pk}/upload/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'action="/evidence/incidents/{incident.pk}/upload/"' in html
+    assert 'name="sha256"' in html
+
+
+def test_a_bad_sha256_shows_the_upload_page_again_with_what_was_typed(
+    client, responder, incident, vault
+):
+    sign_in(client, responder)
+    response = browser_upload(
+        client,
+        incident,
+        sha256="not-a-hash",
+        description="Dropper found in /tmp",
+        source_host="web-7",
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Give the SHA-256 as 64 hexadecimal characters." in html
+    assert 'value="not-a-hash"' in html
+    assert 'value="web-7"' in html
+    assert "Dropper found in /tmp" in html
+    assert 'aria-invalid="true"' in html
+    assert "choose it again" in html
+    assert not EvidenceItem.objects.exists()
+    assert stored_files(vault) == []
+
+
+def test_an_upload_without_a_file_says_so_next_to_the_file(client, responder, incident):
+    sign_in(client, responder)
+    body, content_type = multipart({"kind": "file", "source_host": "web-7"})
+    response = client.generic(
+        "POST", f"/evidence/incidents/{incident.pk}/upload/", body, content_type=content_type
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_evidence_file_error"' in html
+    assert "Choose a file to upload as evidence." in html
+    assert 'value="web-7"' in html
+
+
+def test_a_service_refusal_lands_on_its_field(client, responder, incident):
+    sign_in(client, responder)
+    response = browser_upload(client, incident, source_host="web\u202e7")
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not EvidenceItem.objects.exists()

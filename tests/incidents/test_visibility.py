@@ -97,7 +97,8 @@ def test_a_hidden_incident_and_a_missing_one_answer_alike(
     hidden = client.get(detail_url(reporters_incident))
     missing = client.get(f"{URL}987654/")
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json() == missing.json()
+    # Alike but for the request id each answer carries (core.api).
+    assert {**hidden.json(), "request_id": ""} == {**missing.json(), "request_id": ""}
 
 
 # --- Restricted incidents: crew and leads only ---------------------------------

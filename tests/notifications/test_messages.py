@@ -31,6 +31,7 @@ from incidents.models import ReviewSection
 from notifications.messages import render_message
 from notifications.models import Notification
 from tests.evidence import conftest as evidence_fixtures
+from tests.factories import fill_blanks
 from tests.incidents.test_notifications import walk_to_review
 
 vault = evidence_fixtures.vault  # a vault folder of the test's own
@@ -218,17 +219,20 @@ def trigger_evidence_integrity_failure(world, incident):
 
 
 def trigger_disclosure_submitted(world, incident):
-    disclosure_services.disclosure_submit(disclosure=_draft(world, incident), actor=world.responder)
+    draft = fill_blanks(_draft(world, incident), world.responder)
+    disclosure_services.disclosure_submit(disclosure=draft, actor=world.responder)
 
 
 def trigger_disclosure_approved(world, incident):
     draft = _draft(world, incident)
+    fill_blanks(draft, world.responder)
     disclosure_services.disclosure_submit(disclosure=draft, actor=world.responder)
     disclosure_services.disclosure_approve(disclosure=draft, actor=world.manager)
 
 
 def trigger_disclosure_published(world, incident):
     draft = _draft(world, incident)
+    fill_blanks(draft, world.responder)
     disclosure_services.disclosure_submit(disclosure=draft, actor=world.responder)
     disclosure_services.disclosure_approve(disclosure=draft, actor=world.manager)
     disclosure_services.disclosure_publish(

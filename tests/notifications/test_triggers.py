@@ -22,6 +22,7 @@ from notifications.models import Notification
 from notifications.services import notification_preference_set
 from tests.audit.test_chain import tampering
 from tests.evidence import conftest as evidence_fixtures
+from tests.factories import fill_blanks
 
 vault = evidence_fixtures.vault  # a vault folder of the test's own
 push = evidence_fixtures.push
@@ -79,6 +80,7 @@ def draft(incident, responder):
 def test_a_submitted_disclosure_goes_to_the_managers_not_its_author_or_others(
     draft, responder, manager, lead, legal
 ):
+    fill_blanks(draft, responder)
     disclosure_services.disclosure_submit(disclosure=draft, actor=responder)
     assert told("disclosure.submitted") == {manager.username}
 
@@ -90,6 +92,7 @@ def test_a_manager_who_cannot_see_a_restricted_incident_is_not_told_of_its_discl
     draft = disclosure_services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.USERS, regime=Regime.NONE
     )
+    fill_blanks(draft, responder)
     disclosure_services.disclosure_submit(disclosure=draft, actor=responder)
     assert told("disclosure.submitted") == set()
 
@@ -99,6 +102,7 @@ def test_approval_and_publication_are_told_to_the_author_and_the_crew(
 ):
     crew = make_member(Role.RESPONDER, username="crew-member")
     incident_services.crew_add(incident=draft.incident, actor=lead, user=crew)
+    fill_blanks(draft, responder)
     disclosure_services.disclosure_submit(disclosure=draft, actor=responder)
     disclosure_services.disclosure_approve(disclosure=draft, actor=manager)
     assert told("disclosure.approved") == {responder.username, crew.username}
