@@ -158,6 +158,7 @@ class MetricsData:
         data = self.per_incident(limit)
         headers = [
             "Incident",
+            "TLP",
             "Severity",
             "Aware",
             "Quarter",
@@ -166,11 +167,12 @@ class MetricsData:
         rows = [
             [
                 reference,
+                tlp,
                 metrics.SEVERITY_LABELS.get(severity, severity),
                 utc_text(dt.datetime.fromisoformat(aware_at)),
                 *rest,
             ]
-            for reference, severity, aware_at, *rest in data.rows
+            for reference, tlp, severity, aware_at, *rest in data.rows
         ]
         return Dataset(data.title, headers, rows)
 

@@ -27,6 +27,7 @@ def test_the_metrics_table_shows_labels_and_minutes(client, lead, timed_cases): 
     table = page.split('id="per-incident-caption"')[1].split("</table>")[0]
     assert '<th scope="col">Incident</th>' in table
     assert '<th scope="col">Aware</th>' in table
+    assert '<th scope="col">TLP</th>' in table and "<td>TLP:" in table
     assert "aware_at" not in table and "_hours" not in table
     assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>", table)
     assert not re.search(r"\d\d:\d\d:\d\d\.\d+", table)  # no microseconds
@@ -37,4 +38,4 @@ def test_the_metrics_table_shows_labels_and_minutes(client, lead, timed_cases): 
 def test_the_metrics_csv_keeps_the_values(client, lead, timed_cases):  # noqa: F811
     sign_in(client, lead)
     body = b"".join(client.get("/metrics/export.csv", {"dataset": "incidents"})).decode()
-    assert body.splitlines()[0].startswith("reference,severity,aware_at,quarter")
+    assert body.splitlines()[0].startswith("reference,tlp,severity,aware_at,quarter")
