@@ -12,3 +12,7 @@ class Scope(models.TextChoices):
     DISCLOSURES_WRITE = "disclosures:write", "Draft disclosures"
     OBSERVABLES_READ = "observables:read", "Read observables and look values up"
     OBSERVABLES_WRITE = "observables:write", "Add, change and delete observables"
+    ALERTS_READ = "alerts:read", "Read alerts"
+    ALERTS_WRITE = "alerts:write", "Send alerts"
+    AUDIT_READ = "audit:read", "Read audit checkpoints and proofs"
+    SEARCH_READ = "search:read", "Search across what the owner may see"
