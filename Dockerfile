@@ -33,6 +33,7 @@ COPY core ./core
 COPY accounts ./accounts
 COPY incidents ./incidents
 COPY evidence ./evidence
+COPY observables ./observables
 COPY disclosures ./disclosures
 COPY audit ./audit
 COPY notifications ./notifications

@@ -284,7 +284,7 @@ class EvidenceHold(CapturedModel):
         return f"Legal hold {state} for incident #{self.incident_id}"
 
 
-class IntegrityAcknowledgement(models.Model):
+class IntegrityAcknowledgement(CapturedModel):
     """One person has seen an item's integrity failure and taken it in, so it leaves the
     alarm card of their home page. Per person: nobody acknowledges an alarm for everyone
     else (whoever tampered with evidence must not be able to silence the alarm), and the
@@ -296,7 +296,7 @@ class IntegrityAcknowledgement(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     acknowledged_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(CapturedModel.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["item", "person"], name="%(app_label)s_%(class)s_once_per_person"
