@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evidence', '0012_integrity_acknowledgement'),
+        ("evidence", "0012_integrity_acknowledgement"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='integrityacknowledgement',
-            options={'base_manager_name': 'objects'},
+            name="integrityacknowledgement",
+            options={"base_manager_name": "objects"},
         ),
     ]
