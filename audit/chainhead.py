@@ -77,7 +77,15 @@ def sign(head: Head, key: bytes | None = None) -> str:
 
 
 def current_head() -> Head | None:
-    row = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    from audit.sequencer import sequence_pending
+
+    sequence_pending()
+    row = (
+        AuditEvent.objects.filter(position__isnull=False)
+        .order_by("-position")
+        .values_list("id", "hash")
+        .first()
+    )
     if row is None:
         return None
     return Head(id=row[0], hash=row[1], at=timezone.now().isoformat(timespec="seconds"))

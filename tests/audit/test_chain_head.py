@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 import audit
 from audit import chainhead
 from audit.models import AuditEvent
+from audit.sequencer import sequence_pending
 from audit.tasks import audit_export_chain_head
 from tests.audit.test_chain import ROOT, TABLE, insert_raw_event, tampering
 
@@ -29,7 +30,10 @@ def head_file(tmp_path, settings):
 
 
 def append(count: int, action: str = "test.event") -> list[AuditEvent]:
-    return [audit.record(action, data={"n": n}) for n in range(count)]
+    """`count` new events, sequenced (as the sequencer does after their commit)."""
+    ids = [audit.record(action, data={"n": n}).pk for n in range(count)]
+    sequence_pending()
+    return list(AuditEvent.objects.filter(pk__in=ids).order_by("position"))
 
 
 def lines(path) -> list[dict]:
