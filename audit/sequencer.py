@@ -205,7 +205,8 @@ def merge_delay(sample: int = MERGE_DELAY_SAMPLE) -> MergeDelay:
         max(0.0, (sequenced - created).total_seconds()) for created, sequenced in rows if sequenced
     )
     waiting = AuditEvent.objects.filter(position__isnull=True)
-    oldest = waiting.order_by("id").values_list("id", "created_at").first()
+    # Few wait at any time: the partial index finds them, then the earliest by time.
+    oldest = waiting.order_by("created_at", "id").values_list("id", "created_at").first()
 
     def quantile(q: float) -> float | None:
         return delays[min(len(delays) - 1, int(q * len(delays)))] if delays else None
