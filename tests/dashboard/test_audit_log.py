@@ -17,6 +17,8 @@ from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
+URL = "/audit/"
+
 
 def _body(response) -> str:
     return b"".join(response.streaming_content).decode()
@@ -176,3 +178,36 @@ def test_outsiders_text_in_the_csv_export_never_starts_a_formula(
     assert "'@SUM(1)" in labels
     failed = [row for row in events if row[header.index("action")] == "login.failed"]
     assert json.loads(failed[0][header.index("data")]) == {"username": "=1+1"}
+
+
+# --- Transparency log and verify now (issues 16 and 17) -----------------------------
+
+
+def test_the_page_shows_the_checkpoint_merge_delay_and_public_key(client, auditor):
+    from audit import checkpoints, signing
+    from audit.sequencer import sequence_pending
+
+    audit.record("test.event")
+    sequence_pending()
+    checkpoint = checkpoints.publish(force=True)
+    sign_in(client, auditor)
+    page = client.get(URL).content.decode()
+    assert f"<strong>{checkpoint.tree_size}</strong> events" in page
+    assert checkpoint.note.split("\n")[2] in page  # the root hash line
+    assert "Merge delay" in page and "median" in page
+    assert signing.log_key().verifier_key in page
+    assert "/api/v1/audit/key/" in page
+
+
+def test_verify_now_resolves_a_pending_status_in_process(client, auditor):
+    sign_in(client, auditor)
+    assert "Not verified yet" in client.get(URL).content.decode()
+    response = client.post(f"{URL}verify/")
+    assert response.status_code == 302
+    page = client.get(URL).content.decode()
+    assert "Not verified yet" not in page and "Intact: verified up to event" in page
+
+
+def test_verify_now_is_for_auditors_and_leads_only(client, responder):
+    sign_in(client, responder)
+    assert client.post(f"{URL}verify/").status_code == 403
