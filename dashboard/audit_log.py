@@ -11,7 +11,7 @@ import json
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,6 +26,8 @@ from core.csv import csv_response
 from core.fields import BoundedIntegerField
 from core.http import attachment_disposition
 from core.views import login_required
+from dashboard.proof_bundle import incident_bundle
+from incidents.models import Incident
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
@@ -213,3 +215,31 @@ def export(request, fmt: str):
         for row in _rows(events)
     )
     return csv_response(filename, header, rows)
+
+
+@login_required
+@require_http_methods(["POST"])
+@step_up_required
+def proof_bundle(request):
+    """The offline proof bundle of one incident (field `incident`: its reference)."""
+    _require_reader(request.user)
+    ref = request.POST.get("incident", "").strip()
+    subject = Incident.objects.filter(reference__iexact=ref).first() if ref else None
+    if subject is None:
+        return render(
+            request,
+            "audit/list.html",
+            {"form": AuditFilterForm(), "events": [], "log": _log_status(),
+             "proof_error": f"No incident {ref}." if ref else "Name an incident (INC-…)."},
+            status=400,
+        )  # fmt: skip
+    data, checkpoint, count = incident_bundle(subject)
+    audit.record(
+        "audit.proof_exported",
+        actor=request.user,
+        target=subject,
+        data={"events": count, "tree_size": checkpoint.tree_size, "via": "web"},
+    )
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = attachment_disposition(f"audit-proof-{subject.reference}.zip")
+    return response
