@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import tempfile
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -211,3 +213,33 @@ def test_verify_now_resolves_a_pending_status_in_process(client, auditor):
 def test_verify_now_is_for_auditors_and_leads_only(client, responder):
     sign_in(client, responder)
     assert client.post(f"{URL}verify/").status_code == 403
+
+
+def test_the_proof_bundle_needs_a_fresh_step_up(client, auditor, incident):
+    sign_in(client, auditor, step_up=False)
+    response = client.post(f"{URL}proof/", {"incident": incident.reference})
+    assert response.status_code == 302 and "/accounts/step-up/" in response["Location"]
+    assert not AuditEvent.objects.filter(action="audit.proof_exported").exists()
+
+
+def test_the_proof_bundle_downloads_and_verifies_and_is_audited(client, auditor, incident):
+    from cordon_cli.auditproof import verify_bundle
+
+    sign_in(client, auditor)
+    response = client.post(f"{URL}proof/", {"incident": incident.reference})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert incident.reference in response["Content-Disposition"]
+    path = Path(tempfile.mkdtemp()) / "proof.zip"
+    path.write_bytes(response.content)
+    said: list[str] = []
+    assert verify_bundle(path, key_text=None, say=said.append) == 0, said
+    exported = AuditEvent.objects.get(action="audit.proof_exported")
+    assert exported.actor == auditor and exported.target_id == str(incident.pk)
+
+
+def test_a_proof_bundle_of_an_unknown_incident_is_a_clear_400(client, lead):
+    sign_in(client, lead)
+    response = client.post(f"{URL}proof/", {"incident": "INC-1999-404"})
+    assert response.status_code == 400
+    assert "No incident INC-1999-404." in response.content.decode()
