@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -18,9 +20,17 @@ from audit.sequencer import sequence_pending, stored_nodes
 MAX_LABEL_LENGTH = 200
 
 
+# With a broker, one nudge a second is enough (beat runs the sequencer every second too):
+# a Redis SET NX instead of a task message after every commit.
+NUDGE_KEY = "audit:sequencer-nudged"
+NUDGE_EVERY_SECONDS = 1
+
+
 def _nudge_sequencer() -> None:
     from audit.tasks import audit_sequence
 
+    if settings.CELERY_BROKER_URL and not cache.add(NUDGE_KEY, 1, NUDGE_EVERY_SECONDS):
+        return
     audit_sequence.delay()
 
 
