@@ -214,6 +214,35 @@ class SignedCheckpoint(models.Model):
         return f"checkpoint of {self.tree_size} events"
 
 
+class CheckpointTimestamp(models.Model):
+    """An RFC 3161 time-stamp token for a signed checkpoint, from the authority at
+    AUDIT_TSA_URL: a third party's proof that the checkpoint existed at `gen_time`."""
+
+    checkpoint = models.ForeignKey(
+        SignedCheckpoint, on_delete=models.PROTECT, related_name="timestamps"
+    )
+    tsa_url = models.URLField()
+    response = models.BinaryField(help_text="The TimeStampResp, DER, as the authority sent it.")
+    gen_time = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        triggers = [
+            pgtrigger.Trigger(
+                name="append_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                func=APPEND_ONLY_ERROR,
+            ),
+            refuse_delete(),
+            refuse_truncate(),
+        ]
+
+    def __str__(self) -> str:
+        return f"timestamp of checkpoint {self.checkpoint_id} at {self.gen_time:%Y-%m-%d %H:%M:%S}"
+
+
 class AuditCheckpoint(models.Model):
     """The result of one verification of the chain: verified through event N at time T,
     or broken at event N. Periodic verification continues from the last good one, and

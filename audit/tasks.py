@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from audit import alerts, chainhead, checkpoints, monitor
+from audit import alerts, chainhead, checkpoints, monitor, timestamps
 from audit.sequencer import merge_delay, sequence_pending
 from audit.services import verify_chain_incrementally
 
@@ -25,6 +25,8 @@ def audit_sequence() -> int:
     except DatabaseError:
         # Nothing of a failed batch remains; the next run starts again from the same place.
         logger.exception("audit sequencer run failed")
+    # After the checkpoint's commit: the authority is reached over the network.
+    timestamps.stamp_latest()
     waiting = merge_delay().oldest_waiting_seconds
     if waiting is not None and waiting > settings.AUDIT_MERGE_DELAY_ALARM_SECONDS:
         alerts.sequencing_stalled()

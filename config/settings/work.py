@@ -220,6 +220,10 @@ if IS_PRODUCTION and not (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE):
 AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="")
 AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("AUDIT_CHECKPOINT_EVERY_SECONDS", default=60)
 AUDIT_MERGE_DELAY_ALARM_SECONDS = env.int("AUDIT_MERGE_DELAY_ALARM_SECONDS", default=60)
+# An RFC 3161 time-stamping authority that stamps each checkpoint (empty: off), and the
+# PEM root certificate its answers must chain to (empty: not checked beyond hash/nonce).
+AUDIT_TSA_URL = env.str("AUDIT_TSA_URL", default="")
+AUDIT_TSA_CA_FILE = env.str("AUDIT_TSA_CA_FILE", default="")
 CELERY_BEAT_SCHEDULE["audit-sequence"] = {
     "task": "audit.tasks.audit_sequence",
     "schedule": env.float("AUDIT_SEQUENCE_EVERY_SECONDS", default=1.0),

@@ -289,3 +289,15 @@ def test_beat_alerts_when_the_head_file_is_gone(head_file, auditor):
     head_file.unlink()
     assert audit_verify_chain()["heads_ok"] is False
     assert AuditEvent.objects.filter(action="audit.chain_heads_broken").exists()
+
+
+def test_the_latest_signed_checkpoint_is_appended_with_the_head(head_file):
+    from audit import checkpoints, signing
+
+    append(3)
+    checkpoint = checkpoints.publish(force=True)
+    audit_export_chain_head()
+    (line,) = lines(head_file)
+    assert line["checkpoint"] == checkpoint.note
+    assert signing.open_note(line["checkpoint"]).split("\n")[1] == str(checkpoint.tree_size)
+    call_command("verify_audit_chain", "--heads", str(head_file), stdout=io.StringIO())
