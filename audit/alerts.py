@@ -60,6 +60,34 @@ def chain_heads_broken(report) -> bool:
     return True
 
 
+SEQUENCING_STALLED_ACTION = "audit.sequencing_stalled"
+
+
+def sequencing_stalled() -> bool:
+    """Alert once per stalled event: one has waited longer than
+    AUDIT_MERGE_DELAY_ALARM_SECONDS for a position (is the sequencer running?)."""
+    from audit.sequencer import merge_delay
+
+    delay = merge_delay(sample=0)
+    if delay.oldest_waiting_id is None:
+        return False
+    data = {
+        "event_id": delay.oldest_waiting_id,
+        "waiting_seconds": round(delay.oldest_waiting_seconds or 0),
+        "waiting_events": delay.waiting,
+        "reason": "events are not being sequenced: is the sequencer (beat, a worker) running?",
+    }
+    if AuditEvent.objects.filter(
+        action=SEQUENCING_STALLED_ACTION, data__event_id=data["event_id"]
+    ).exists():
+        return False
+    audit.record(SEQUENCING_STALLED_ACTION, data=data, outcome="failure")
+    _raise_chain_alarm(
+        message=render_message("audit_sequencing_stalled", data), data=data, record=False
+    )
+    return True
+
+
 def _raise_chain_alarm(*, message: Message, data: dict, record: bool = True) -> None:
     if record:
         # In the log itself too (appended after the break: the chain goes on from there).

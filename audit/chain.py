@@ -27,6 +27,8 @@ HASHED_FIELDS = (
     "user_agent",
     "prev_hash",
 )
+# The leaf covers everything but the link to the event before (always last above).
+LEAF_FIELDS = HASHED_FIELDS[:-1]
 _CREATED_AT = HASHED_FIELDS.index("created_at")
 _IP = HASHED_FIELDS.index("ip")
 
@@ -61,7 +63,16 @@ def _canonical_ip(value: str) -> str:
 def canonical_content(values: dict) -> str:
     """The text an event's hash covers: its HASHED_FIELDS, in order, as one compact JSON
     list (keys sorted, no ASCII escaping)."""
-    content = [values[name] for name in HASHED_FIELDS]
+    return _canonical([values[name] for name in HASHED_FIELDS])
+
+
+def leaf_content(values: dict) -> str:
+    """The text an event's Merkle leaf covers: the same JSON list without `prev_hash`,
+    which nobody knows until the sequencer gives the event its position."""
+    return _canonical([values[name] for name in LEAF_FIELDS])
+
+
+def _canonical(content: list) -> str:
     created_at = content[_CREATED_AT]
     if isinstance(created_at, datetime):
         content[_CREATED_AT] = created_at.isoformat(timespec="microseconds")
@@ -75,3 +86,19 @@ def canonical_content(values: dict) -> str:
 
 def event_hash(values: dict) -> str:
     return hashlib.sha256(canonical_content(values).encode()).hexdigest()
+
+
+def leaf_hash(values: dict) -> str:
+    """RFC 9162 leaf hash of the event, SHA-256(0x00 || leaf content), in hex."""
+    return hashlib.sha256(b"\x00" + leaf_content(values).encode()).hexdigest()
+
+
+def sealed_hashes(values: dict, prev_hash: str) -> tuple[str, str]:
+    """(leaf hash, chain hash) of an event linked to `prev_hash`, from one encoding: the
+    chain's JSON list is the leaf's with `prev_hash` appended."""
+    leaf = leaf_content(values)
+    chained = f"{leaf[:-1]},{_CANONICAL_JSON.encode(prev_hash)}]"
+    return (
+        hashlib.sha256(b"\x00" + leaf.encode()).hexdigest(),
+        hashlib.sha256(chained.encode()).hexdigest(),
+    )

@@ -4,7 +4,8 @@ The hash chain proves that no event was changed, inserted or deleted in the midd
 but whoever can write the table can cut its last events off, or rewrite the whole
 tail with fresh hashes, and the chain still verifies. So every few minutes beat
 appends the current head (last event id, its hash, the time) to AUDIT_CHAIN_HEAD_FILE,
-one JSON line signed with HMAC-SHA256. `manage.py verify_audit_chain --heads FILE`
+one JSON line signed with HMAC-SHA256, with the latest signed checkpoint (a C2SP note,
+Ed25519: it stands on its own signature) beside it. `manage.py verify_audit_chain --heads FILE`
 then checks that each signed head is still in the chain with the same hash.
 
 The key is AUDIT_CHAIN_HEAD_KEY, or else derived from SECRET_KEY: someone who holds
@@ -26,7 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, SignedCheckpoint
 from audit.services import gap_before
 
 # Separates this key from every other use of SECRET_KEY.
@@ -77,7 +78,15 @@ def sign(head: Head, key: bytes | None = None) -> str:
 
 
 def current_head() -> Head | None:
-    row = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    from audit.sequencer import sequence_pending
+
+    sequence_pending()
+    row = (
+        AuditEvent.objects.filter(position__isnull=False)
+        .order_by("-position")
+        .values_list("id", "hash")
+        .first()
+    )
     if row is None:
         return None
     return Head(id=row[0], hash=row[1], at=timezone.now().isoformat(timespec="seconds"))
@@ -116,7 +125,12 @@ def export_head(path: str | os.PathLike | None = None) -> Head | None:
         tail = _tail(handle)
         if _last_exported_id(tail) == head.id:
             return None
-        line = {"id": head.id, "hash": head.hash, "at": head.at, "sig": sign(head)}
+        line: dict = {"id": head.id, "hash": head.hash, "at": head.at, "sig": sign(head)}
+        checkpoint = SignedCheckpoint.objects.order_by("-tree_size").values_list("note").first()
+        if checkpoint is not None:
+            # The latest signed checkpoint travels with the head: kept outside the
+            # database, it holds the log to its tree even if every checkpoint row is lost.
+            line["checkpoint"] = checkpoint[0]
         # After a torn write (a crash mid-line) the new line still starts on its own;
         # the torn one stays, and verification reports it.
         separator = b"\n" if tail and not tail.endswith(b"\n") else b""

@@ -1,5 +1,7 @@
-"""The audit log: append-only events, each chained to the previous by SHA-256."""
+"""The audit log: append-only events, each chained to the previous by SHA-256 and kept
+in an RFC 9162 Merkle tree whose heads are signed (see audit/sequencer.py)."""
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -14,6 +16,54 @@ class Outcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
+# What a refused write says, on PostgreSQL (the triggers) as in Python.
+APPEND_ONLY_ERROR = "RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege'; RETURN NULL;"  # noqa: E501
+TRUNCATE_ERROR = "RAISE EXCEPTION 'TRUNCATE of % refused: audit events are append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; RETURN NULL;"  # noqa: E501
+# What never changes once written; the sequencer fills in the rest once (position,
+# prev_hash, hash, sequenced_at, and leaf_hash where a row came without it).
+_FIXED_COLUMNS = (
+    "id",
+    "created_at",
+    "action",
+    "outcome",
+    "actor_id",
+    "actor_label",
+    "target_type_id",
+    "target_id",
+    "target_label",
+    "data",
+    "request_id",
+    "ip",
+    "user_agent",
+)
+
+
+def _row(prefix: str) -> str:
+    return "(" + ", ".join(f"{prefix}.{column}" for column in _FIXED_COLUMNS) + ")"
+
+
+def refuse_truncate() -> pgtrigger.Trigger:
+    # A statement trigger: row triggers never see TRUNCATE, and it costs ordinary writes
+    # nothing. Django's flush is refused too; the test harness's own gets past it
+    # (tests/db_flush.py).
+    return pgtrigger.Trigger(
+        name="refuse_truncate",
+        level=pgtrigger.Statement,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Truncate,
+        func=TRUNCATE_ERROR,
+    )
+
+
+def refuse_delete() -> pgtrigger.Trigger:
+    return pgtrigger.Trigger(
+        name="refuse_delete",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Delete,
+        func=APPEND_ONLY_ERROR,
+    )
+
+
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Audit events are append-only.")
@@ -25,10 +75,13 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One security-relevant event or database write, as it happened, never edited.
 
-    `hash` is SHA-256 over the canonical content of this event including
-    `prev_hash`, so changing, deleting or inserting a row breaks the chain that
-    `manage.py verify_audit_chain` walks. On PostgreSQL triggers also refuse
-    UPDATE, DELETE and TRUNCATE on this table.
+    A request inserts it with `leaf_hash` (RFC 9162 leaf hash of its content) and no
+    position: no lock, nothing shared with other writers. The sequencer later fills in,
+    once, its `position` in the log, `prev_hash` (the hash of the event before it) and
+    `hash`, SHA-256 over the canonical content including `prev_hash`; so changing,
+    deleting, inserting or reordering rows breaks the chain that
+    `manage.py verify_audit_chain` walks, and the Merkle roots it signed.
+    On PostgreSQL triggers refuse every other UPDATE, and DELETE and TRUNCATE.
     """
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -51,8 +104,12 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    leaf_hash = models.CharField(max_length=64, default="", db_default="")
+    # Filled in once by the sequencer (audit/sequencer.py); empty until then.
+    position = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
+    sequenced_at = models.DateTimeField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -63,6 +120,30 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_event_target_idx"),
             models.Index(fields=["actor", "created_at"], name="audit_event_actor_idx"),
+            # What the sequencer looks for; rows leave it once sequenced.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(position__isnull=True),
+                name="audit_event_unsequenced_idx",
+            ),
+        ]
+        triggers = [
+            # The one UPDATE allowed: the sequencer's fill of an unsequenced row's
+            # position and hashes. The condition is checked without calling a function,
+            # so the allowed update costs next to nothing.
+            pgtrigger.Trigger(
+                name="append_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "OLD.position IS NOT NULL OR NEW.position IS NULL OR "
+                    "(OLD.leaf_hash <> '' AND NEW.leaf_hash IS DISTINCT FROM OLD.leaf_hash) OR "
+                    f"{_row('OLD')} IS DISTINCT FROM {_row('NEW')}"
+                ),
+                func=APPEND_ONLY_ERROR,
+            ),
+            refuse_delete(),
+            refuse_truncate(),
         ]
 
     def __str__(self) -> str:
@@ -75,6 +156,91 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+
+class AuditTreeNode(models.Model):
+    """One perfect subtree of the log's Merkle tree: the hash of leaves
+    [index * 2^level, (index + 1) * 2^level). Leaves themselves (level 0) are the events'
+    `leaf_hash`. Written by the sequencer as the tree grows, never changed."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        triggers = [
+            pgtrigger.Trigger(
+                name="append_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                func=APPEND_ONLY_ERROR,
+            ),
+            refuse_delete(),
+            refuse_truncate(),
+        ]
+
+    def __str__(self) -> str:
+        return f"level {self.level} #{self.index}"
+
+
+class SignedCheckpoint(models.Model):
+    """A signed tree head: the log's size and Merkle root at a moment, as a C2SP
+    tlog-checkpoint signed note (Ed25519). Anyone with the public key can hold an
+    inclusion or consistency proof against it."""
+
+    tree_size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField()
+    key_id = models.CharField(max_length=8)
+    # The event at position tree_size - 1, so a log cut short names what it lost.
+    last_event_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-tree_size"]
+        triggers = [
+            pgtrigger.Trigger(
+                name="append_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                func=APPEND_ONLY_ERROR,
+            ),
+            refuse_delete(),
+            refuse_truncate(),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint of {self.tree_size} events"
+
+
+class CheckpointTimestamp(models.Model):
+    """An RFC 3161 time-stamp token for a signed checkpoint, from the authority at
+    AUDIT_TSA_URL: a third party's proof that the checkpoint existed at `gen_time`."""
+
+    checkpoint = models.ForeignKey(
+        SignedCheckpoint, on_delete=models.PROTECT, related_name="timestamps"
+    )
+    tsa_url = models.URLField()
+    response = models.BinaryField(help_text="The TimeStampResp, DER, as the authority sent it.")
+    gen_time = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        triggers = [
+            pgtrigger.Trigger(
+                name="append_only",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                func=APPEND_ONLY_ERROR,
+            ),
+            refuse_delete(),
+            refuse_truncate(),
+        ]
+
+    def __str__(self) -> str:
+        return f"timestamp of checkpoint {self.checkpoint_id} at {self.gen_time:%Y-%m-%d %H:%M:%S}"
 
 
 class AuditCheckpoint(models.Model):

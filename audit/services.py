@@ -4,29 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit import context
-from audit.chain import HASHED_FIELDS, event_hash, normalise
-from audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, Outcome
+from audit.chain import HASHED_FIELDS, LEAF_FIELDS, leaf_hash, normalise, sealed_hashes
+from audit.merkle import Frontier, frontier_keys
+from audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, Outcome, SignedCheckpoint
+from audit.sequencer import sequence_pending, stored_nodes
 
-# Any constant works; it only has to be the same in every process.
-CHAIN_LOCK_KEY = 0x436F72646F6E  # "Cordon"
 MAX_LABEL_LENGTH = 200
 
 
-def _lock_chain() -> None:
-    """Serialise appends so two writers can never fork the chain.
+# With a broker, one nudge a second is enough (beat runs the sequencer every second too):
+# a Redis SET NX instead of a task message after every commit.
+NUDGE_KEY = "audit:sequencer-nudged"
+NUDGE_EVERY_SECONDS = 1
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: transactions are
-    opened IMMEDIATE (see settings), so the database write lock is already ours.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+def _nudge_sequencer() -> None:
+    from audit.tasks import audit_sequence
+
+    if settings.CELERY_BROKER_URL and not cache.add(NUDGE_KEY, 1, NUDGE_EVERY_SECONDS):
+        return
+    audit_sequence.delay()
+
+
+def _nudge_after_commit() -> None:
+    """Once per transaction: after it commits, the sequencer gives its events positions
+    (in-process on the embedded default, through the broker otherwise)."""
+    if any(entry[1] is _nudge_sequencer for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_nudge_sequencer, robust=True)
 
 
 @transaction.atomic(savepoint=False)
@@ -40,7 +53,9 @@ def record(
     outcome: str = Outcome.SUCCESS,
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction, so it commits or rolls back with it
-    (no savepoint of its own: an audit write that fails fails the whole write).
+    (no savepoint of its own: an audit write that fails fails the whole write). It takes
+    no lock and reads no chain head: the event goes in with its leaf hash and no position,
+    and the sequencer places it after commit (audit/sequencer.py).
 
     `actor` defaults to the authenticated user of the current request; `request`
     may be passed where the request context middleware has not run.
@@ -77,12 +92,9 @@ def record(
         ip=ctx.ip if ctx else None,
         user_agent=ctx.user_agent if ctx else "",
     )
-    _lock_chain()
-    event.prev_hash = (
-        AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
-    )
-    event.hash = event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
+    event.leaf_hash = leaf_hash({name: getattr(event, name) for name in LEAF_FIELDS})
     event.save()
+    _nudge_after_commit()
     return event
 
 
@@ -99,28 +111,77 @@ class ChainReport:
 VERIFY_CHUNK_SIZE = 10_000
 
 
-def verify_chain(*, after_id: int = 0, prev_hash: str = GENESIS_HASH) -> ChainReport:
-    """Walk the events after `after_id` in id order: each must hash to its `hash` and link
-    to the one before (the first to `prev_hash`). From the start by default."""
-    expected_prev = prev_hash
-    checked = 0
-    last_id = after_id
+def verify_chain(
+    *, after_position: int = -1, prev_hash: str = GENESIS_HASH, frontier: Frontier | None = None
+) -> ChainReport:
+    """Walk the sequenced events after `after_position` in log order: each must be at the
+    next position, link to the one before (the first to `prev_hash`), and hash to its
+    `hash` and `leaf_hash`; and the Merkle root recomputed from the content must be the
+    one every signed checkpoint in the walk's range signed. From the start by default
+    (`frontier`: the tree's right edge at `after_position`, when not from the start)."""
+    expected_prev, expected_position = prev_hash, after_position + 1
+    tree = frontier or Frontier()
+    signed = list(
+        SignedCheckpoint.objects.filter(tree_size__gt=after_position + 1)
+        .order_by("tree_size")
+        .values_list("pk", "tree_size", "root_hash", "last_event_id")
+    )
+    next_signed, good_size = 0, after_position + 1
+    checked, last_id = 0, 0
     rows = (
-        AuditEvent.objects.filter(id__gt=after_id)
-        .order_by("id")
-        .values_list("id", "hash", *HASHED_FIELDS)
+        AuditEvent.objects.filter(position__gt=after_position)
+        .order_by("position")
+        .values_list("id", "position", "hash", "leaf_hash", *HASHED_FIELDS)
     )
     for row in rows.iterator(chunk_size=VERIFY_CHUNK_SIZE):
-        event_id, stored_hash, *values = row
+        event_id, position, stored_hash, stored_leaf, *values = row
         content = dict(zip(HASHED_FIELDS, values, strict=True))
+        if position != expected_position:
+            return ChainReport(
+                False,
+                checked,
+                event_id,
+                f"is at position {position}, not {expected_position}: events before it are missing",
+            )
         if content["prev_hash"] != expected_prev:
             return ChainReport(False, checked, event_id, "does not link to the event before it")
-        if event_hash(content) != stored_hash:
+        leaf, chained = sealed_hashes(content, content["prev_hash"])
+        if chained != stored_hash:
             return ChainReport(False, checked, event_id, "content does not match its hash")
-        expected_prev = stored_hash
+        if leaf != stored_leaf:
+            return ChainReport(False, checked, event_id, "content does not match its leaf hash")
+        tree.append(bytes.fromhex(leaf))
+        while next_signed < len(signed) and signed[next_signed][1] == tree.size:
+            pk, size, root, _ = signed[next_signed]
+            if bytes(root) != tree.root():
+                bad_id = _event_at(good_size) or event_id
+                return ChainReport(
+                    False,
+                    checked,
+                    bad_id,
+                    f"the Merkle root of the first {size} events is not the one signed "
+                    f"checkpoint {pk} holds: the log was rewritten or reordered between "
+                    f"positions {good_size} and {size - 1}",
+                )
+            good_size = size
+            next_signed += 1
+        expected_prev, expected_position = stored_hash, position + 1
         last_id = event_id
         checked += 1
+    if next_signed < len(signed):
+        pk, size, _, last_event_id = signed[next_signed]
+        return ChainReport(
+            False,
+            checked,
+            last_event_id or last_id,
+            f"signed checkpoint {pk} holds {size} events but the log has "
+            f"{expected_position}: events are missing from position {expected_position}",
+        )
     return ChainReport(True, checked, last_id=last_id, last_hash=expected_prev)
+
+
+def _event_at(position: int) -> int | None:
+    return AuditEvent.objects.filter(position=position).values_list("id", flat=True).first()
 
 
 @dataclass(frozen=True)
@@ -191,21 +252,28 @@ def verify_against_checkpoints(report: ChainReport) -> ChainReport:
 
 
 def verify_chain_incrementally() -> tuple[ChainReport, AuditCheckpoint]:
-    """Continue from the last good checkpoint, so the cost does not grow with old events.
+    """Continue from the last good checkpoint, so the cost does not grow with old events
+    (after sequencing what has committed, so every event is in the walk).
 
     The checkpointed event must still be there with the same hash (a log cut short or
     emptied fails here); everything after it is walked. `manage.py verify_audit_chain`
     walks the whole chain.
     """
+    sequence_pending()
     checkpoint = AuditCheckpoint.objects.filter(ok=True).order_by("-id").first()
-    after_id, prev_hash = 0, GENESIS_HASH
+    after_position, prev_hash, frontier = -1, GENESIS_HASH, None
     if checkpoint is not None:
         lost = checkpoint_lost(checkpoint)
         if lost:
             report = ChainReport(False, 0, checkpoint.verified_through_id, lost)
             return report, _checkpoint_failed(report)
-        after_id, prev_hash = checkpoint.verified_through_id, checkpoint.verified_through_hash
-    report = verify_chain(after_id=after_id, prev_hash=prev_hash)
+        if checkpoint.verified_through_id:
+            after_position = AuditEvent.objects.get(pk=checkpoint.verified_through_id).position or 0
+            prev_hash = checkpoint.verified_through_hash
+            keys = frontier_keys(after_position + 1)
+            nodes = stored_nodes(keys)
+            frontier = Frontier(size=after_position + 1, hashes=[nodes[key] for key in keys])
+    report = verify_chain(after_position=after_position, prev_hash=prev_hash, frontier=frontier)
     if not report.ok:
         return report, _checkpoint_failed(report)
     if checkpoint is not None and report.checked == 0:

@@ -1,15 +1,42 @@
-"""Periodic verification of the audit chain (Celery beat)."""
+"""The sequencer's runs and the periodic verification of the audit chain (Celery beat)."""
+
+import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
-from audit import alerts, chainhead, monitor
+from audit import alerts, chainhead, checkpoints, monitor, timestamps
+from audit.sequencer import merge_delay, sequence_pending
 from audit.services import verify_chain_incrementally
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def audit_sequence() -> int:
+    """Beat every second, and a nudge after each commit that appended: give committed
+    events their positions, sign a checkpoint when one is due, and alarm when an event
+    has waited too long. Another run already at work makes this one return at once."""
+    sequenced = 0
+    try:
+        sequenced = sequence_pending()
+        checkpoints.publish()
+    except DatabaseError:
+        # Nothing of a failed batch remains; the next run starts again from the same place.
+        logger.exception("audit sequencer run failed")
+    # After the checkpoint's commit: the authority is reached over the network.
+    timestamps.stamp_latest()
+    waiting = merge_delay().oldest_waiting_seconds
+    if waiting is not None and waiting > settings.AUDIT_MERGE_DELAY_ALARM_SECONDS:
+        alerts.sequencing_stalled()
+    return sequenced
 
 
 @shared_task(acks_late=True)
 def audit_verify_chain() -> dict:
     report, checkpoint = verify_chain_incrementally()
+    checkpoints.publish()
     if not report.ok:
         alerts.chain_broken(checkpoint)
     result = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id}

@@ -26,7 +26,7 @@ from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "cordon_bench_filing"
+DB_NAME = os.environ.get("BENCH_FILING_DB", "cordon_bench_filing")
 BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13")
 PORT = int(os.environ.get("BENCH_PORT", "8799"))
 SEQUENTIAL = int(os.environ.get("BENCH_REQUESTS", "500"))

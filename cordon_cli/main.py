@@ -3,6 +3,7 @@
 cordon incident file --title "Web shell on www1" --severity high
 cordon evidence push /var/log/nginx/access.log --incident INC-2026-7 --kind log --wait
 cordon observable add --incident INC-2026-7 --type ipv4 198.51.100.7
+cordon audit verify audit-proof-INC-2026-7.zip --key "$(cat cordon-audit.vkey)"
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from cordon_cli import __version__, config, observables
+from cordon_cli import __version__, auditproof, config, observables
 from cordon_cli.client import UPLOAD_TIMEOUT_SECONDS, Client
 from cordon_cli.errors import (
     EXIT_FILE_CHANGED,
@@ -285,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=evidence_verify)
 
     observables.add_parser(topics)
+    auditproof.add_parser(topics)
     return parser
 
 
@@ -297,6 +299,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_USAGE
     args = build_parser().parse_args(argv)
+    if getattr(args, "offline", False):  # needs no server, so no URL or token
+        try:
+            return args.handler(args, out)
+        except CliError as error:
+            err(str(error))
+            return error.exit_code
     try:
         settings = config.load(token_file=args.token_file)
         client = Client(settings.url, settings.token, retries=args.retries, log=err)

@@ -11,19 +11,23 @@ import json
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from accounts.twofactor import step_up_required
+from audit import checkpoints, signing
 from audit.models import AuditEvent, Outcome
-from audit.services import chain_status
+from audit.sequencer import merge_delay, sequence_pending
+from audit.services import chain_status, verify_chain_incrementally
 from core.csv import csv_response
 from core.fields import BoundedIntegerField
 from core.http import attachment_disposition
 from core.views import login_required
+from dashboard.proof_bundle import incident_bundle
+from incidents.models import Incident
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
@@ -41,6 +45,8 @@ EXPORT_FIELDS = (
     "request_id",
     "ip",
     "user_agent",
+    "position",
+    "leaf_hash",
     "prev_hash",
     "hash",
 )
@@ -120,10 +126,35 @@ def event_list(request):
             "events": page,
             "next_query": query.urlencode() if has_more else None,
             "chain": chain_status(),
+            "log": _log_status(),
             "filter_query": request.GET.urlencode(),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+def _log_status() -> dict:
+    """The transparency log at a glance: the latest signed checkpoint, how long events
+    wait for their position, and the key anyone can check checkpoints with."""
+    key = signing.log_key()
+    return {
+        "checkpoint": checkpoints.latest(),
+        "delay": merge_delay(),
+        "origin": key.name,
+        "verifier_key": key.verifier_key,
+        "public_key_pem": key.public_pem,
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def verify_now(request):
+    """Verify the chain now, in this process (continuing from the last verification),
+    rather than waiting for beat: the embedded default has none."""
+    _require_reader(request.user)
+    verify_chain_incrementally()
+    checkpoints.publish(force=True)
+    return redirect("audit_log:list")
 
 
 @login_required
@@ -159,6 +190,8 @@ def export(request, fmt: str):
     form = AuditFilterForm(request.POST)
     if not form.is_valid():
         return render(request, "audit/list.html", {"form": form, "events": []}, status=400)
+    # Whatever has committed gets its position and hashes first, so the export has them.
+    sequence_pending()
     events = filtered_events(form).order_by("id")
     audit.record(
         "audit.exported",
@@ -182,3 +215,31 @@ def export(request, fmt: str):
         for row in _rows(events)
     )
     return csv_response(filename, header, rows)
+
+
+@login_required
+@require_http_methods(["POST"])
+@step_up_required
+def proof_bundle(request):
+    """The offline proof bundle of one incident (field `incident`: its reference)."""
+    _require_reader(request.user)
+    ref = request.POST.get("incident", "").strip()
+    subject = Incident.objects.filter(reference__iexact=ref).first() if ref else None
+    if subject is None:
+        return render(
+            request,
+            "audit/list.html",
+            {"form": AuditFilterForm(), "events": [], "log": _log_status(),
+             "proof_error": f"No incident {ref}." if ref else "Name an incident (INC-…)."},
+            status=400,
+        )  # fmt: skip
+    data, checkpoint, count = incident_bundle(subject)
+    audit.record(
+        "audit.proof_exported",
+        actor=request.user,
+        target=subject,
+        data={"events": count, "tree_size": checkpoint.tree_size, "via": "web"},
+    )
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = attachment_disposition(f"audit-proof-{subject.reference}.zip")
+    return response

@@ -41,6 +41,7 @@ def test_check_deploy_passes_in_the_production_profile(tmp_path):
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="cordon.example",
         SITE_URL="https://cordon.example",
+        AUDIT_SIGNING_KEY="A" * 43 + "=",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -17,7 +17,11 @@ PROFILE_VARIABLES = {
     "MAINTENANCE_MODE",
     "SITE_URL",
     "ADMIN_ENABLED",
+    "AUDIT_SIGNING_KEY",
+    "AUDIT_SIGNING_KEY_FILE",
 }
+# A base64 Ed25519 seed: production refuses to start without a checkpoint signing key.
+SIGNING_KEY = "A" * 43 + "="
 PROBE = """
 import json
 from django.conf import settings
@@ -72,12 +76,24 @@ def test_production_refuses_to_start_without_the_site_url():
     assert "SITE_URL must be set in production" in result.stderr
 
 
+def test_production_refuses_to_start_without_the_audit_signing_key():
+    result = _settings(
+        CORDON_ENV="production",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="cordon.example",
+        SITE_URL="https://cordon.example/",
+    )
+    assert result.returncode != 0
+    assert "AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE must be set in production" in result.stderr
+
+
 def test_production_profile_turns_every_transport_protection_on():
     result = _settings(
         CORDON_ENV="production",
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="cordon.example",
         SITE_URL="https://cordon.example/",
+        AUDIT_SIGNING_KEY=SIGNING_KEY,
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
@@ -103,6 +119,7 @@ def test_production_serves_the_admin_only_when_asked():
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="cordon.example",
         SITE_URL="https://cordon.example/",
+        AUDIT_SIGNING_KEY=SIGNING_KEY,
         ADMIN_ENABLED="1",
     )
     assert result.returncode == 0, result.stderr

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
     # Cordon apps, in dependency order (each imports only those below it).
     "dashboard",
     "observables",

@@ -4,7 +4,7 @@ disclosures, notifications, housekeeping and the audit log."""
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.base import TEST_PROCESS, VAR_DIR, env
+from config.settings.base import IS_PRODUCTION, TEST_PROCESS, VAR_DIR, env
 
 # --- Evidence --------------------------------------------------------------
 
@@ -206,6 +206,28 @@ AUDIT_REDACTED_MODEL_FIELDS = {"notifications.notification": ["body", "html_body
 # this file outside the database, so a truncated or rewritten tail is detected by
 # `verify_audit_chain --heads FILE`. Empty: off. Keep it where the database cannot write.
 AUDIT_CHAIN_HEAD_FILE = env.str("AUDIT_CHAIN_HEAD_FILE", default="")
+# The transparency log (audit/sequencer.py, audit/signing.py): the Ed25519 key that signs
+# checkpoints, as PEM text or a PEM file (generated into var/ when neither is set, except
+# in production), the log's name (default: the site's host + /audit), how often a
+# checkpoint is signed while the log grows, and when a waiting event raises the alarm.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
+if IS_PRODUCTION and not (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE):
+    raise ImproperlyConfigured(
+        "AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE must be set in production "
+        "(an Ed25519 private key in PEM: openssl genpkey -algorithm ed25519)."
+    )
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="")
+AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("AUDIT_CHECKPOINT_EVERY_SECONDS", default=60)
+AUDIT_MERGE_DELAY_ALARM_SECONDS = env.int("AUDIT_MERGE_DELAY_ALARM_SECONDS", default=60)
+# An RFC 3161 time-stamping authority that stamps each checkpoint (empty: off), and the
+# PEM root certificate its answers must chain to (empty: not checked beyond hash/nonce).
+AUDIT_TSA_URL = env.str("AUDIT_TSA_URL", default="")
+AUDIT_TSA_CA_FILE = env.str("AUDIT_TSA_CA_FILE", default="")
+CELERY_BEAT_SCHEDULE["audit-sequence"] = {
+    "task": "audit.tasks.audit_sequence",
+    "schedule": env.float("AUDIT_SEQUENCE_EVERY_SECONDS", default=1.0),
+}
 # The signing key; empty: derived from SECRET_KEY.
 AUDIT_CHAIN_HEAD_KEY = env.str("AUDIT_CHAIN_HEAD_KEY", default="")
 AUDIT_CHAIN_HEAD_EVERY_SECONDS = env.int("AUDIT_CHAIN_HEAD_EVERY_SECONDS", default=300)

@@ -17,15 +17,17 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 import audit
-from audit.chain import HASHED_FIELDS, event_hash
+from audit.chain import HASHED_FIELDS, event_hash, leaf_hash
 from audit.models import GENESIS_HASH, AuditEvent
+from audit.sequencer import sequence_pending
 from tests.conftest import assert_truncate_refused
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = AuditEvent._meta.db_table
-TRIGGER = "audit_event_append_only"
+# Every trigger of the table but the foreign keys' own (pgtrigger's append-only guards).
+TRIGGER = "USER"
 
 
 def on_postgresql() -> bool:
@@ -65,8 +67,21 @@ def tampering():
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def insert_raw_event(*, prev_hash: str, event_id: int | None = None, hash_: str | None = None):
-    """INSERT an event behind the ORM's back; its hash is made up unless one is given."""
+def next_position() -> int:
+    last = AuditEvent.objects.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def insert_raw_event(
+    *,
+    prev_hash: str,
+    event_id: int | None = None,
+    hash_: str | None = None,
+    position: int | None = -1,
+):
+    """INSERT a sequenced-looking event behind the ORM's back, at the end of the log
+    unless `position` says where (None: unsequenced); its hash is made up unless one is
+    given, its leaf hash is its content's."""
     values = {
         "created_at": timezone.now(),
         "action": "member.updated",
@@ -83,6 +98,8 @@ def insert_raw_event(*, prev_hash: str, event_id: int | None = None, hash_: str 
         "prev_hash": prev_hash,
     }
     values["hash"] = hash_ or event_hash(values)
+    values["leaf_hash"] = leaf_hash(values)
+    values["position"] = next_position() if position == -1 else position
     params = dict(values)
     params["created_at"] = connection.ops.adapt_datetimefield_value(values["created_at"])
     params["data"] = json.dumps(values["data"])
@@ -119,7 +136,8 @@ def events(make_incident, lead):
     incident = make_incident(reporter=lead, title="Credential stuffing", data_categories=["pii"])
     audit.record("test.note", actor=lead, target=incident, data={"n": 1, "text": "Zürich ✓"})
     audit.record("test.note", data={"n": 2, "nested": {"list": [1, "two", None]}})
-    return list(AuditEvent.objects.order_by("id"))
+    sequence_pending()
+    return list(AuditEvent.objects.order_by("position"))
 
 
 def middle(events) -> AuditEvent:
@@ -201,8 +219,17 @@ def test_a_well_formed_event_forged_into_the_middle_is_detected(events, lead):
     assert after_gap.pk > before_gap.pk + 1
     assert verify().strip().startswith("OK")
 
-    # Its own hash is right and it links to its predecessor; the next event does not link to it.
-    insert_raw_event(prev_hash=before_gap.hash, event_id=before_gap.pk + 1)
+    # Its own hash is right and it links to its predecessor, at the position the next
+    # event is moved off; the next event does not link to it.
+    after_gap.refresh_from_db()
+    with tampering() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET position = position + 1 WHERE id = %s",  # noqa: S608
+            [after_gap.pk],
+        )
+    insert_raw_event(
+        prev_hash=before_gap.hash, event_id=before_gap.pk + 1, position=after_gap.position
+    )
 
     assert_broken_at(after_gap.pk)
 
@@ -213,8 +240,8 @@ def test_a_rehashed_event_is_detected_at_the_next_one(events):
     content["action"] = "test.harmless"
     with tampering() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET action = %s, hash = %s WHERE id = %s",  # noqa: S608
-            [content["action"], event_hash(content), victim.pk],
+            f"UPDATE {TABLE} SET action = %s, hash = %s, leaf_hash = %s WHERE id = %s",  # noqa: S608
+            [content["action"], event_hash(content), leaf_hash(content), victim.pk],
         )
     assert_broken_at(events[events.index(victim) + 1].pk)
 

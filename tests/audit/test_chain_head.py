@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 import audit
 from audit import chainhead
 from audit.models import AuditEvent
+from audit.sequencer import sequence_pending
 from audit.tasks import audit_export_chain_head
 from tests.audit.test_chain import ROOT, TABLE, insert_raw_event, tampering
 
@@ -29,7 +30,10 @@ def head_file(tmp_path, settings):
 
 
 def append(count: int, action: str = "test.event") -> list[AuditEvent]:
-    return [audit.record(action, data={"n": n}) for n in range(count)]
+    """`count` new events, sequenced (as the sequencer does after their commit)."""
+    ids = [audit.record(action, data={"n": n}).pk for n in range(count)]
+    sequence_pending()
+    return list(AuditEvent.objects.filter(pk__in=ids).order_by("position"))
 
 
 def lines(path) -> list[dict]:
@@ -285,3 +289,15 @@ def test_beat_alerts_when_the_head_file_is_gone(head_file, auditor):
     head_file.unlink()
     assert audit_verify_chain()["heads_ok"] is False
     assert AuditEvent.objects.filter(action="audit.chain_heads_broken").exists()
+
+
+def test_the_latest_signed_checkpoint_is_appended_with_the_head(head_file):
+    from audit import checkpoints, signing
+
+    append(3)
+    checkpoint = checkpoints.publish(force=True)
+    audit_export_chain_head()
+    (line,) = lines(head_file)
+    assert line["checkpoint"] == checkpoint.note
+    assert signing.open_note(line["checkpoint"]).split("\n")[1] == str(checkpoint.tree_size)
+    call_command("verify_audit_chain", "--heads", str(head_file), stdout=io.StringIO())

@@ -11,6 +11,7 @@ from django.db import connection
 
 import audit
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.sequencer import sequence_pending
 from audit.services import verify_chain_incrementally
 from audit.tasks import audit_export_chain_head, audit_verify_chain
 from notifications.models import Notification
@@ -50,7 +51,10 @@ def remove_from(event_id: int) -> None:
 
 
 def append(count: int) -> list[AuditEvent]:
-    return [audit.record("test.event", data={"n": n}) for n in range(count)]
+    """`count` new events, sequenced (as the sequencer does after their commit)."""
+    ids = [audit.record("test.event", data={"n": n}).pk for n in range(count)]
+    sequence_pending()
+    return list(AuditEvent.objects.filter(pk__in=ids).order_by("position"))
 
 
 def broken(*args) -> tuple[str, str]:

@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import tempfile
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -16,6 +18,8 @@ from tests.accounts.test_login import (  # noqa: F401 - fast_password_hashing is
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
+
+URL = "/audit/"
 
 
 def _body(response) -> str:
@@ -176,3 +180,66 @@ def test_outsiders_text_in_the_csv_export_never_starts_a_formula(
     assert "'@SUM(1)" in labels
     failed = [row for row in events if row[header.index("action")] == "login.failed"]
     assert json.loads(failed[0][header.index("data")]) == {"username": "=1+1"}
+
+
+# --- Transparency log and verify now (issues 16 and 17) -----------------------------
+
+
+def test_the_page_shows_the_checkpoint_merge_delay_and_public_key(client, auditor):
+    from audit import checkpoints, signing
+    from audit.sequencer import sequence_pending
+
+    audit.record("test.event")
+    sequence_pending()
+    checkpoint = checkpoints.publish(force=True)
+    sign_in(client, auditor)
+    page = client.get(URL).content.decode()
+    assert f"<strong>{checkpoint.tree_size}</strong> events" in page
+    assert checkpoint.note.split("\n")[2] in page  # the root hash line
+    assert "Merge delay" in page and "median" in page
+    assert signing.log_key().verifier_key in page
+    assert "/api/v1/audit/key/" in page
+
+
+def test_verify_now_resolves_a_pending_status_in_process(client, auditor):
+    sign_in(client, auditor)
+    assert "Not verified yet" in client.get(URL).content.decode()
+    response = client.post(f"{URL}verify/")
+    assert response.status_code == 302
+    page = client.get(URL).content.decode()
+    assert "Not verified yet" not in page and "Intact: verified up to event" in page
+
+
+def test_verify_now_is_for_auditors_and_leads_only(client, responder):
+    sign_in(client, responder)
+    assert client.post(f"{URL}verify/").status_code == 403
+
+
+def test_the_proof_bundle_needs_a_fresh_step_up(client, auditor, incident):
+    sign_in(client, auditor, step_up=False)
+    response = client.post(f"{URL}proof/", {"incident": incident.reference})
+    assert response.status_code == 302 and "/accounts/step-up/" in response["Location"]
+    assert not AuditEvent.objects.filter(action="audit.proof_exported").exists()
+
+
+def test_the_proof_bundle_downloads_and_verifies_and_is_audited(client, auditor, incident):
+    from cordon_cli.auditproof import verify_bundle
+
+    sign_in(client, auditor)
+    response = client.post(f"{URL}proof/", {"incident": incident.reference})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert incident.reference in response["Content-Disposition"]
+    path = Path(tempfile.mkdtemp()) / "proof.zip"
+    path.write_bytes(response.content)
+    said: list[str] = []
+    assert verify_bundle(path, key_text=None, say=said.append) == 0, said
+    exported = AuditEvent.objects.get(action="audit.proof_exported")
+    assert exported.actor == auditor and exported.target_id == str(incident.pk)
+
+
+def test_a_proof_bundle_of_an_unknown_incident_is_a_clear_400(client, lead):
+    sign_in(client, lead)
+    response = client.post(f"{URL}proof/", {"incident": "INC-1999-404"})
+    assert response.status_code == 400
+    assert "No incident INC-1999-404." in response.content.decode()

@@ -19,7 +19,7 @@ from accounts import recovery
 from accounts import services as account_services
 from accounts.models import LoginAttempt
 from accounts.roles import Role
-from audit.alerts import chain_broken, chain_heads_broken
+from audit.alerts import chain_broken, chain_heads_broken, sequencing_stalled
 from audit.models import AuditCheckpoint
 from audit.monitor import Sample, resource_check
 from disclosures import services as disclosure_services
@@ -315,6 +315,16 @@ def trigger_audit_chain_heads_broken(world):
     chain_heads_broken(SimpleNamespace(line=3, head_id=42, reason="the head line is forged"))
 
 
+def trigger_audit_sequencing_stalled(world):
+    import time_machine
+
+    import audit
+
+    with time_machine.travel(timezone.now() - dt.timedelta(seconds=120), tick=False):
+        audit.record("test.waiting")
+    sequencing_stalled()
+
+
 def trigger_resource_spike(world):
     world.settings.RESOURCE_SPIKE_SECONDS = 0
     resource_check(Sample(99, 10, 1, 1), now=0)
@@ -330,6 +340,7 @@ OTHER_TRIGGERS = {
     "factor_reset": trigger_factor_reset,
     "audit_chain_broken": trigger_audit_chain_broken,
     "audit_chain_heads_broken": trigger_audit_chain_heads_broken,
+    "audit_sequencing_stalled": trigger_audit_sequencing_stalled,
     "resource_spike": trigger_resource_spike,
 }
 # Sent at once by Django's reset form (tests/accounts/test_mail_links.py), not queued.

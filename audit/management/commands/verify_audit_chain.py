@@ -1,7 +1,8 @@
 """`manage.py verify_audit_chain [--heads FILE]`: prove no audit event was changed,
-deleted or inserted, that the log still holds every event an earlier verification
-vouched for (so a log cut short or emptied fails), and (with --heads) that no signed
-chain head was cut off or rewritten."""
+deleted, inserted or reordered (the hash chain, in log order, and the Merkle root
+recomputed from every event's content against every signed checkpoint), that the log
+still holds every event an earlier verification vouched for (so a log cut short or
+emptied fails), and (with --heads) that no signed chain head was cut off or rewritten."""
 
 from contextlib import nullcontext
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from audit.chainhead import ChainHeadError, verify_heads
+from audit.sequencer import sequence_pending
 from audit.services import verify_against_checkpoints, verify_chain
 
 
@@ -28,6 +30,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, heads=None, **options):
+        # Every committed event first gets its position (another sequencer at work makes
+        # this a no-op), so the count covers the whole log.
+        sequence_pending()
         # On PostgreSQL, inside a transaction the walk's server-side cursor streams rows
         # while they are hashed; outside one, the server first copies the whole result
         # to a temporary file (WITH HOLD). SQLite's transactions here take the write
