@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from observables.api.sharing import IncidentObservableExportView, IncidentObservableImportView
 from observables.api.views import IncidentObservableViewSet, ObservableLookupViewSet
 
 router = SimpleRouter()
@@ -10,4 +12,17 @@ router.register(
 )
 router.register("observables", ObservableLookupViewSet, basename="observable")
 
-urlpatterns = router.urls
+# Before the router's: its detail route would take "export" for an observable's id.
+urlpatterns = [
+    path(
+        "incidents/<int:incident_pk>/observables/export/",
+        IncidentObservableExportView.as_view(),
+        name="incident-observable-export",
+    ),
+    path(
+        "incidents/<int:incident_pk>/observables/import/",
+        IncidentObservableImportView.as_view(),
+        name="incident-observable-import",
+    ),
+    *router.urls,
+]
