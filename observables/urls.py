@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from observables import sharing_views, views
+from observables import extract_views, sharing_views, views
 
 app_name = "observables"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/<int:incident_pk>/add/", views.paste, name="paste"),
     path("incidents/<int:incident_pk>/export/", sharing_views.export, name="export"),
     path("incidents/<int:incident_pk>/import/", sharing_views.import_file, name="import"),
+    path("incidents/<int:incident_pk>/extract/", extract_views.extract, name="extract"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/mark/", views.mark, name="mark"),
     path("<int:pk>/delete/", views.delete, name="delete"),
