@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from core.marking import TLP
 from incidents.models import Incident
-from observables.selectors import incident_observables
+from observables.selectors import incident_observables, incident_techniques
 from observables.sharing.tlp import may_receive_red
 
 REPORT_LIMIT = 1000
@@ -19,6 +19,7 @@ class ReportObservables:
     observables: list = field(default_factory=list)
     withheld_red: int = 0
     more: bool = False
+    techniques: list = field(default_factory=list)
 
 
 def report_observables(*, user, incident: Incident) -> ReportObservables:
@@ -27,5 +28,8 @@ def report_observables(*, user, incident: Incident) -> ReportObservables:
     rows = list(shown[: REPORT_LIMIT + 1])
     withheld = 0 if shown is everything else everything.filter(tlp=TLP.RED).count()
     return ReportObservables(
-        observables=rows[:REPORT_LIMIT], withheld_red=withheld, more=len(rows) > REPORT_LIMIT
+        observables=rows[:REPORT_LIMIT],
+        withheld_red=withheld,
+        more=len(rows) > REPORT_LIMIT,
+        techniques=list(incident_techniques(user=user, incident=incident)),
     )
