@@ -237,3 +237,11 @@ def test_a_restricted_incident_is_404_to_import_for_those_outside_it(
     with writes_nothing():
         response = api.post(url(restricted), bundle(INDICATOR), format="json")
     assert response.status_code == 404
+
+
+def test_a_ten_megabyte_body_is_413_and_nothing_is_written(token_client, lead, incident):
+    api = token_client(lead, "observables:write")
+    body = b'{"type": "bundle", "objects": [], "pad": "' + b"x" * (10 * 1024**2) + b'"}'
+    with writes_nothing():
+        response = api.generic("POST", url(incident), body, content_type="application/json")
+    assert response.status_code == 413

@@ -158,3 +158,12 @@ def test_a_restricted_incident_is_404_to_export_for_those_outside_it(
     response = token_client(user, "observables:read").get(url(restricted, "stix"))
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="observables.exported").exists()
+
+
+@pytest.mark.parametrize("fmt", ["stix", "misp", "csv"])
+def test_an_idn_homograph_leaves_in_punycode(token_client, lead, incident, fmt):
+    add(incident, lead, "pаypal.com", is_ioc=True)  # noqa: RUF001 - a Cyrillic a
+    response = token_client(lead, "observables:read").get(url(incident, fmt))
+    assert b"xn--pypal-4ve.com" in response.content
+    if fmt != "csv":  # the CSV keeps the value as given too, beside the normalised one
+        assert "pаypal.com".encode() not in response.content  # noqa: RUF001
