@@ -148,8 +148,19 @@ def _found(text: str) -> list[tuple[str, str]]:
     for kind, values in results.items():
         if isinstance(values, dict):  # kinds found per sub-kind (none of those used here)
             continue
-        pairs.extend((FOUND_TYPES[kind], value) for value in values)
+        pairs.extend((FOUND_TYPES[kind], _trimmed(kind, value)) for value in values)
     return pairs
+
+
+def _trimmed(kind: str, value: str) -> str:
+    """A URL without the sentence's punctuation ioc-finder keeps at its end (`…/login;`),
+    and without a closing bracket it does not open."""
+    if kind != "urls":
+        return value
+    value = value.rstrip(".,;:!?'\"")
+    while value.endswith(")") and value.count(")") > value.count("("):
+        value = value[:-1].rstrip(".,;:!?'\"")
+    return value
 
 
 def propose(*, incident: Incident, sources: list[TextSource]) -> list[Proposal]:

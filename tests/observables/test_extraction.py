@@ -122,3 +122,11 @@ def test_a_restricted_incident_is_404_to_extract_from_outside_it(
     restricted = make_incident(reporter=lead, restricted=True, description=DESCRIPTION)
     sign_in(client, responder)
     assert client.get(url(restricted)).status_code == 404
+
+
+def test_a_url_ends_where_the_sentence_does():
+    from observables.extraction import _found
+
+    found = _found("Go to hxxps://reset-portal[.]net/login; or (see https://a.net/x).")
+    assert ("url", "https://reset-portal.net/login") in found
+    assert ("url", "https://a.net/x") in found
