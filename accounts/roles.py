@@ -81,6 +81,17 @@ MATRIX: tuple[tuple[str, str, frozenset[Role]], ...] = tuple(
         ),
         ("observables.change_observable", "edit observables, mark them IOC or sighted", {L, R}),
         ("observables.delete_observable", "delete an observable, with a reason", {L, R}),
+        (
+            "observables.view_incidenttechnique",
+            "see an incident's ATT&CK techniques",
+            {L, R, M, G, A},
+        ),
+        ("observables.add_incidenttechnique", "add ATT&CK techniques to an incident", {L, R}),
+        (
+            "observables.delete_incidenttechnique",
+            "remove an ATT&CK technique from an incident",
+            {L, R},
+        ),
         # Disclosures
         ("disclosures.add_disclosure", "draft a disclosure", {L, R, G}),
         ("disclosures.change_disclosure", "edit and submit a disclosure", {L, R, G}),

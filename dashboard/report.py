@@ -23,6 +23,7 @@ from incidents.models import (
     ReviewSection,
 )
 from incidents.selectors import incident_detail
+from observables.report import ReportObservables, report_observables
 
 
 @dataclass
@@ -61,6 +62,7 @@ class IncidentReport:
     disclosures: list[DisclosureRow]
     review: PostIncidentReview | None
     action_items: list[ActionItem]
+    observables: ReportObservables
 
     def section_counts(self) -> dict[str, int]:
         incident = self.incident
@@ -71,6 +73,7 @@ class IncidentReport:
             "evidence": len(self.evidence),
             "disclosures": len(self.disclosures),
             "action_items": len(self.action_items),
+            "observables": len(self.observables.observables),
         }
 
 
@@ -155,4 +158,5 @@ def incident_report(*, user, pk) -> IncidentReport:
         disclosures=_disclosures(user, incident),
         review=review,
         action_items=action_items,
+        observables=report_observables(user=user, incident=incident),
     )

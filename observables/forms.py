@@ -138,3 +138,10 @@ class SearchForm(Form):
     type = forms.ChoiceField(
         choices=[("", "Any type it fits"), *ObservableType.choices], required=False, label="Type"
     )
+
+
+class ImportForm(Form):
+    file = forms.FileField(
+        label="STIX 2.1 bundle or MISP event (JSON)",
+        help_text="Up to 5 MB and 1,000 observables; each is added as imported.",
+    )

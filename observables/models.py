@@ -141,4 +141,35 @@ class Observable(CapturedModel):
         return looks_defanged(self.value)
 
 
-__all__ = ["EvidenceItem", "Observable", "ObservableType", "Source"]
+class IncidentTechnique(CapturedModel):
+    """A MITRE ATT&CK technique seen in an incident (observables.attack: the offline
+    catalogue it is chosen from). The name is kept as it was when chosen."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="techniques", db_index=False
+    )
+    technique_id = models.CharField("ATT&CK id", max_length=16)
+    name = models.CharField(max_length=200)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta(CapturedModel.Meta):
+        ordering = ["technique_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "technique_id"],
+                name="%(app_label)s_%(class)s_unique_per_incident",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technique_id} {self.name}"
+
+    @property
+    def url(self) -> str:
+        return "https://attack.mitre.org/techniques/" + self.technique_id.replace(".", "/") + "/"
+
+
+__all__ = ["EvidenceItem", "IncidentTechnique", "Observable", "ObservableType", "Source"]

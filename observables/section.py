@@ -17,6 +17,7 @@ def abilities(user) -> dict[str, bool]:
         "add": user.has_perm("observables.add_observable"),
         "change": user.has_perm("observables.change_observable"),
         "delete": user.has_perm("observables.delete_observable"),
+        "export": selectors.reads_observables(user),
     }
 
 
@@ -54,6 +55,7 @@ def section_context(request, incident, *, state: dict | None = None) -> dict:
         ],
         "shared_with": selectors.shared_with(user=user, incident=incident),
         "paste_form": state.get("paste_form") or forms.PasteForm(),
+        "import_form": state.get("import_form") or forms.ImportForm(),
         "lines": state.get("lines"),
         "notice": state.get("notice"),
         "request": request,

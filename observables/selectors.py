@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 
 from incidents.models import Incident
 from incidents.selectors import visible_incidents
-from observables.models import Observable
+from observables.models import IncidentTechnique, Observable
 from observables.values import lookup_keys
 
 # How many other incidents an observable lists as related (the count is always whole).
@@ -149,3 +149,30 @@ def lookup(*, user, value: str, type: str | None = None):
     for type_, _, digest in keys:
         condition |= Q(type=type_, value_digest=digest)
     return visible_observables(user).filter(condition).select_related("incident").order_by("-id")
+
+
+def incident_techniques(*, user, incident: Incident):
+    """The ATT&CK techniques of an incident the user sees (already through the gate),
+    for those who read observables (reporters do not)."""
+    if not user.has_perm("observables.view_incidenttechnique"):
+        return IncidentTechnique.objects.none()
+    return IncidentTechnique.objects.filter(incident=incident).order_by("technique_id")
+
+
+def technique_get(*, user, incident_pk, pk) -> IncidentTechnique:
+    return get_object_or_404(
+        IncidentTechnique.objects.filter(incident__in=visible_incidents(user)).select_related(
+            "incident"
+        ),
+        incident_id=incident_pk,
+        pk=pk,
+    )
+
+
+def technique_by_pk(*, user, pk) -> IncidentTechnique:
+    return get_object_or_404(
+        IncidentTechnique.objects.filter(incident__in=visible_incidents(user)).select_related(
+            "incident"
+        ),
+        pk=pk,
+    )

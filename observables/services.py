@@ -29,7 +29,8 @@ from core.text import clean_multiline_text, normalize_short_text
 from evidence.selectors import incident_evidence
 from incidents.models import Incident
 from incidents.selectors import may_see
-from observables.models import Observable, Source, validate_tags
+from observables import attack
+from observables.models import IncidentTechnique, Observable, Source, validate_tags
 from observables.values import normalise, value_digest
 
 MAX_ITEMS_PER_REQUEST = 1000
@@ -389,3 +390,45 @@ def observable_delete(*, observable: Observable, actor, reason: str) -> None:
         },
     )
     observable.delete()
+
+
+# --- ATT&CK techniques ----------------------------------------------------------------
+
+
+@transaction.atomic
+def technique_add(*, incident: Incident, actor, technique_id: str) -> IncidentTechnique:
+    """Record that `incident` shows an ATT&CK technique of the offline catalogue
+    (observables.attack); adding one it already shows changes nothing."""
+    _require(actor, "observables.add_incidenttechnique", incident)
+    technique = attack.technique_get(str(technique_id or ""))
+    if technique is None:
+        raise ValidationError(
+            {"technique_id": [f"“{technique_id}” is not an ATT&CK technique id (T1566.001)."]}
+        )
+    existing = IncidentTechnique.objects.filter(incident=incident, technique_id=technique.id)
+    if existing.exists():
+        return existing.get()
+    row = IncidentTechnique(
+        incident=incident, technique_id=technique.id, name=technique.name, added_by=actor
+    )
+    with unique_or({"technique_id": [f"{incident.reference} already shows {technique.id}."]}):
+        row.save()
+    audit.record(
+        "incident.technique_added",
+        actor=actor,
+        target=incident,
+        data={"incident": incident.reference, "technique": technique.id},
+    )
+    return row
+
+
+@transaction.atomic
+def technique_remove(*, technique: IncidentTechnique, actor) -> None:
+    _require(actor, "observables.delete_incidenttechnique", technique.incident)
+    audit.record(
+        "incident.technique_removed",
+        actor=actor,
+        target=technique.incident,
+        data={"incident": technique.incident.reference, "technique": technique.technique_id},
+    )
+    technique.delete()

@@ -35,7 +35,7 @@ def _section_url(incident) -> str:
     return reverse("incidents:detail", args=[incident.pk]) + "#section-observables"
 
 
-def _answer(request, incident, *, state=None, status=200, notice=None):
+def answer(request, incident, *, state=None, status=200, notice=None):
     """The section (htmx), a redirect with `notice` (success without htmx), or the whole
     page with the refused form (a refusal without htmx)."""
     state = {**(state or {}), "notice": notice or (state or {}).get("notice")}
@@ -65,7 +65,7 @@ def section(request, incident_pk):
     if not is_htmx(request):
         query = request.GET.urlencode()
         return redirect(reverse("incidents:detail", args=[incident.pk]) + f"?{query}")
-    return _answer(request, incident)
+    return answer(request, incident)
 
 
 @login_required
@@ -83,7 +83,7 @@ def paste(request, incident_pk):
         raise PermissionDenied("You are not allowed to add observables.")
     form = forms.PasteForm(request.POST)
     if not form.is_valid():
-        return _answer(request, incident, state={"paste_form": form}, status=UNPROCESSABLE)
+        return answer(request, incident, state={"paste_form": form}, status=UNPROCESSABLE)
     data = form.cleaned_data
     lines = parse(data["text"], type_=data["type"] or None)
     recognised = [line for line in lines if line.recognised]
@@ -91,7 +91,7 @@ def paste(request, incident_pk):
         status = 200 if recognised else UNPROCESSABLE
         if not recognised:
             form.add_error("text", "No line was recognised: nothing was added.")
-        return _answer(request, incident, state={"paste_form": form, "lines": lines}, status=status)
+        return answer(request, incident, state={"paste_form": form, "lines": lines}, status=status)
     items = [
         ObservableInput(
             type=line.type or ObservableType.OTHER,
@@ -109,7 +109,7 @@ def paste(request, incident_pk):
         )
     except ValidationError as error:
         apply_service_errors(form, error, rename={"value": "text"})
-        return _answer(request, incident, state={"paste_form": form, "lines": lines}, status=422)
+        return answer(request, incident, state={"paste_form": form, "lines": lines}, status=422)
     for line, entry in zip(recognised, added, strict=True):
         line.outcome = OUTCOMES[(entry.created, entry.updated)]
     counts = {
@@ -123,9 +123,9 @@ def paste(request, incident_pk):
     )
     if refused and not is_htmx(request):
         messages.warning(request, notice)
-        return _answer(request, incident, state={"lines": lines, "notice": notice})
+        return answer(request, incident, state={"lines": lines, "notice": notice})
     state = {"lines": lines} if is_htmx(request) else None
-    return _answer(request, incident, state=state, notice=notice)
+    return answer(request, incident, state=state, notice=notice)
 
 
 def _observable(request, pk):
@@ -141,12 +141,12 @@ def _write(request, observable, form, bound_key, write, notice):
             write(form.cleaned_data)
         except PermissionDenied as error:
             apply_service_errors(form, error)
-            return _answer(request, incident, state={"bound": {bound_key: form}}, status=FORBIDDEN)
+            return answer(request, incident, state={"bound": {bound_key: form}}, status=FORBIDDEN)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            return _answer(request, incident, notice=notice)
-    return _answer(request, incident, state={"bound": {bound_key: form}}, status=UNPROCESSABLE)
+            return answer(request, incident, notice=notice)
+    return answer(request, incident, state={"bound": {bound_key: form}}, status=UNPROCESSABLE)
 
 
 @login_required
@@ -180,7 +180,7 @@ def mark(request, pk):
     services.observable_update(observable=observable, actor=request.user, **{flag: on})
     what = {"is_ioc": "an IOC", "sighted": "sighted"}[flag]
     notice = f"{observable.normalized_value} is {'' if on else 'no longer '}{what}."
-    return _answer(request, observable.incident, notice=notice)
+    return answer(request, observable.incident, notice=notice)
 
 
 @login_required

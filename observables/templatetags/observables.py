@@ -16,3 +16,13 @@ def incident_observables(context, incident):
     ctx = section_context(request, incident, state=context.get("observables_state"))
     ctx["csrf_token"] = context.get("csrf_token")
     return ctx
+
+
+@register.inclusion_tag("observables/partials/incident_techniques.html", takes_context=True)
+def incident_techniques(context, incident):
+    """`{% incident_techniques incident %}`: the ATT&CK techniques part of the page."""
+    from observables.techniques import techniques_context
+
+    ctx = techniques_context(context["request"], incident)
+    ctx["csrf_token"] = context.get("csrf_token")
+    return ctx
