@@ -1,7 +1,13 @@
 """Reads of incident data on someone's behalf. Everything starts from visible_incidents."""
 
+import json
+import math
+import re
+from collections import Counter
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -22,6 +28,8 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
+
+CUSTOM_FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,49}")
 
 
 def visible_incidents(user):
@@ -88,15 +96,70 @@ def crew_and_leads(incident: Incident):
     )
 
 
-def incident_list(*, user, status=None, severity=None, q=None):
-    incidents = visible_incidents(user).select_related("reporter")
+def incident_list(
+    *, user, status=None, severity=None, q=None, type=None, tag=None, field=None, value=None
+):
+    incidents = visible_incidents(user).select_related("reporter", "incident_type")
     if status:
         incidents = incidents.filter(status=status)
     if severity:
         incidents = incidents.filter(severity=severity)
+    if type:
+        incidents = incidents.filter(incident_type__key=type)
+    if tag:
+        incidents = with_tag(incidents, tag)
+    if field:
+        incidents = with_custom_field(incidents, field, value or "")
     if q:
         incidents = search(incidents, q)
     return incidents
+
+
+def with_tag(incidents, tag: str):
+    """Incidents carrying `tag` (exactly; JSON containment on PostgreSQL, its JSON
+    text elsewhere, where JSONField has no containment lookup)."""
+    if connection.vendor == "postgresql":
+        return incidents.filter(tags__contains=[tag])
+    return incidents.filter(tags__icontains=json.dumps(tag))
+
+
+def with_custom_field(incidents, key: str, value: str):
+    """Incidents whose custom field `key` holds `value` (as text, number or yes/no, or
+    among a multi-choice's values). A key that is no field key matches nothing."""
+    if not CUSTOM_FIELD_KEY.fullmatch(key or ""):
+        return incidents.none()
+    lookup = f"custom_fields__{key}"
+    condition = Q(**{lookup: value})
+    if value.lower() in ("yes", "true", "no", "false"):
+        condition |= Q(**{lookup: value.lower() in ("yes", "true")})
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(number):
+            condition |= Q(**{lookup: int(number) if number.is_integer() else number})
+    if connection.vendor == "postgresql":
+        condition |= Q(**{f"{lookup}__contains": [value]})
+    return incidents.filter(condition)
+
+
+def tag_facets(incidents, *, limit: int = 30) -> list[tuple[str, int]]:
+    """The most used tags among `incidents`, with counts (the list's and dashboard's facet)."""
+    counts: Counter[str] = Counter()
+    if connection.vendor == "postgresql":
+        table = Incident._meta.db_table
+        sql, params = incidents.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT tag, count(*) FROM {table}, jsonb_array_elements_text({table}.tags) tag "  # noqa: S608 - our table
+                f"WHERE {table}.id IN ({sql}) GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %s",
+                [*params, limit],
+            )
+            return [(tag, count) for tag, count in cursor.fetchall()]
+    for tags in incidents.order_by().values_list("tags", flat=True):
+        counts.update(tags)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
 def search(incidents, q: str):

@@ -50,13 +50,13 @@ def incident_new(request):
                     **form.service_fields(),
                 )
             except ValidationError as error:
-                apply_service_errors(form, error)
+                apply_service_errors(form, error, rename=form.custom_renames())
             else:
                 messages.success(request, f"{incident.reference} was filed.")
                 return redirect("incidents:detail", pk=incident.pk)
         status = UNPROCESSABLE
     else:
-        form = IncidentFileForm()
+        form = IncidentFileForm(type_key=request.GET.get("type", ""))
     return render(request, "incidents/new.html", {"form": form}, status=status)
 
 
