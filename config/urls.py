@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("disclosures.api.urls")),
     path("", include("evidence.api.urls")),
     path("", include("observables.api.urls")),
+    path("", include("dashboard.api.urls")),
 ]
 
 urlpatterns = [

@@ -7,6 +7,7 @@ from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Prefetch, Q
 from django.http import Http404
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from incidents.models import (
+    CLOSED_TASK_STATUSES,
     OPEN_ACTION_ITEM_STATUSES,
     ActionItem,
     AffectedSystem,
@@ -149,7 +151,10 @@ def tag_facets(incidents, *, limit: int = 30) -> list[tuple[str, int]]:
     counts: Counter[str] = Counter()
     if connection.vendor == "postgresql":
         table = Incident._meta.db_table
-        sql, params = incidents.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, params = incidents.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return []
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT tag, count(*) FROM {table}, jsonb_array_elements_text({table}.tags) tag "  # noqa: S608 - our table
@@ -190,7 +195,10 @@ def incident_detail(*, user, pk) -> Incident:
                 ),
             ),
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("author")),
-            Prefetch("tasks", queryset=Task.objects.select_related("assignee")),
+            Prefetch(
+                "tasks",
+                queryset=Task.objects.select_related("assignee").prefetch_related("comments"),
+            ),
         ),
         pk=pk,
     )
@@ -204,6 +212,18 @@ def system_get(*, user, incident_pk, pk) -> AffectedSystem:
 def task_get(*, user, incident_pk, pk) -> Task:
     incident = incident_get(user=user, pk=incident_pk)
     return get_object_or_404(incident.tasks.select_related("incident", "assignee"), pk=pk)
+
+
+def overdue_tasks(*, user, limit: int = 100):
+    """Open tasks past their due time in the incidents `user` may see, most overdue first."""
+    now = timezone.now()
+    return (
+        Task.objects.filter(incident__in=visible_incidents(user))
+        .exclude(status__in=CLOSED_TASK_STATUSES)
+        .filter(Q(due_at__lt=now) | Q(due_at__isnull=True, due_date__lt=now.date()))
+        .select_related("incident", "assignee")
+        .order_by("due_date", "due_at", "id")[:limit]
+    )
 
 
 def crew_member_get(*, user, incident_pk, pk) -> CrewMember:

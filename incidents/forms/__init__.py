@@ -6,5 +6,6 @@ One module per part of the pages; every form stays importable from `incidents.fo
 from incidents.forms.classification import *  # noqa: F403
 from incidents.forms.incident import *  # noqa: F403
 from incidents.forms.review import *  # noqa: F403
+from incidents.forms.tasks import *  # noqa: F403
 from incidents.forms.types import *  # noqa: F403
 from incidents.forms.work import *  # noqa: F403

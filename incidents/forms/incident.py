@@ -24,6 +24,7 @@ from incidents.models import (
     DataCategory,
     EntryKind,
     Incident,
+    IncidentType,
     Severity,
 )
 
@@ -41,6 +42,14 @@ class IncidentFilterForm(Form):
     severity = forms.ChoiceField(
         choices=[("", "Any severity"), *Severity.choices], required=False, label="Severity"
     )
+    type = forms.ChoiceField(choices=(), required=False, label="Type")
+    tag = forms.CharField(required=False, max_length=50, label="Tag")
+    field = forms.CharField(
+        required=False,
+        max_length=120,
+        label="Field",
+        help_text="A custom field's value as key:value, e.g. strain:LockBit.",
+    )
     q = forms.CharField(
         required=False,
         max_length=MAX_QUERY_LENGTH,
@@ -49,14 +58,25 @@ class IncidentFilterForm(Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["type"]).choices = [
+            ("", "Any type"),
+            *IncidentType.objects.values_list("key", "name"),
+        ]
+
     def valid_filters(self) -> dict[str, str]:
         """The filters whose values are valid, ready for incidents.selectors.incident_list."""
         self.is_valid()
-        return {
+        filters = {
             name: value
             for name, value in self.cleaned_data.items()
             if name not in self.errors and value
         }
+        if "field" in filters:
+            filters["field"], _, filters["value"] = filters["field"].partition(":")
+            filters["field"], filters["value"] = filters["field"].strip(), filters["value"].strip()
+        return filters
 
 
 class IncidentFileForm(CustomFieldsMixin, Form):

@@ -14,6 +14,7 @@ from core.dates import (
 )
 from core.text import MultilineTextField, ShortTextField, validate_short_text
 from incidents.models.incident import Incident
+from incidents.typeschema import PHASE_LABELS
 
 
 class CrewRole(models.TextChoices):
@@ -209,6 +210,9 @@ class Task(CapturedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_phase_display(self) -> str:
+        return PHASE_LABELS.get(self.phase, self.phase)
 
     @property
     def is_open(self) -> bool:

@@ -110,6 +110,8 @@ def normalize_tags(tags) -> list[str]:
         return []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise ValidationError({"tags": ["Give the tags as a list of text."]})
+    if not any(tag.strip() for tag in tags):
+        return []
     managed = {name.lower(): name for name in Tag.objects.values_list("name", flat=True)}
     cleaned: list[str] = []
     for tag in tags:

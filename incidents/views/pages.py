@@ -24,6 +24,8 @@ def incident_list(request):
     page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,
+        "tag_facets": selectors.tag_facets(incidents),
+        "active_tag": filters.get("tag", ""),
         "filtered": bool(filters),
         "page": page,
         "may_file": request.user.has_perm("incidents.add_incident"),
