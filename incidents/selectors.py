@@ -183,7 +183,7 @@ def incident_detail(*, user, pk) -> Incident:
     """An incident with everything its page shows, in a fixed number of queries."""
     return get_object_or_404(
         visible_incidents(user)
-        .select_related("reporter", "review")
+        .select_related("reporter", "review", "incident_type")
         .prefetch_related(
             Prefetch("crew", queryset=CrewMember.objects.select_related("user")),
             Prefetch(

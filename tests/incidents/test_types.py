@@ -263,3 +263,20 @@ def test_export_then_import_round_trips_and_a_bad_file_is_400_naming_the_path(cl
     garbage = io.BytesIO(b"{not json")
     garbage.name = "x.json"
     assert client.post("/incidents/types/import/", {"file": garbage}).status_code == 400
+
+
+def test_custom_fields_type_and_tags_are_in_the_printable_report(client, lead):
+    incident = services.incident_file(
+        reporter=lead,
+        title="Encrypted file server",
+        severity="critical",
+        incident_type=ransomware(),
+        tags=["finance"],
+        custom_fields={"encrypted_hosts": 7, "strain": "<b>Akira</b>"},
+    )
+    sign_in(client, lead)
+    page = client.get(f"/incidents/{incident.pk}/report/").content.decode()
+    assert "<dt>Encrypted hosts</dt><dd>7</dd>" in page
+    assert "&lt;b&gt;Akira&lt;/b&gt;" in page
+    assert "<dt>Type</dt><dd>Ransomware</dd>" in page
+    assert "finance" in page
