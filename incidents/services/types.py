@@ -170,7 +170,12 @@ def incident_set_tags(*, incident: Incident, actor, tags: list[str]) -> Incident
 
 def playbook_tasks(incident: Incident, entries: list[dict], *, actor) -> list[Task]:
     """Create the playbook `entries` as tasks of `incident`, due `due_hours` after its
-    aware_at. Inside the caller's transaction."""
+    aware_at, each assigned to the crew member holding its default role if there is
+    one (at filing there is no crew yet: the role is kept on the task). Inside the
+    caller's transaction."""
+    by_role: dict = {}
+    for member in incident.crew.select_related("user").order_by("added_at", "id"):
+        by_role.setdefault(member.role, member.user)
     tasks = []
     for entry in entries:
         due_at = None
@@ -183,6 +188,7 @@ def playbook_tasks(incident: Incident, entries: list[dict], *, actor) -> list[Ta
             phase=entry["phase"],
             playbook_key=entry["key"],
             assignee_role=entry.get("assignee_role", ""),
+            assignee=by_role.get(entry.get("assignee_role", "")),
             due_at=due_at,
             due_date=due_at.astimezone(dt.UTC).date() if due_at else None,
             created_by=actor,

@@ -152,7 +152,9 @@ def test_filing_in_the_browser_with_a_type(client, responder):
     assert b"Encrypted hosts" in page.content and b"Ransomware" in page.content
 
 
-def test_changing_the_type_offers_missing_tasks_and_never_forces_them(client, responder, incident):
+def test_changing_the_type_offers_missing_tasks_and_never_forces_them(
+    client, responder, lead, incident
+):
     sign_in(client, responder)
     before = incident.tasks.count()
     answer = client.post(
@@ -164,8 +166,11 @@ def test_changing_the_type_offers_missing_tasks_and_never_forces_them(client, re
     assert incident.tasks.count() == before  # nothing forced
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "Playbook tasks this incident does not have yet" in page
+    services.crew_add(incident=incident, actor=lead, user=responder, role="responder")
     client.post(f"/incidents/{incident.pk}/playbook-tasks/", {"keys": ["collect", "block"]})
     assert set(incident.tasks.values_list("playbook_key", flat=True)) >= {"collect", "block"}
+    # The playbook's default role: given to the crew member holding it.
+    assert incident.tasks.get(playbook_key="collect").assignee == responder
     missing = {entry["key"] for entry in services.missing_playbook_entries(incident)}
     assert "collect" not in missing and "victims" in missing
     assert AuditEvent.objects.filter(action="incident.type_changed").exists()
