@@ -56,6 +56,12 @@ MATRIX: tuple[tuple[str, str, frozenset[Role]], ...] = tuple(
         ("incidents.view_all_incidents", "see every incident, restricted ones too", {L, A}),
         ("incidents.manage_crew", "add and remove crew members", {L}),
         ("incidents.add_timelineentry", "add timeline entries", {L, R, G}),
+        ("incidents.view_incidenttype", "see and export incident types", {L, R, M, G, A}),
+        ("incidents.add_incidenttype", "define and import incident types", {L}),
+        ("incidents.change_incidenttype", "edit and retire incident types", {L}),
+        ("incidents.add_tag", "add tags to the managed list", {L}),
+        ("incidents.change_tag", "change a managed tag's colour", {L}),
+        ("incidents.delete_tag", "take a tag off the managed list", {L}),
         # Evidence
         ("evidence.add_evidenceitem", "upload evidence", {L, R, P}),
         ("evidence.view_evidenceitem", "see every item of a visible incident", {L, R, M, G, A}),

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("evidence.api.urls")),
     path("", include("observables.api.urls")),
     path("", include("dashboard.audit_api_urls")),
+    path("", include("dashboard.api.urls")),
 ]
 
 urlpatterns = [

@@ -49,10 +49,33 @@ def err(text: str) -> None:
 # --- incidents -------------------------------------------------------------------
 
 
+def _field_value(text: str):
+    """A --field value as JSON when it is a number, true/false or a list; text otherwise
+    (the server checks it against the type's field and names the field if wrong)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, int | float | bool | list) else text
+
+
 def incident_file(client: Client, args) -> int:
     fields = {"title": args.title, "severity": args.severity, "restricted": args.restricted}
     if args.description:
         fields["description"] = args.description
+    if args.type:
+        fields["type"] = args.type
+    if args.tag:
+        fields["tags"] = args.tag
+    if args.field:
+        custom = {}
+        for item in args.field:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                err(f"--field takes KEY=VALUE, not {item!r}")
+                return EXIT_USAGE
+            custom[key.strip()] = _field_value(value)
+        fields["custom_fields"] = custom
     incident = client.incident_file(fields)
     if args.json:
         out(json.dumps(incident, indent=2))
@@ -255,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     filing.add_argument("--severity", required=True, choices=SEVERITIES)
     filing.add_argument("--description")
     filing.add_argument("--restricted", action="store_true", help="need-to-know: crew only")
+    filing.add_argument("--type", help="an incident type's key: its playbook's tasks are created")
+    filing.add_argument("--tag", action="append", help="a tag (repeat for more)")
+    filing.add_argument(
+        "--field", action="append", metavar="KEY=VALUE", help="a custom field of the type"
+    )
     filing.set_defaults(handler=incident_file)
     listing = verbs.add_parser("list", help="the incidents you may see, newest first")
     listing.add_argument("--status", choices=STATUSES)

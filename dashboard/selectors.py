@@ -25,6 +25,7 @@ from evidence.models import Status as EvidenceStatus
 from evidence.selectors import visible_evidence
 from incidents.lifecycle import Status
 from incidents.models import (
+    CLOSED_TASK_STATUSES,
     OPEN_ACTION_ITEM_STATUSES,
     ActionItemStatus,
     CrewMember,
@@ -33,7 +34,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from incidents.selectors import action_items_visible, visible_incidents
+from incidents.selectors import action_items_visible, tag_facets, visible_incidents
 
 HOME_LIST_LIMIT = 15
 RECENT_ACTIVITY_LIMIT = 15
@@ -167,11 +168,18 @@ def disclosures_awaiting_approval(user, limit: int = HOME_LIST_LIMIT) -> Limited
     return Limited(rows=rows, total=total)
 
 
+def open_incident_tags(user, limit: int = 20) -> list[tuple[str, int]]:
+    """The most used tags among the open incidents the person may see (the overview's facet)."""
+    return tag_facets(visible_incidents(user).exclude(status=Status.CLOSED), limit=limit)
+
+
 def my_open_tasks(user, limit: int = HOME_LIST_LIMIT) -> Limited:
-    tasks = Task.objects.filter(
-        assignee=user, done=False, incident__in=visible_incidents(user)
-    ).exclude(incident__status=Status.CLOSED)
-    rows = list(tasks.select_related("incident").order_by("due_date", "id")[:limit])
+    tasks = (
+        Task.objects.filter(assignee=user, incident__in=visible_incidents(user))
+        .exclude(status__in=CLOSED_TASK_STATUSES)
+        .exclude(incident__status=Status.CLOSED)
+    )
+    rows = list(tasks.select_related("incident").order_by("due_date", "due_at", "id")[:limit])
     total = len(rows) if len(rows) < limit else tasks.count()
     return Limited(rows=rows, total=total)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import metrics_views, report_views, views
+from dashboard import metrics_views, report_views, search_views, views
 
 app_name = "dashboard"
 
@@ -11,6 +11,7 @@ urlpatterns = [
         views.integrity_acknowledge,
         name="integrity_acknowledge",
     ),
+    path("search/", search_views.search_page, name="search"),
     path("metrics/", metrics_views.metrics_page, name="metrics"),
     path("metrics/export.csv", metrics_views.metrics_export, name="metrics_export"),
     # Under /incidents/ but served here: this include comes before incidents.urls in

@@ -67,6 +67,7 @@ def home(request):
             "clocks": _clocks(user, now),
             "awaiting_approval": selectors.disclosures_awaiting_approval(user),
             "my_tasks": selectors.my_open_tasks(user),
+            "tag_facets": selectors.open_incident_tags(user),
             "my_action_items": selectors.my_open_action_items(user),
             "integrity_failures": selectors.evidence_integrity_failures(user),
             "crew_activity": selectors.recent_crew_activity(user),

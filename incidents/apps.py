@@ -1,6 +1,25 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_builtin_types(sender, using="default", **kwargs) -> None:
+    """After migrate (and a test database flush): the built-in incident types exist.
+    Only missing ones are created: a lead's edits and retirements are kept."""
+    from incidents.builtin_types import BUILTIN_TYPES
+    from incidents.models import IncidentType
+
+    present = set(IncidentType.objects.using(using).values_list("key", flat=True))
+    for document in BUILTIN_TYPES:
+        if document["key"] in present:
+            continue
+        IncidentType(builtin=True, **document).save(using=using)
 
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
+
+    def ready(self) -> None:
+        post_migrate.connect(
+            _install_builtin_types, sender=self, dispatch_uid="cordon.builtin_incident_types"
+        )

@@ -1,7 +1,14 @@
 """Reads of incident data on someone's behalf. Everything starts from visible_incidents."""
 
+import json
+import math
+import re
+from collections import Counter
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -9,6 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from incidents.models import (
+    CLOSED_TASK_STATUSES,
     OPEN_ACTION_ITEM_STATUSES,
     ActionItem,
     AffectedSystem,
@@ -22,6 +30,8 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
+
+CUSTOM_FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,49}")
 
 
 def visible_incidents(user):
@@ -88,15 +98,73 @@ def crew_and_leads(incident: Incident):
     )
 
 
-def incident_list(*, user, status=None, severity=None, q=None):
-    incidents = visible_incidents(user).select_related("reporter")
+def incident_list(
+    *, user, status=None, severity=None, q=None, type=None, tag=None, field=None, value=None
+):
+    incidents = visible_incidents(user).select_related("reporter", "incident_type")
     if status:
         incidents = incidents.filter(status=status)
     if severity:
         incidents = incidents.filter(severity=severity)
+    if type:
+        incidents = incidents.filter(incident_type__key=type)
+    if tag:
+        incidents = with_tag(incidents, tag)
+    if field:
+        incidents = with_custom_field(incidents, field, value or "")
     if q:
         incidents = search(incidents, q)
     return incidents
+
+
+def with_tag(incidents, tag: str):
+    """Incidents carrying `tag` (exactly; JSON containment on PostgreSQL, its JSON
+    text elsewhere, where JSONField has no containment lookup)."""
+    if connection.vendor == "postgresql":
+        return incidents.filter(tags__contains=[tag])
+    return incidents.filter(tags__icontains=json.dumps(tag))
+
+
+def with_custom_field(incidents, key: str, value: str):
+    """Incidents whose custom field `key` holds `value` (as text, number or yes/no, or
+    among a multi-choice's values). A key that is no field key matches nothing."""
+    if not CUSTOM_FIELD_KEY.fullmatch(key or ""):
+        return incidents.none()
+    lookup = f"custom_fields__{key}"
+    condition = Q(**{lookup: value})
+    if value.lower() in ("yes", "true", "no", "false"):
+        condition |= Q(**{lookup: value.lower() in ("yes", "true")})
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(number):
+            condition |= Q(**{lookup: int(number) if number.is_integer() else number})
+    if connection.vendor == "postgresql":
+        condition |= Q(**{f"{lookup}__contains": [value]})
+    return incidents.filter(condition)
+
+
+def tag_facets(incidents, *, limit: int = 30) -> list[tuple[str, int]]:
+    """The most used tags among `incidents`, with counts (the list's and dashboard's facet)."""
+    counts: Counter[str] = Counter()
+    if connection.vendor == "postgresql":
+        table = Incident._meta.db_table
+        try:
+            sql, params = incidents.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT tag, count(*) FROM {table}, jsonb_array_elements_text({table}.tags) tag "  # noqa: S608 - our table
+                f"WHERE {table}.id IN ({sql}) GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %s",
+                [*params, limit],
+            )
+            return [(tag, count) for tag, count in cursor.fetchall()]
+    for tags in incidents.order_by().values_list("tags", flat=True):
+        counts.update(tags)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
 def search(incidents, q: str):
@@ -115,7 +183,7 @@ def incident_detail(*, user, pk) -> Incident:
     """An incident with everything its page shows, in a fixed number of queries."""
     return get_object_or_404(
         visible_incidents(user)
-        .select_related("reporter", "review")
+        .select_related("reporter", "review", "incident_type")
         .prefetch_related(
             Prefetch("crew", queryset=CrewMember.objects.select_related("user")),
             Prefetch(
@@ -127,7 +195,10 @@ def incident_detail(*, user, pk) -> Incident:
                 ),
             ),
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("author")),
-            Prefetch("tasks", queryset=Task.objects.select_related("assignee")),
+            Prefetch(
+                "tasks",
+                queryset=Task.objects.select_related("assignee").prefetch_related("comments"),
+            ),
         ),
         pk=pk,
     )
@@ -141,6 +212,18 @@ def system_get(*, user, incident_pk, pk) -> AffectedSystem:
 def task_get(*, user, incident_pk, pk) -> Task:
     incident = incident_get(user=user, pk=incident_pk)
     return get_object_or_404(incident.tasks.select_related("incident", "assignee"), pk=pk)
+
+
+def overdue_tasks(*, user, limit: int = 100):
+    """Open tasks past their due time in the incidents `user` may see, most overdue first."""
+    now = timezone.now()
+    return (
+        Task.objects.filter(incident__in=visible_incidents(user))
+        .exclude(status__in=CLOSED_TASK_STATUSES)
+        .filter(Q(due_at__lt=now) | Q(due_at__isnull=True, due_date__lt=now.date()))
+        .select_related("incident", "assignee")
+        .order_by("due_date", "due_at", "id")[:limit]
+    )
 
 
 def crew_member_get(*, user, incident_pk, pk) -> CrewMember:

@@ -29,6 +29,7 @@ from core.text import clean_multiline_text, normalize_short_text
 from evidence.selectors import incident_evidence
 from incidents.models import Incident
 from incidents.selectors import may_see
+from incidents.services import normalize_tags
 from observables import attack
 from observables.models import IncidentTechnique, Observable, Source, validate_tags
 from observables.values import normalise, value_digest
@@ -110,7 +111,8 @@ def _require(actor, permission: str, incident: Incident) -> None:
 
 
 def _tags(values) -> list[str]:
-    return list(dict.fromkeys(normalize_short_text(tag) for tag in values or [] if tag.strip()))
+    """The incidents' tag vocabulary: a managed tag keeps the list's spelling."""
+    return normalize_tags([normalize_short_text(tag) for tag in values or [] if tag.strip()])
 
 
 def _merge_inputs(first: ObservableInput, then: ObservableInput) -> ObservableInput:

@@ -107,9 +107,12 @@ def world(lead, token_client, settings, tmp_path):
             format="multipart",
         )
         assert pushed.status_code == 201, pushed.content
-    from incidents.services import system_add
+    from incidents.services import crew_add, system_add, task_add, timeline_entry_add
 
     system = system_add(incident=incident, actor=lead, name="www-03")
+    task = task_add(incident=incident, actor=lead, title="Image www-03")
+    entry = timeline_entry_add(incident=incident, actor=lead, body="Saw it")
+    crew = crew_add(incident=incident, actor=lead, user=lead)
     disclosure = disclosure_create(incident=incident, actor=lead, audience="users")
     # A second version, so the page shows its diff form; its blanks confirmed, so
     # `submit/` goes through whatever body is sent along (it reads none).
@@ -131,6 +134,9 @@ def world(lead, token_client, settings, tmp_path):
         "incident": incident.pk,
         "evidence": pushed.json()["id"],
         "system": system.pk,
+        "task": task.pk,
+        "timeline_entry": entry.pk,
+        "crew_member": crew.pk,
         "disclosure": disclosure.pk,
         "audit_event": AuditEvent.objects.order_by("id").values_list("pk", flat=True).first(),
         "webhook": webhook.pk,
@@ -160,6 +166,9 @@ API_OBJECT_OF_MODEL = {
     "EvidenceItem": "evidence",
     "Disclosure": "disclosure",
     "AffectedSystem": "system",
+    "Task": "task",
+    "TimelineEntry": "timeline_entry",
+    "CrewMember": "crew_member",
     "Observable": "observable",
 }
 

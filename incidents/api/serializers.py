@@ -7,7 +7,15 @@ from rest_framework import serializers
 from accounts.api.serializers import StrictFieldsMixin
 from accounts.models import User
 from incidents.lifecycle import Status
-from incidents.models import MAX_LIST_ITEM_LENGTH, MAX_LIST_ITEMS, DataCategory, Incident
+from incidents.models import (
+    MAX_LIST_ITEM_LENGTH,
+    MAX_LIST_ITEMS,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    DataCategory,
+    Incident,
+    IncidentType,
+)
 
 READ_ONLY_FIELDS: tuple[str, ...] = (
     "id",
@@ -36,6 +44,22 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     aware_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Defaults to now."
     )
+    type: serializers.SlugRelatedField[IncidentType] = serializers.SlugRelatedField(
+        source="incident_type",
+        slug_field="key",
+        queryset=IncidentType.objects.active(),
+        required=False,
+        allow_null=True,
+        help_text="An incident type's key: its playbook's tasks and custom fields apply.",
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
+        max_length=MAX_TAGS,
+        required=False,
+    )
+    custom_fields = serializers.DictField(
+        required=False, help_text="Values of the type's custom fields, keyed by field key."
+    )
 
     class Meta:
         model = Incident
@@ -55,6 +79,9 @@ class IncidentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "restricted",
             "tlp",
             "pap",
+            "type",
+            "tags",
+            "custom_fields",
             *READ_ONLY_FIELDS[5:],
         )
         read_only_fields = READ_ONLY_FIELDS

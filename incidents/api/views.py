@@ -57,7 +57,7 @@ class IncidentViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return visible_incidents(self.request.user).select_related("reporter")
+        return visible_incidents(self.request.user).select_related("reporter", "incident_type")
 
     def perform_create(self, serializer):
         serializer.instance = services.incident_file(
@@ -71,7 +71,26 @@ class IncidentViewSet(
         fields = dict(serializer.validated_data)
         status = fields.pop("status", None)
         reason = fields.pop("reason", "")
+        classification = {
+            name: fields.pop(name)
+            for name in ("incident_type", "tags", "custom_fields")
+            if name in fields
+        }
         with transaction.atomic():
+            if "incident_type" in classification:
+                incident = services.incident_change_type(
+                    incident=incident,
+                    actor=request.user,
+                    incident_type=classification["incident_type"],
+                )
+            if "tags" in classification:
+                incident = services.incident_set_tags(
+                    incident=incident, actor=request.user, tags=classification["tags"]
+                )
+            if "custom_fields" in classification:
+                incident = services.incident_set_custom_fields(
+                    incident=incident, actor=request.user, values=classification["custom_fields"]
+                )
             if fields:
                 incident = services.incident_update(incident=incident, actor=request.user, **fields)
             if status is not None and status != incident.status:

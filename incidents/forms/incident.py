@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +16,7 @@ from core.forms import (
     now_to_the_minute,
 )
 from core.marking import PAP, TLP
+from incidents.forms.classification import CustomFieldsMixin, TagsField, type_by_key, type_choices
 from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
     MAX_LIST_ITEM_LENGTH,
@@ -21,6 +24,7 @@ from incidents.models import (
     DataCategory,
     EntryKind,
     Incident,
+    IncidentType,
     Severity,
 )
 
@@ -38,6 +42,14 @@ class IncidentFilterForm(Form):
     severity = forms.ChoiceField(
         choices=[("", "Any severity"), *Severity.choices], required=False, label="Severity"
     )
+    type = forms.ChoiceField(choices=(), required=False, label="Type")
+    tag = forms.CharField(required=False, max_length=50, label="Tag")
+    field = forms.CharField(
+        required=False,
+        max_length=120,
+        label="Field",
+        help_text="A custom field's value as key:value, e.g. strain:LockBit.",
+    )
     q = forms.CharField(
         required=False,
         max_length=MAX_QUERY_LENGTH,
@@ -46,19 +58,38 @@ class IncidentFilterForm(Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["type"]).choices = [
+            ("", "Any type"),
+            *IncidentType.objects.values_list("key", "name"),
+        ]
+
     def valid_filters(self) -> dict[str, str]:
         """The filters whose values are valid, ready for incidents.selectors.incident_list."""
         self.is_valid()
-        return {
+        filters = {
             name: value
             for name, value in self.cleaned_data.items()
             if name not in self.errors and value
         }
+        if "field" in filters:
+            filters["field"], _, filters["value"] = filters["field"].partition(":")
+            filters["field"], filters["value"] = filters["field"].strip(), filters["value"].strip()
+        return filters
 
 
-class IncidentFileForm(Form):
-    """Everything a person knows when filing an incident (incidents.services.incident_file)."""
+class IncidentFileForm(CustomFieldsMixin, Form):
+    """Everything a person knows when filing an incident (incidents.services.incident_file).
 
+    The chosen type (posted, or `?type=` when the page is opened) adds its custom fields."""
+
+    type = forms.ChoiceField(
+        choices=(),
+        required=False,
+        label="Incident type",
+        help_text="Its playbook's tasks are created with due dates, and it asks for its fields.",
+    )
     title = forms.CharField(max_length=Incident._meta.get_field("title").max_length)
     severity = forms.ChoiceField(choices=[("", "Choose a severity"), *Severity.choices])
     description = forms.CharField(
@@ -116,11 +147,24 @@ class IncidentFileForm(Form):
         label="PAP",
         help_text="Permissible Actions Protocol: what may be done with its indicators.",
     )
+    tags = TagsField(label="Tags")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, type_key: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["type"]).choices = type_choices()
+        key = self.data.get("type", "") if self.is_bound else type_key
+        self.incident_type = type_by_key(key) if isinstance(key, str) else None
+        if self.incident_type is not None and self.incident_type.retired:
+            self.incident_type = None
         self.fields["tlp"].initial = settings.INCIDENT_DEFAULT_TLP
         self.fields["pap"].initial = settings.INCIDENT_DEFAULT_PAP
+        if self.incident_type is not None:
+            self.fields["type"].initial = self.incident_type.key
+            if self.incident_type.default_severity:
+                self.fields["severity"].initial = self.incident_type.default_severity
+            if self.incident_type.default_tlp:
+                self.fields["tlp"].initial = self.incident_type.default_tlp
+        self.add_custom_fields(self.incident_type)
 
     def clean_attack_vectors(self) -> list[str]:
         raw = self.cleaned_data["attack_vectors"]
@@ -153,7 +197,11 @@ class IncidentFileForm(Form):
     def service_fields(self) -> dict:
         """Keyword arguments for incident_file, besides reporter, title and severity."""
         fields = dict(self.cleaned_data)
-        del fields["title"], fields["severity"]
+        del fields["title"], fields["severity"], fields["type"]
+        for name in self.custom_field_names():
+            del fields[name]
+        fields["incident_type"] = self.incident_type
+        fields["custom_fields"] = self.custom_values()
         if fields["aware_at"] is None:
             del fields["aware_at"]
         for marking in ("tlp", "pap"):  # left out: the configured default

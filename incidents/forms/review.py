@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -80,8 +82,10 @@ class ActionItemAddForm(Form):
         help_text="The ticket in another tracker (http or https), if there is one.",
     )
 
-    def __init__(self, *args, section: ReviewSection, incident: Incident, people=None, **kwargs):
-        kwargs.setdefault("auto_id", f"id_item{section.pk}_%s")
+    def __init__(
+        self, *args, section: ReviewSection | None, incident: Incident, people=None, **kwargs
+    ):
+        kwargs.setdefault("auto_id", f"id_item{section.pk if section else ''}_%s")
         super().__init__(*args, **kwargs)
         owner = AssigneeChoiceField.of(self, "owner")
         if people is None:
@@ -89,6 +93,24 @@ class ActionItemAddForm(Form):
         else:
             owner.queryset = people.queryset
             owner.use_people(people)
+
+
+class SectionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_kind_display()
+
+
+class ReviewActionItemForm(ActionItemAddForm):
+    """The review page's one action-item form: the section is chosen in it."""
+
+    section = SectionChoiceField(
+        queryset=ReviewSection.objects.none(), empty_label="Choose a section", label="Section"
+    )
+    field_order = ["section", "title", "owner", "due_date", "ticket_url"]
+
+    def __init__(self, *args, review, incident: Incident, people=None, **kwargs):
+        super().__init__(*args, section=None, incident=incident, people=people, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["section"]).queryset = review.sections.all()
 
 
 class ActionItemEditForm(Form):

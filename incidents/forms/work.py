@@ -124,6 +124,9 @@ class AssigneeChoiceField(forms.ModelChoiceField):
 
 class TaskAddForm(Form):
     title = forms.CharField(max_length=200, label="Task")
+    description = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     assignee = AssigneeChoiceField(
         queryset=get_user_model().objects.none(),
         required=False,

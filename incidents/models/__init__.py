@@ -4,4 +4,5 @@ sub-domain; every model stays importable from `incidents.models`."""
 
 from incidents.models.incident import *  # noqa: F403
 from incidents.models.review import *  # noqa: F403
+from incidents.models.types import *  # noqa: F403
 from incidents.models.work import *  # noqa: F403

@@ -59,6 +59,22 @@ def validate_attack_vectors(value) -> None:
             raise ValidationError(f"“{item}”: {' '.join(error.messages)}") from error
 
 
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 50
+
+
+def validate_tags(value) -> None:
+    """Tags: a list of short single-line texts (incidents and observables share them)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Give the tags as a list of text.")
+    if len(value) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} tags.")
+    for item in value:
+        if not item.strip() or len(item) > MAX_TAG_LENGTH or item != item.strip():
+            raise ValidationError(f"Each tag is 1 to {MAX_TAG_LENGTH} characters, no outer spaces.")
+        validate_short_text(item)
+
+
 def default_tlp() -> str:
     """A new incident's TLP: settings.INCIDENT_DEFAULT_TLP (amber unless configured)."""
     return settings.INCIDENT_DEFAULT_TLP
@@ -152,6 +168,18 @@ class Incident(CapturedModel):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="filed_incidents"
     )
+    incident_type = models.ForeignKey(
+        "incidents.IncidentType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name="type",
+        db_index=False,  # Meta.indexes: built concurrently (migration 0009)
+    )
+    # Values of the type's custom fields, keyed by field key (incidents.custom_fields).
+    custom_fields = models.JSONField(default=dict, db_default={}, blank=True)
+    tags = models.JSONField(default=list, db_default=[], blank=True, validators=[validate_tags])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -166,6 +194,7 @@ class Incident(CapturedModel):
         indexes = [
             models.Index(fields=["severity", "-id"], name="incidents_severity_idx"),
             models.Index(fields=["status", "-id"], name="incidents_status_idx"),
+            models.Index(fields=["incident_type"], name="incidents_type_idx"),
         ]
 
     def __str__(self) -> str:

@@ -127,7 +127,11 @@ class ReviewSection(CapturedModel):
     review = models.ForeignKey(
         PostIncidentReview, on_delete=models.CASCADE, related_name="sections"
     )
-    kind = models.CharField(max_length=32, choices=ReviewSectionKind.choices)
+    # A ReviewSectionKind, or the key of a section the incident's type adds (with its
+    # own title and guidance).
+    kind = models.CharField(max_length=50)
+    title = models.CharField(max_length=200, blank=True, db_default="")
+    guidance_text = models.TextField(blank=True, db_default="")
     position = models.PositiveSmallIntegerField(default=0)
     body = models.TextField(blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -150,9 +154,20 @@ class ReviewSection(CapturedModel):
     def __str__(self) -> str:
         return self.get_kind_display()
 
+    def get_kind_display(self) -> str:
+        if self.title:
+            return self.title
+        if self.kind in ReviewSectionKind.values:
+            return ReviewSectionKind(self.kind).label
+        return self.kind
+
     @property
     def guidance(self) -> str:
-        return REVIEW_GUIDANCE[ReviewSectionKind(self.kind)]
+        if self.guidance_text:
+            return self.guidance_text
+        if self.kind in ReviewSectionKind.values:
+            return REVIEW_GUIDANCE[ReviewSectionKind(self.kind)]
+        return ""
 
 
 class Finding(CapturedModel):

@@ -14,6 +14,7 @@ from core.dates import (
 )
 from core.text import MultilineTextField, ShortTextField, validate_short_text
 from incidents.models.incident import Incident
+from incidents.typeschema import PHASE_LABELS
 
 
 class CrewRole(models.TextChoices):
@@ -156,11 +157,23 @@ class TimelineEntry(CapturedModel):
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class TaskStatus(models.TextChoices):
+    TODO = "todo", "To do"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+
+
+CLOSED_TASK_STATUSES = (TaskStatus.DONE, TaskStatus.SKIPPED)
+
+
 class Task(CapturedModel):
-    """A piece of work to be done for the incident, by someone, by a date."""
+    """A piece of work to be done for the incident, by someone, by a date; from the
+    type's playbook (playbook_key) or added by hand."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
     title = ShortTextField(max_length=200)
+    description = MultilineTextField(blank=True, db_default="")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -169,8 +182,17 @@ class Task(CapturedModel):
         related_name="incident_tasks",
     )
     due_date = models.DateField(null=True, blank=True, validators=[validate_planned_date])
+    # From a playbook: aware_at plus the task's offset (due_date is its day, in UTC).
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=TaskStatus.choices, default=TaskStatus.TODO, db_default="todo"
+    )
+    skip_reason = MultilineTextField(blank=True, db_default="")
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=20, blank=True, db_default="")
+    playbook_key = models.CharField(max_length=50, blank=True, db_default="")
+    assignee_role = models.CharField(max_length=16, blank=True, db_default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -178,6 +200,45 @@ class Task(CapturedModel):
 
     class Meta:
         ordering = ["done", "due_date", "id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="incidents_task_open_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="skipped", skip_reason=""),
+                name="%(app_label)s_%(class)s_skipped_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def get_phase_display(self) -> str:
+        return PHASE_LABELS.get(self.phase, self.phase)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_TASK_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        if not self.is_open:
+            return False
+        if self.due_at is not None:
+            return self.due_at < timezone.now()
+        return self.due_date is not None and self.due_date < timezone.now().date()
+
+
+class TaskComment(CapturedModel):
+    """A comment on a task: what was tried, what blocks it."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = MultilineTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(CapturedModel.Meta):
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment on task {self.task_id}"

@@ -12,4 +12,6 @@ One module per sub-domain; everything stays importable from `incidents.services`
 
 from incidents.services.incident import *  # noqa: F403
 from incidents.services.review import *  # noqa: F403
+from incidents.services.tasks import *  # noqa: F403
+from incidents.services.types import *  # noqa: F403
 from incidents.services.work import *  # noqa: F403

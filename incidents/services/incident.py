@@ -10,10 +10,12 @@ from django.utils import timezone
 import audit
 from core.text import clean_multiline_text
 from core.validation import untouched_ruled_fields
+from incidents.custom_fields import clean_custom_fields
 from incidents.lifecycle import ReviewRequired, Status, check_transition
 from incidents.models import (
     EntryKind,
     Incident,
+    IncidentType,
     PostIncidentReview,
     ReferenceCounter,
     Severity,
@@ -26,6 +28,7 @@ from incidents.selectors import (
 )
 from incidents.services.common import _notify, _require
 from incidents.services.review import review_required, review_start
+from incidents.services.types import normalize_tags, playbook_tasks
 
 # Fields of an incident that its editors may change directly (status has its own verb).
 EDITABLE_FIELDS = (
@@ -69,16 +72,40 @@ def _next_reference(year: int) -> str:
 
 
 @transaction.atomic
-def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
-    """File a new incident; it starts in `new` with an opening timeline entry."""
+def incident_file(
+    *,
+    reporter,
+    title: str,
+    severity: str,
+    incident_type: IncidentType | None = None,
+    tags: list[str] | None = None,
+    custom_fields: dict | None = None,
+    **fields,
+) -> Incident:
+    """File a new incident; it starts in `new` with an opening timeline entry.
+
+    With a type: its default TLP unless one is given, its default tags, its custom
+    fields checked (errors keyed `custom_fields.<key>`), and its playbook's tasks due
+    relative to aware_at."""
     _require(reporter, "incidents.add_incident")
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"incident_file() got unexpected fields: {', '.join(sorted(unknown))}")
     if fields.get("aware_at") is None:
         fields.pop("aware_at", None)
-    incident = Incident(reporter=reporter, title=title, severity=severity, **fields)
-    incident.full_clean(exclude=["reference", "reporter"])  # reporter: the caller
+    if incident_type is not None:
+        if incident_type.retired:
+            raise ValidationError({"type": ["This type is retired; choose another."]})
+        if not fields.get("tlp") and incident_type.default_tlp:
+            fields["tlp"] = incident_type.default_tlp
+        tags = [*incident_type.default_tags, *(tags or [])]
+    definitions = incident_type.custom_fields if incident_type else []
+    fields["custom_fields"] = clean_custom_fields(definitions, custom_fields)
+    fields["tags"] = normalize_tags(tags)
+    incident = Incident(
+        reporter=reporter, title=title, severity=severity, incident_type=incident_type, **fields
+    )
+    incident.full_clean(exclude=["reference", "reporter", "incident_type"])  # reporter: the caller
     incident.reference = _next_reference(incident.created_at.year)
     incident.save()
     TimelineEntry.objects.create(
@@ -88,11 +115,17 @@ def incident_file(*, reporter, title: str, severity: str, **fields) -> Incident:
         occurred_at=incident.created_at,
         author=reporter,
     )
+    if incident_type is not None:
+        playbook_tasks(incident, incident_type.playbook, actor=reporter)
     audit.record(
         "incident.filed",
         actor=reporter,
         target=incident,
-        data={"reference": incident.reference, "severity": severity},
+        data={
+            "reference": incident.reference,
+            "severity": severity,
+            "type": incident_type.key if incident_type else None,
+        },
     )
     _notify_leads_of_filing(incident)
     return incident

@@ -113,19 +113,58 @@ def review_start(*, incident: Incident, actor) -> PostIncidentReview:
     review = PostIncidentReview(incident=incident, created_by=actor)
     review.full_clean()
     review.save()
-    prefilled = {
-        ReviewSectionKind.TIMELINE: _timeline_text(incident),
-        ReviewSectionKind.DETECTION: _detection_text(incident),
+    prefilled: dict[str, str] = {
+        ReviewSectionKind.TIMELINE.value: _timeline_text(incident),
+        ReviewSectionKind.DETECTION.value: _detection_text(incident),
     }
-    for position, kind in enumerate(ReviewSectionKind):
+    for position, (kind, title, guidance) in enumerate(review_sections_for(incident)):
         # One save per section (not bulk_create): the audit log captures each write.
         section = ReviewSection(
-            review=review, kind=kind, position=position, body=prefilled.get(kind, "")
+            review=review,
+            kind=kind,
+            title=title,
+            guidance_text=guidance,
+            position=position,
+            body=prefilled.get(kind, ""),
         )
         section.full_clean()
         section.save()
     audit.record("review.started", actor=actor, target=incident, data={"review": review.pk})
     return review
+
+
+# Every review has these; a typed incident's review adds its type's sections after them,
+# an untyped one every question of ReviewSectionKind (the source article's six included).
+GENERAL_SECTIONS = (
+    ReviewSectionKind.SUMMARY,
+    ReviewSectionKind.TIMELINE,
+    ReviewSectionKind.DETECTION,
+    ReviewSectionKind.ROOT_CAUSE,
+    ReviewSectionKind.WENT_WELL,
+)
+
+
+def review_sections_for(incident: Incident) -> list[tuple[str, str, str]]:
+    """(kind, title, guidance) of each section the incident's review gets, in order. A
+    type's section with a ReviewSectionKind key keeps that kind's own title and guidance
+    unless the type gives its own."""
+    if incident.incident_type is None:
+        return [(kind.value, "", "") for kind in ReviewSectionKind]
+    sections = [(kind.value, "", "") for kind in GENERAL_SECTIONS]
+    taken = {kind for kind, _, _ in sections}
+    for item in incident.incident_type.review_sections:
+        if item["key"] in taken:
+            continue
+        taken.add(item["key"])
+        builtin = item["key"] in ReviewSectionKind.values
+        title = (
+            ""
+            if builtin and item["title"] == ReviewSectionKind(item["key"]).label
+            else item["title"]
+        )
+        guidance = item.get("guidance", "") if not builtin or item.get("guidance") else ""
+        sections.append((item["key"], title, guidance))
+    return sections
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""The work on an incident: timeline entries, affected systems, tasks, the crew."""
+"""The work on an incident: timeline entries, affected systems, the crew (tasks:
+incidents.services.tasks)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,10 @@ from incidents.models import (
     CrewRole,
     EntryKind,
     Incident,
-    Task,
     TimelineEntry,
 )
 from incidents.selectors import (
     crew_manageable_by,
-    may_see,
 )
 from incidents.services.common import _notify, _require
 
@@ -108,47 +107,6 @@ def system_change_containment(
         data={"system": system.name, "from": previous, "to": state, "note": change.note},
     )
     return system
-
-
-@transaction.atomic
-def task_add(*, incident: Incident, actor, title: str, assignee=None, due_date=None) -> Task:
-    _require(actor, "incidents.change_incident", incident=incident)
-    task = Task(
-        incident=incident, title=title, assignee=assignee, due_date=due_date, created_by=actor
-    )
-    task.full_clean()
-    task.save()
-    audit.record("incident.task_added", actor=actor, target=incident, data={"task": title})
-    if assignee is not None and assignee.pk != actor.pk:
-        _notify(
-            recipients=[assignee],
-            incident=incident,
-            event="incident.task_assigned",
-            message="incident_task_assigned",
-            actor=actor.get_username(),
-            task=task,
-        )
-    return task
-
-
-@transaction.atomic
-def task_set_done(*, task: Task, actor, done: bool) -> Task:
-    if actor != task.assignee:
-        _require(actor, "incidents.change_incident", incident=task.incident)
-    elif not may_see(actor, task.incident):
-        raise PermissionDenied("You may not see this incident.")
-    if task.done == done:
-        return task
-    task.done = done
-    task.done_at = timezone.now() if done else None
-    task.save(update_fields=["done", "done_at"])
-    audit.record(
-        "incident.task_done" if done else "incident.task_reopened",
-        actor=actor,
-        target=task.incident,
-        data={"task": task.title},
-    )
-    return task
 
 
 @transaction.atomic

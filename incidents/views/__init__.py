@@ -11,6 +11,7 @@ from incidents.views.actions import (
     task_done,
     timeline_add,
 )
+from incidents.views.classification import classification_update, playbook_tasks_add
 from incidents.views.pages import incident_detail, incident_list, incident_new
 from incidents.views.review import (
     action_item_add,
@@ -18,11 +19,31 @@ from incidents.views.review import (
     action_item_status,
     action_item_tracker,
     finding_add,
+    review_action_item_add,
     review_complete,
     review_page,
     review_reopen,
     review_section_update,
     review_start,
+)
+from incidents.views.tasks import (
+    task_comment,
+    task_delete,
+    task_edit,
+    task_page,
+    task_reassign,
+    task_status,
+)
+from incidents.views.types import (
+    tag_delete,
+    tag_list,
+    type_detail,
+    type_edit,
+    type_export,
+    type_import,
+    type_list,
+    type_new,
+    type_retire,
 )
 
 __all__ = [
@@ -30,12 +51,15 @@ __all__ = [
     "action_item_edit",
     "action_item_status",
     "action_item_tracker",
+    "classification_update",
     "crew_add",
     "crew_remove",
     "finding_add",
     "incident_detail",
     "incident_list",
     "incident_new",
+    "playbook_tasks_add",
+    "review_action_item_add",
     "review_complete",
     "review_page",
     "review_reopen",
@@ -45,7 +69,22 @@ __all__ = [
     "system_add",
     "system_containment",
     "system_edit",
+    "tag_delete",
+    "tag_list",
     "task_add",
+    "task_comment",
+    "task_delete",
     "task_done",
+    "task_edit",
+    "task_page",
+    "task_reassign",
+    "task_status",
     "timeline_add",
+    "type_detail",
+    "type_edit",
+    "type_export",
+    "type_import",
+    "type_list",
+    "type_new",
+    "type_retire",
 ]

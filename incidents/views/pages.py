@@ -24,6 +24,8 @@ def incident_list(request):
     page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,
+        "tag_facets": selectors.tag_facets(incidents),
+        "active_tag": filters.get("tag", ""),
         "filtered": bool(filters),
         "page": page,
         "may_file": request.user.has_perm("incidents.add_incident"),
@@ -50,13 +52,13 @@ def incident_new(request):
                     **form.service_fields(),
                 )
             except ValidationError as error:
-                apply_service_errors(form, error)
+                apply_service_errors(form, error, rename=form.custom_renames())
             else:
                 messages.success(request, f"{incident.reference} was filed.")
                 return redirect("incidents:detail", pk=incident.pk)
         status = UNPROCESSABLE
     else:
-        form = IncidentFileForm()
+        form = IncidentFileForm(type_key=request.GET.get("type", ""))
     return render(request, "incidents/new.html", {"form": form}, status=status)
 
 

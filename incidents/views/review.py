@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.views import HTMX_HEADER, UNPROCESSABLE, form_post, is_htmx, login_required
 from incidents import forms, selectors, services
 from incidents.lifecycle import Status
-from incidents.models import REVIEW_GUIDANCE, PostIncidentReview, ReviewSectionKind
+from incidents.models import PostIncidentReview, ReviewSectionKind
 from incidents.views.common import require
 
 ACTION_ITEMS_PER_PAGE = 50
@@ -66,14 +66,13 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
         sections.append(
             {
                 "section": section,
-                "guidance": REVIEW_GUIDANCE[ReviewSectionKind(section.kind)],
+                "guidance": section.guidance,
                 "is_root_cause": section.kind == ReviewSectionKind.ROOT_CAUSE,
                 "form": bound.get(("section", section.pk))
                 or forms.ReviewSectionForm(section=section),
                 "finding_form": bound.get(("finding", section.pk))
                 or forms.FindingForm(section=section),
-                "item_form": bound.get(("item", section.pk))
-                or forms.ActionItemAddForm(section=section, incident=incident, people=people),
+                "item_form": bound.get(("item", section.pk)),
                 "items": items,
             }
         )
@@ -81,6 +80,12 @@ def review_context(request, review: PostIncidentReview, *, bound=None, errors=()
         "incident": incident,
         "review": review,
         "sections": sections,
+        "action_item_form": (
+            bound.get("action_item")
+            or forms.ReviewActionItemForm(review=review, incident=incident, people=people)
+        )
+        if editable
+        else None,
         "editable": editable,
         "may_complete": editable,
         "may_reopen": may_edit and review.is_completed,
@@ -183,6 +188,34 @@ def action_item_add(request, pk, section_pk):
         write=lambda data: services.action_item_add(section=section, actor=request.user, **data),
         notice=lambda item: f"Action item “{item.title}” added.",
         anchor=f"section-{section.kind}",
+    )
+
+
+@login_required
+@require_POST
+def review_action_item_add(request, pk):
+    """The page's one action-item form: POST `section` (a section id of this review),
+    `title`, `owner`, `due_date`, `ticket_url`."""
+    review = selectors.review_get(user=request.user, incident_pk=pk)
+    incident = review.incident
+    require(services.may_edit_review(request.user, incident))
+    form = forms.ReviewActionItemForm(request.POST, review=review, incident=incident)
+
+    def write(data):
+        data = dict(data)
+        section = data.pop("section")
+        return services.action_item_add(section=section, actor=request.user, **data)
+
+    return _submit(
+        request,
+        pk,
+        form=form,
+        bound_key="action_item",
+        write=write,
+        notice=lambda item: (
+            f"Action item “{item.title}” added under {item.section.get_kind_display()}."
+        ),
+        anchor="add-action-item",
     )
 
 
@@ -319,6 +352,7 @@ def action_item_tracker(request):
         "rows": rows,
         "query": request.GET.urlencode(),
         "return_to": RETURN_TO_TRACKER,
+        "overdue_tasks": selectors.overdue_tasks(user=request.user),
     }
     status = 400 if filter_form.errors else 200
     return render(request, "incidents/action_items.html", context, status=status)

@@ -88,3 +88,48 @@ def test_bad_input_prints_the_field_errors(cordon, lead):
     assert "title:" in result.stderr
     assert "Traceback" not in result.stderr
     assert not Incident.objects.exists()
+
+
+def test_file_with_a_type_creates_its_playbook_tasks(cordon, responder):
+    result = cordon(
+        responder,
+        "incident",
+        "file",
+        "--title",
+        "Laptop left on a train",
+        "--severity",
+        "medium",
+        "--type",
+        "lost_device",
+        "--tag",
+        "travel",
+        "--field",
+        "device=ThinkPad X1",
+        "--field",
+        "encrypted=true",
+    )
+    assert result.code == 0, result.stderr
+    incident = Incident.objects.get()
+    assert incident.incident_type.key == "lost_device"
+    assert incident.custom_fields == {"device": "ThinkPad X1", "encrypted": True}
+    assert "travel" in incident.tags
+    assert incident.tasks.filter(playbook_key="wipe", due_at__isnull=False).exists()
+
+
+def test_file_with_a_bad_field_names_it(cordon, responder):
+    result = cordon(
+        responder,
+        "incident",
+        "file",
+        "--title",
+        "x",
+        "--severity",
+        "low",
+        "--type",
+        "lost_device",
+        "--field",
+        "encrypted=perhaps",
+    )
+    assert result.code == 3
+    assert "custom_fields.device" in result.stderr or "custom_fields.encrypted" in result.stderr
+    assert not Incident.objects.exists()
