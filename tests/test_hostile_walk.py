@@ -135,6 +135,9 @@ def world(lead, token_client, settings, tmp_path):
         "audit_event": AuditEvent.objects.order_by("id").values_list("pk", flat=True).first(),
         "webhook": webhook.pk,
         "member": lead.pk,
+        "alert": api.post(
+            "/api/v1/alerts/", {"source": "siem", "title": "walk", "observables": []}
+        ).json()["id"],
     }
     html = Client()
     html.raise_request_exception = False
@@ -154,6 +157,7 @@ OBJECT_OF_PARAMETER = {
     ("webhooks", "pk"): "webhook",
     ("accounts", "pk"): "member",
     ("observables", "pk"): "observable",
+    ("intake", "pk"): "alert",
 }
 API_OBJECT_OF_MODEL = {
     "Incident": "incident",
@@ -161,6 +165,7 @@ API_OBJECT_OF_MODEL = {
     "Disclosure": "disclosure",
     "AffectedSystem": "system",
     "Observable": "observable",
+    "Alert": "alert",
 }
 
 

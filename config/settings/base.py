@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # Cordon apps, in dependency order (each imports only those below it).
     "dashboard",
+    "intake",
     "observables",
     "evidence",
     "disclosures",

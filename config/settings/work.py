@@ -88,6 +88,10 @@ if INCIDENT_DEFAULT_PAP not in {"clear", "green", "amber", "red"}:
 # The largest body the observables API and the paste form take (a larger one is 413,
 # read no further): a thousand observables of long URLs fit.
 OBSERVABLES_MAX_REQUEST_BYTES = env.int("OBSERVABLES_MAX_REQUEST_BYTES", default=8 * 1024**2)
+# Intake (alerts): the largest request body the alert API and webhooks take (413 above,
+# before parsing) and how much of each alert's raw payload is kept.
+INTAKE_MAX_REQUEST_BYTES = env.int("INTAKE_MAX_REQUEST_BYTES", default=8 * 1024**2)
+INTAKE_RAW_MAX_BYTES = env.int("INTAKE_RAW_MAX_BYTES", default=64 * 1024)
 
 # --- Disclosures -----------------------------------------------------------
 
