@@ -325,11 +325,7 @@ def trigger_alert_received(world):
 
     alerts_receive(
         sender=world.responder,
-        items=[
-            AlertInput(
-                source="siem", title="Ransom note", severity="critical"
-            )
-        ],
+        items=[AlertInput(source="siem", title="Ransom note", severity="critical")],
     )
 
 
