@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from core.forms import Form
+from core.forms import Form, UTCDateTimeField
 from incidents.models import Severity
 from intake.models import REASON_MAX_LENGTH, SOURCE_MAX_LENGTH, AlertStatus
 from intake.services import MAX_ALERTS_PER_TRIAGE
@@ -81,3 +81,12 @@ class BulkActionForm(Form):
         if action == self.MERGE and not (data.get("incident") or "").strip():
             self.add_error("incident", "Name the incident to merge into.")
         return data
+
+
+class SuppressionRuleForm(Form):
+    source = forms.CharField(required=False, max_length=SOURCE_MAX_LENGTH)
+    type = forms.CharField(required=False, max_length=64)
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    observable_value = forms.CharField(required=False, max_length=512, label="Observable value")
+    ends_at = UTCDateTimeField(required=False, label="Until (UTC)", help_text="Empty: until ended.")
+    reason = forms.CharField(max_length=REASON_MAX_LENGTH)
