@@ -3,6 +3,7 @@
 cordon incident file --title "Web shell on www1" --severity high
 cordon evidence push /var/log/nginx/access.log --incident INC-2026-7 --kind log --wait
 cordon observable add --incident INC-2026-7 --type ipv4 198.51.100.7
+cordon alert send --source backup-check --ref job-42 --title "Backup failed"
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from cordon_cli import __version__, config, observables
+from cordon_cli import __version__, alerts, config, observables
 from cordon_cli.client import UPLOAD_TIMEOUT_SECONDS, Client
 from cordon_cli.errors import (
     EXIT_FILE_CHANGED,
@@ -285,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=evidence_verify)
 
     observables.add_parser(topics)
+    alerts.add_parser(topics)
     return parser
 
 
