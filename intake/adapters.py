@@ -26,7 +26,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from core.text import strip_invisible
 from incidents.models import Severity
+from intake.mail import clean_text
 from intake.models import SOURCE_REF_MAX_LENGTH, TITLE_MAX_LENGTH
 from intake.services import MAX_ALERTS_PER_REQUEST, MAX_OBSERVABLES_PER_ALERT, AlertInput
 from observables.values import normalise
@@ -47,16 +49,15 @@ ALERTMANAGER_SEVERITIES = {
 
 
 def _text(value, limit: int = 2000) -> str:
+    """A log line's control or invisible characters dropped, never a reason to refuse."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    # Control characters (a log line's terminal codes) have no place in a title or reference.
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
-    return text[:limit]
+    return clean_text(text)[:limit]
 
 
 def _one_line(value, limit: int) -> str:
-    return " ".join(_text(value, limit * 2).split())[:limit]
+    return " ".join(strip_invisible(_text(value, limit * 2)).split())[:limit]
 
 
 def _time(value) -> datetime | None:
@@ -83,7 +84,7 @@ def _get(document: dict, dotted: str):
     return current
 
 
-def _observables(pairs: Iterable[tuple[str, object]]) -> list[tuple[str, str]]:
+def valid_observables(pairs: Iterable[tuple[str, object]]) -> list[tuple[str, str]]:
     """The (type, value) pairs whose values fit their types, distinct, capped."""
     found: dict[tuple[str, str], tuple[str, str]] = {}
     for type_, raw in pairs:
@@ -153,7 +154,7 @@ def alertmanager(body) -> list[AlertInput]:
                 type=name,
                 description=_text(annotations.get("description"), 10_000),
                 observed_at=_time(entry.get("startsAt")),
-                observables=_observables(pairs),
+                observables=valid_observables(pairs),
                 raw=json.dumps(entry, ensure_ascii=False, indent=1),
             )
         )
@@ -192,7 +193,7 @@ def elastic(body) -> list[AlertInput]:
     for document in _require_list(body["alerts"], "alerts"):
         if not isinstance(document, dict):
             continue
-        source = document.get("_source") if isinstance(document.get("_source"), dict) else {}
+        source: dict = document["_source"] if isinstance(document.get("_source"), dict) else {}
         fields = {**source, **document}
         name = _get(fields, "kibana.alert.rule.name") or rule.get("name") or "Elastic alert"
         reference = _get(fields, "kibana.alert.uuid") or document.get("_id") or ""
@@ -218,7 +219,7 @@ def elastic(body) -> list[AlertInput]:
                 observed_at=_time(
                     _get(fields, "kibana.alert.original_time") or _get(fields, "@timestamp")
                 ),
-                observables=_observables(
+                observables=valid_observables(
                     (type_, _get(fields, name)) for type_, name in ELASTIC_OBSERVABLE_FIELDS
                 ),
                 raw=json.dumps(document, ensure_ascii=False, indent=1),
@@ -276,7 +277,7 @@ def wazuh(body) -> list[AlertInput]:
                 type=_one_line(groups[-1] if groups else rule.get("id"), 64),
                 description=_text(alert.get("full_log"), 10_000),
                 observed_at=_time(alert.get("timestamp")),
-                observables=_observables(
+                observables=valid_observables(
                     (type_, _get(alert, name)) for type_, name in WAZUH_OBSERVABLE_FIELDS
                 ),
                 raw=json.dumps(alert, ensure_ascii=False, indent=1),

@@ -180,3 +180,26 @@ class AlertObservable(CapturedModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.normalized_value}"
+
+
+class AlertAttachment(CapturedModel):
+    """A file that came with an alert (a mail's attachment), kept with the SHA-256 taken
+    as its bytes were read (the receipt). Escalation makes it an evidence item, whose
+    own hashing must find the same SHA-256."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField()
+    receipt_sha256 = models.CharField(max_length=DIGEST_LENGTH)
+    content = models.BinaryField(help_text="The bytes (at most INTAKE_ATTACHMENT_MAX_BYTES).")
+    evidence_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The evidence item it became on escalation."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta(CapturedModel.Meta):
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,6 +7,7 @@ import json
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictFieldsMixin
+from accounts.models import User
 from incidents.models import Severity
 from intake.models import (
     REASON_MAX_LENGTH,
@@ -28,7 +29,8 @@ class AlertObservableInputSerializer(StrictFieldsMixin, serializers.Serializer):
 class AlertInputSerializer(StrictFieldsMixin, serializers.Serializer):
     """One alert (CONTRACT.md): `source` and `title` are required."""
 
-    source = serializers.CharField(max_length=SOURCE_MAX_LENGTH)
+    # A field named `source` (CONTRACT.md); DRF's metaclass takes it off the class.
+    source = serializers.CharField(max_length=SOURCE_MAX_LENGTH)  # type: ignore[assignment]
     source_ref = serializers.CharField(
         max_length=SOURCE_REF_MAX_LENGTH,
         required=False,
@@ -92,7 +94,9 @@ class AlertSerializer(serializers.ModelSerializer):
     incident = serializers.SerializerMethodField(
         help_text="The incident it became or joined, when the caller may see it."
     )
-    sender = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    sender: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     raw_payload = serializers.CharField(
         read_only=True, help_text="The item as received, as text (never rendered)."
     )
@@ -123,7 +127,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_incident(self, alert: Alert) -> dict | None:
         visible = self.context.get("visible_incidents", set())
-        if alert.incident_id is None or alert.incident_id not in visible:
+        if alert.incident is None or alert.incident_id not in visible:
             return None
         return {"id": alert.incident_id, "reference": alert.incident.reference}
 

@@ -34,6 +34,7 @@ from intake.models import (
     TITLE_MAX_LENGTH,
     TYPE_NAME_MAX_LENGTH,
     Alert,
+    AlertAttachment,
     AlertObservable,
     AlertStatus,
     SuppressionRule,
@@ -71,6 +72,8 @@ class AlertInput:
     observables: Sequence[tuple[str, str]] = ()
     raw: str = ""
     proposed: Sequence[tuple[str, str]] = ()  # extracted by intake (a mail), not sent
+    attachments: Sequence = ()  # intake.mail.Attachment: kept with a new alert
+    notes: str = ""
 
 
 @dataclass
@@ -114,6 +117,7 @@ def _prepare_one(item: AlertInput) -> _Prepared:
     if item.severity not in Severity.values:
         raise ValidationError({"severity": [f"Choose from {', '.join(Severity.values)}."]})
     item.description = clean_multiline_text(item.description, field="description")
+    item.notes = clean_multiline_text(item.notes, field="notes")
     if item.observed_at is not None:
         try:
             validate_event_time(item.observed_at)
@@ -218,6 +222,7 @@ def _new_alert(prepared: _Prepared, sender, now, occurrences: int, rule) -> Aler
         last_seen=now,
         sender=sender,
         updated_at=now,
+        notes=item.notes,
     )
     if rule is not None:
         alert.status = AlertStatus.IGNORED
@@ -275,6 +280,7 @@ def alerts_receive(*, sender, items: Sequence[AlertInput], via: str = "api") -> 
         for alert in new_alerts:
             existing[alert.dedup_key] = alert
     _add_observables(by_key, existing)
+    _add_attachments([(alert, by_key[alert.dedup_key].item) for alert in new_alerts])
     for rule_id, count in hits.items():
         SuppressionRule.objects.filter(pk=rule_id).update(hits=F("hits") + count)
     created_keys = {alert.dedup_key for alert in new_alerts}
@@ -297,6 +303,23 @@ def alerts_receive(*, sender, items: Sequence[AlertInput], via: str = "api") -> 
         answers.append(Received(existing[entry.key], entry.key in created_keys))
         created_keys.discard(entry.key)
     return answers
+
+
+def _add_attachments(pairs) -> None:
+    rows = [
+        AlertAttachment(
+            alert=alert,
+            name=attachment.name,
+            content_type=attachment.content_type,
+            size=len(attachment.content),
+            receipt_sha256=attachment.receipt_sha256,
+            content=attachment.content,
+        )
+        for alert, item in pairs
+        for attachment in item.attachments
+    ]
+    if rows:
+        AlertAttachment.objects.bulk_create(rows)
 
 
 def _add_observables(by_key: dict[str, _Prepared], alerts: dict[str, Alert]) -> None:

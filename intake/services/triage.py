@@ -19,6 +19,7 @@ from incidents import services as incident_services
 from incidents.models import Incident, Severity
 from incidents.selectors import may_see
 from intake.models import REASON_MAX_LENGTH, TRIAGE_TRANSITIONS, Alert, AlertObservable, AlertStatus
+from intake.services.evidence import attachments_to_evidence
 from observables import services as observable_services
 from observables.models import Observable, Source
 from observables.services import ObservableInput
@@ -139,10 +140,17 @@ def _description(alerts: list[Alert]) -> str:
     return "\n\n".join(parts)[:DESCRIPTION_MAX_LENGTH]
 
 
-@transaction.atomic
 def alerts_escalate(*, alerts: Sequence[Alert], actor, title: str = "") -> Incident:
     """File one new incident from the alerts (through the incidents filing service: its
-    reference, timeline, audit event and notifications), carrying their observables."""
+    reference, timeline, audit event and notifications), carrying their observables;
+    then, once that has committed, their attachments become its evidence items."""
+    incident, locked = _escalate(alerts=alerts, actor=actor, title=title)
+    attachments_to_evidence(alerts=locked, incident=incident, actor=actor)
+    return incident
+
+
+@transaction.atomic(durable=True)
+def _escalate(*, alerts: Sequence[Alert], actor, title: str) -> tuple[Incident, list[Alert]]:
     locked = _locked(alerts, actor)
     _check(locked, AlertStatus.ESCALATED)
     first = locked[0]
@@ -165,12 +173,19 @@ def alerts_escalate(*, alerts: Sequence[Alert], actor, title: str = "") -> Incid
         target=incident,
         data={"incident": incident.reference, "ids": [alert.pk for alert in locked]},
     )
-    return incident
+    return incident, locked
 
 
-@transaction.atomic
 def alerts_merge(*, alerts: Sequence[Alert], incident: Incident, actor) -> list[Alert]:
-    """The alerts join an existing incident the actor may see and work on."""
+    """The alerts join an existing incident the actor may see and work on; once that
+    has committed, their attachments become its evidence items."""
+    locked = _merge(alerts=alerts, incident=incident, actor=actor)
+    attachments_to_evidence(alerts=locked, incident=incident, actor=actor)
+    return locked
+
+
+@transaction.atomic(durable=True)
+def _merge(*, alerts: Sequence[Alert], incident: Incident, actor) -> list[Alert]:
     require_permission(actor, "incidents.change_incident")
     if not may_see(actor, incident):
         raise PermissionDenied("You may not see this incident.")
