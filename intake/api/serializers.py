@@ -138,6 +138,14 @@ class EscalateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
+class EscalateManySerializer(EscalateSerializer):
+    alerts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MAX_ALERTS_PER_REQUEST,
+    )
+
+
 class MergeSerializer(StrictFieldsMixin, serializers.Serializer):
     incident = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 

@@ -23,6 +23,7 @@ from intake.api.serializers import (
     AlertInputSerializer,
     AlertListInputSerializer,
     AlertSerializer,
+    EscalateManySerializer,
     EscalateSerializer,
     IgnoreSerializer,
     IncidentRefSerializer,
@@ -172,6 +173,31 @@ class AlertViewSet(
 
     def _alert(self) -> Alert:
         return self.get_object()
+
+    @extend_schema(
+        description=(
+            "File one new incident from several alerts (`alerts`: their ids, at most "
+            "500, each in sight): the most severe one's severity, every alert's "
+            "observables and a timeline entry each. 201 with the incident's `id` and "
+            "`reference`."
+        ),
+        request=EscalateManySerializer,
+        responses={201: IncidentRefSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="escalate")
+    def escalate_many(self, request):
+        body = EscalateManySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = set(body.validated_data["alerts"])
+        alerts = list(self.get_queryset().filter(pk__in=ids))
+        if len(alerts) != len(ids):
+            raise exceptions.NotFound("No such alert.")
+        incident = services.alerts_escalate(
+            alerts=alerts, actor=request.user, title=body.validated_data.get("title", "")
+        )
+        return Response(
+            {"id": incident.pk, "reference": incident.reference}, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         description=(

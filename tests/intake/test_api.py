@@ -281,3 +281,44 @@ def test_eight_clients_sending_the_same_alert_at_once_make_one_alert(token_clien
     alert = Alert.objects.get()
     assert alert.count == clients
     assert alert.observables.count() == 2
+
+
+def test_escalating_many_alerts_files_one_incident(sender, responder, token_client, reporter):
+    ids = [
+        sender.post(
+            URL,
+            {
+                "source": "edr",
+                "title": f"Beacon {n}",
+                "severity": "critical" if n == 3 else "low",
+                "observables": [{"type": "ipv4", "value": f"192.0.2.{n}"}],
+            },
+        ).json()["id"]
+        for n in range(5)
+    ]
+    response = sender.post(f"{URL}escalate/", {"alerts": ids})
+    assert response.status_code == 201, response.content
+    incident = Incident.objects.get(pk=response.json()["id"])
+    assert incident.severity == "critical"
+    assert incident.observables.count() == 5
+    assert incident.timeline.filter(body__contains="escalated").count() == 5
+    assert set(Alert.objects.values_list("status", flat=True)) == {"escalated"}
+    # An alert out of sight (another reporter's is not, for a responder; a missing id is).
+    with writes_nothing():
+        assert sender.post(f"{URL}escalate/", {"alerts": [999999]}).status_code == 404
+
+
+def test_new_high_and_critical_alerts_notify_the_leads(sender, lead, responder):
+    from notifications.models import Notification
+
+    sender.post(URL, {"source": "siem", "title": "Quiet", "severity": "medium"})
+    assert not Notification.objects.filter(event="alert.received").exists()
+    sender.post(
+        URL, {"source": "siem", "source_ref": "c1", "title": "Ransomware", "severity": "critical"}
+    )
+    sender.post(
+        URL, {"source": "siem", "source_ref": "c1", "title": "Ransomware", "severity": "critical"}
+    )
+    notified = Notification.objects.filter(event="alert.received")
+    assert list(notified.values_list("recipient__username", flat=True)) == [lead.username]
+    assert "Ransomware" in notified.get().subject
