@@ -98,6 +98,13 @@ MATRIX: tuple[tuple[str, str, frozenset[Role]], ...] = tuple(
             "remove an ATT&CK technique from an incident",
             {L, R},
         ),
+        # Intake (alerts); reporters send alerts and see only their own
+        ("intake.add_alert", "send alerts (reporters see only their own)", {L, R, P}),
+        ("intake.view_alert", "see the alert queue", {L, R}),
+        ("intake.change_alert", "triage alerts: acknowledge, ignore, escalate, merge", {L, R}),
+        ("intake.view_suppressionrule", "see suppression rules", {L, R}),
+        ("intake.add_suppressionrule", "add suppression rules", {L}),
+        ("intake.change_suppressionrule", "end suppression rules", {L}),
         # Disclosures
         ("disclosures.add_disclosure", "draft a disclosure", {L, R, G}),
         ("disclosures.change_disclosure", "edit and submit a disclosure", {L, R, G}),

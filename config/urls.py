@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("observables.api.urls")),
     path("", include("dashboard.audit_api_urls")),
     path("", include("dashboard.api.urls")),
+    path("", include("intake.api.urls")),
 ]
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
     path("evidence/", include("evidence.urls")),
     path("disclosures/", include("disclosures.urls")),
     path("observables/", include("observables.urls")),
+    path("intake/", include("intake.urls")),
     path("audit/", include("dashboard.audit_urls")),
     path("webhooks/", include("dashboard.webhook_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -4,6 +4,7 @@ cordon incident file --title "Web shell on www1" --severity high
 cordon evidence push /var/log/nginx/access.log --incident INC-2026-7 --kind log --wait
 cordon observable add --incident INC-2026-7 --type ipv4 198.51.100.7
 cordon audit verify audit-proof-INC-2026-7.zip --key "$(cat cordon-audit.vkey)"
+cordon alert send --source backup-check --ref job-42 --title "Backup failed"
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from cordon_cli import __version__, auditproof, config, observables
+from cordon_cli import __version__, alerts, auditproof, config, observables
 from cordon_cli.client import UPLOAD_TIMEOUT_SECONDS, Client
 from cordon_cli.errors import (
     EXIT_FILE_CHANGED,
@@ -315,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     observables.add_parser(topics)
     auditproof.add_parser(topics)
+    alerts.add_parser(topics)
     return parser
 
 

@@ -156,6 +156,13 @@ EVENTS: dict[str, NotificationEvent] = {
             mandatory=True,
         ),
         NotificationEvent(
+            "alert.received",
+            "High or critical alert received",
+            "A new alert of high or critical severity arrived in the intake queue.",
+            default_roles=frozenset({LEAD}),
+            offered_to=frozenset({LEAD, RESPONDER}),
+        ),
+        NotificationEvent(
             "resource.spike",
             "CPU or memory spike",
             "The machine running Cordon stayed over its CPU or memory threshold.",

@@ -141,6 +141,9 @@ def world(lead, token_client, settings, tmp_path):
         "audit_event": AuditEvent.objects.order_by("id").values_list("pk", flat=True).first(),
         "webhook": webhook.pk,
         "member": lead.pk,
+        "alert": api.post(
+            "/api/v1/alerts/", {"source": "siem", "title": "walk", "observables": []}
+        ).json()["id"],
     }
     html = Client()
     html.raise_request_exception = False
@@ -160,6 +163,7 @@ OBJECT_OF_PARAMETER = {
     ("webhooks", "pk"): "webhook",
     ("accounts", "pk"): "member",
     ("observables", "pk"): "observable",
+    ("intake", "pk"): "alert",
 }
 API_OBJECT_OF_MODEL = {
     "Incident": "incident",
@@ -170,6 +174,7 @@ API_OBJECT_OF_MODEL = {
     "TimelineEntry": "timeline_entry",
     "CrewMember": "crew_member",
     "Observable": "observable",
+    "Alert": "alert",
 }
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     # Cordon apps, in dependency order (each imports only those below it).
     "dashboard",
+    "intake",
     "observables",
     "evidence",
     "disclosures",

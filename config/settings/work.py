@@ -88,6 +88,26 @@ if INCIDENT_DEFAULT_PAP not in {"clear", "green", "amber", "red"}:
 # The largest body the observables API and the paste form take (a larger one is 413,
 # read no further): a thousand observables of long URLs fit.
 OBSERVABLES_MAX_REQUEST_BYTES = env.int("OBSERVABLES_MAX_REQUEST_BYTES", default=8 * 1024**2)
+# Intake (alerts): the largest request body the alert API and webhooks take (413 above,
+# before parsing) and how much of each alert's raw payload is kept.
+INTAKE_MAX_REQUEST_BYTES = env.int("INTAKE_MAX_REQUEST_BYTES", default=8 * 1024**2)
+INTAKE_RAW_MAX_BYTES = env.int("INTAKE_RAW_MAX_BYTES", default=64 * 1024)
+# The mailbox (intake/mailbox.py): off unless INTAKE_IMAP_URL is set
+# (imap://user:password@host:port, or imaps://). Its alerts are sent as the member
+# INTAKE_IMAP_ACCOUNT (a reporter account is enough).
+INTAKE_IMAP_URL = env.str("INTAKE_IMAP_URL", default="")
+INTAKE_IMAP_FOLDER = env.str("INTAKE_IMAP_FOLDER", default="INBOX")
+INTAKE_IMAP_PROCESSED = env.str("INTAKE_IMAP_PROCESSED", default="seen")
+INTAKE_IMAP_PROCESSED_FOLDER = env.str("INTAKE_IMAP_PROCESSED_FOLDER", default="Processed")
+INTAKE_IMAP_ACCOUNT = env.str("INTAKE_IMAP_ACCOUNT", default="intake-mailbox")
+INTAKE_IMAP_EVERY_SECONDS = env.int("INTAKE_IMAP_EVERY_SECONDS", default=60)
+INTAKE_IMAP_BATCH = env.int("INTAKE_IMAP_BATCH", default=200)
+INTAKE_MAIL_MAX_BYTES = env.int("INTAKE_MAIL_MAX_BYTES", default=50 * 1024**2)
+INTAKE_ATTACHMENT_MAX_BYTES = min(
+    env.int("INTAKE_ATTACHMENT_MAX_BYTES", default=25 * 1024**2), EVIDENCE_MAX_BYTES
+)
+if INTAKE_IMAP_PROCESSED not in ("seen", "delete", "move"):
+    raise ImproperlyConfigured("INTAKE_IMAP_PROCESSED is one of seen, delete, move.")
 
 # --- Disclosures -----------------------------------------------------------
 
@@ -117,6 +137,11 @@ CELERY_BEAT_SCHEDULE["evidence-verify-all"] = {
     "task": "evidence.tasks.evidence_verify_all",
     "schedule": EVIDENCE_VERIFY_EVERY_SECONDS,
 }
+if INTAKE_IMAP_URL:
+    CELERY_BEAT_SCHEDULE["intake-poll-mailbox"] = {
+        "task": "intake.tasks.intake_poll_mailbox",
+        "schedule": INTAKE_IMAP_EVERY_SECONDS,
+    }
 CELERY_BEAT_SCHEDULE["disclosures-send-reminders"] = {
     "task": "disclosures.tasks.send_disclosure_reminders",
     "schedule": DISCLOSURE_REMINDER_INTERVAL,

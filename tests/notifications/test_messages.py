@@ -330,6 +330,15 @@ def trigger_resource_spike(world):
     resource_check(Sample(99, 10, 1, 1), now=0)
 
 
+def trigger_alert_received(world):
+    from intake.services import AlertInput, alerts_receive
+
+    alerts_receive(
+        sender=world.responder,
+        items=[AlertInput(source="siem", title="Ransom note", severity="critical")],
+    )
+
+
 OTHER_TRIGGERS = {
     "account_locked_out": trigger_account_locked_out,
     "account_new_login_address": trigger_account_new_login_address,
@@ -342,6 +351,7 @@ OTHER_TRIGGERS = {
     "audit_chain_heads_broken": trigger_audit_chain_heads_broken,
     "audit_sequencing_stalled": trigger_audit_sequencing_stalled,
     "resource_spike": trigger_resource_spike,
+    "alert_received": trigger_alert_received,
 }
 # Sent at once by Django's reset form (tests/accounts/test_mail_links.py), not queued.
 DIRECT = {"password_reset"}
