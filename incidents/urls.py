@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/", views.incident_new, name="new"),
     path("action-items/", views.action_item_tracker, name="action_items"),
     path("<int:pk>/", views.incident_detail, name="detail"),
+    path("<int:pk>/edit/", views.incident_edit, name="edit"),
     path("<int:pk>/status/", views.status_change, name="status_change"),
     path("<int:pk>/timeline/", views.timeline_add, name="timeline_add"),
     path("<int:pk>/systems/", views.system_add, name="system_add"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from core.forms import (
 from core.marking import PAP, TLP
 from incidents.lifecycle import BACKWARD, Status, next_statuses
 from incidents.models import (
+    AUTOMATIC_ENTRY_KINDS,
     MAX_LIST_ITEM_LENGTH,
     MAX_LIST_ITEMS,
     DataCategory,
@@ -25,6 +28,21 @@ from incidents.models import (
 )
 
 MAX_QUERY_LENGTH = 200
+EDITED_FIELDS = (
+    "title",
+    "severity",
+    "description",
+    "occurred_at",
+    "discovered_at",
+    "aware_at",
+    "discovery_method",
+    "attack_vectors",
+    "data_categories",
+    "estimated_affected_people",
+    "restricted",
+    "tlp",
+    "pap",
+)
 MAX_REASON_LENGTH = 2000
 MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
 
@@ -162,6 +180,49 @@ class IncidentFileForm(Form):
         return fields
 
 
+class IncidentEditForm(IncidentFileForm):
+    """The incident's facts as recorded, to correct or complete (incident_update).
+
+    `restricted` is offered only to those who decide the crew (the service checks it)."""
+
+    def __init__(self, *args, incident: Incident, may_restrict: bool = False, **kwargs):
+        kwargs.setdefault("auto_id", "id_edit_%s")
+        initial = {name: getattr(incident, name) for name in EDITED_FIELDS}
+        initial["attack_vectors"] = ", ".join(incident.attack_vectors)
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.fields["tlp"].initial = incident.tlp
+        self.fields["pap"].initial = incident.pap
+        severity = self.fields["severity"]
+        assert isinstance(severity, forms.ChoiceField)
+        severity.choices = Severity.choices
+        for name in ("aware_at", "tlp", "pap"):
+            self.fields[name].required = True
+        self.fields[
+            "aware_at"
+        ].help_text = "Every regulatory deadline counts from it: change it only to correct it."
+        if not may_restrict:
+            del self.fields["restricted"]
+
+    def changes(self, incident: Incident) -> dict:
+        """Only the fields whose value differs from the incident's. Times are shown to
+        the minute, so a time left as it was is not a change of its seconds."""
+        changes = {}
+        for name, value in self.cleaned_data.items():
+            current = getattr(incident, name)
+            if (
+                isinstance(current, dt.datetime)
+                and isinstance(value, dt.datetime)
+                and current.replace(second=0, microsecond=0) == value
+            ):
+                continue
+            if name == "data_categories" and sorted(current) == sorted(value):
+                continue
+            if current != value:
+                changes[name] = value
+        return changes
+
+
 class StatusChangeForm(Form):
     """Move the incident along its lifecycle. Only the allowed next statuses are offered;
     anything else posted is still passed to the service, which refuses it clearly."""
@@ -191,7 +252,7 @@ class StatusChangeForm(Form):
 
 class TimelineEntryForm(Form):
     kind = forms.ChoiceField(
-        choices=[choice for choice in EntryKind.choices if choice[0] != EntryKind.STATUS_CHANGE],
+        choices=[choice for choice in EntryKind.choices if choice[0] not in AUTOMATIC_ENTRY_KINDS],
         initial=EntryKind.NOTE,
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What happened")

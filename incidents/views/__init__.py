@@ -3,6 +3,7 @@
 from incidents.views.actions import (
     crew_add,
     crew_remove,
+    incident_edit,
     status_change,
     system_add,
     system_containment,
@@ -34,6 +35,7 @@ __all__ = [
     "crew_remove",
     "finding_add",
     "incident_detail",
+    "incident_edit",
     "incident_list",
     "incident_new",
     "review_complete",

@@ -63,7 +63,7 @@ def status_change(request, pk):
 
     def succeeded(incident):
         notice = f"Status changed to {incident.get_status_display()}."
-        return _succeeded(request, pk, "status", notice, extra=("summary", "timeline"))
+        return _succeeded(request, pk, "status", notice, extra=("header", "summary", "timeline"))
 
     return form_post(
         form,
@@ -72,6 +72,33 @@ def status_change(request, pk):
         ),
         succeeded=succeeded,
         refused=_refused(request, pk, "status", "status", form),
+    )
+
+
+@login_required
+@require_POST
+def incident_edit(request, pk):
+    """Correct or complete the incident's facts (incident_update); the changes go into
+    the timeline, so the header, the summary and the timeline are answered together."""
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    can = Abilities.of(request.user, incident)
+    require(can.edit_facts)
+    form = forms.IncidentEditForm(request.POST, incident=incident, may_restrict=can.manage_crew)
+
+    def write(_):
+        changes = form.changes(incident)
+        services.incident_update(incident=incident, actor=request.user, **changes)
+        return changes
+
+    def succeeded(changes):
+        notice = "The incident was updated." if changes else "Nothing was changed."
+        return _succeeded(request, pk, "summary", notice, extra=("header", "timeline"))
+
+    return form_post(
+        form,
+        write,
+        succeeded=succeeded,
+        refused=_refused(request, pk, "summary", "summary", form),
     )
 
 

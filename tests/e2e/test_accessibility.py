@@ -189,9 +189,11 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     # focus stays in the section htmx replaced.
     skip_link_works(page)
     from_the_top(page)
-    stops = tab_to(page, lambda e: e["name"] == "body" and e["tag"] == "textarea", what="entry")
+    stops = tab_to(page, lambda e: e["text"] == "Add a timeline entry", what="Add an entry")
     section_links = ["Summary", "Status", "Timeline", "Affected systems", "Crew", "Tasks"]
     assert [t for t in texts(stops) if t in section_links] == section_links
+    page.keyboard.press("Enter")  # the form opens when asked for
+    tab_to(page, lambda e: e["name"] == "body" and e["tag"] == "textarea", what="entry")
     page.keyboard.type("Isolated the host from the network.")
     tab_to(page, lambda e: e["text"] == "Add entry", what="Add entry")
     page.keyboard.press("Enter")

@@ -544,7 +544,8 @@ def test_htmx_status_change_returns_the_section_and_updates_summary_and_timeline
     assert body.lstrip().startswith('<section id="section-status"')
     assert '<section id="section-summary"' in body
     assert '<section id="section-timeline"' in body
-    assert body.count('hx-swap-oob="true"') == 2
+    assert '<header id="incident-header"' in body  # the header's status badge
+    assert body.count('hx-swap-oob="true"') == 3
     assert "Status changed to Triage." in body
     assert "HX-Request" in response["Vary"]
     assert_csp_safe(response)
