@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.http import urlencode
 
 from core.fields import INTEGER_MAX, BoundedIntegerField
 from core.forms import (
@@ -17,10 +18,12 @@ from core.forms import (
 )
 from core.marking import PAP, TLP
 from incidents.lifecycle import BACKWARD, Status, next_statuses
+from incidents.listing import HIGH_AND_UP, OPEN, SORT_CHOICES
 from incidents.models import (
     AUTOMATIC_ENTRY_KINDS,
     MAX_LIST_ITEM_LENGTH,
     MAX_LIST_ITEMS,
+    SAVED_FILTER_NAME_LENGTH,
     DataCategory,
     EntryKind,
     Incident,
@@ -48,13 +51,18 @@ MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
 
 
 class IncidentFilterForm(Form):
-    """The list's GET filters. An invalid value is reported and that filter ignored."""
+    """The list's GET filters and order. An invalid value is reported and that filter
+    ignored (the list falls back to its default order for an unknown sort key)."""
 
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *Status.choices], required=False, label="Status"
+        choices=[("", "Any status"), (OPEN, "Any open status"), *Status.choices],
+        required=False,
+        label="Status",
     )
     severity = forms.ChoiceField(
-        choices=[("", "Any severity"), *Severity.choices], required=False, label="Severity"
+        choices=[("", "Any severity"), (HIGH_AND_UP, "High or critical"), *Severity.choices],
+        required=False,
+        label="Severity",
     )
     q = forms.CharField(
         required=False,
@@ -63,15 +71,41 @@ class IncidentFilterForm(Form):
         help_text="Words in the title or description, or a reference such as INC-2025-0001.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+    mine = forms.BooleanField(required=False, widget=forms.HiddenInput, label="Only mine")
+    sort = forms.ChoiceField(
+        choices=SORT_CHOICES, required=False, widget=forms.HiddenInput, label="Order"
+    )
 
-    def valid_filters(self) -> dict[str, str]:
-        """The filters whose values are valid, ready for incidents.selectors.incident_list."""
+    def valid_filters(self) -> dict:
+        """The filters whose values are valid, ready for incidents.listing.incident_list."""
         self.is_valid()
         return {
             name: value
             for name, value in self.cleaned_data.items()
             if name not in self.errors and value
         }
+
+    def query(self) -> str:
+        """The valid filters as a query string: what a saved filter keeps."""
+        filters = self.valid_filters()
+        if filters.get("mine"):
+            filters["mine"] = "1"
+        return urlencode(filters)
+
+
+class SavedFilterForm(Form):
+    """Name the list's current filters (`query`, the list's own query string)."""
+
+    name = forms.CharField(
+        max_length=SAVED_FILTER_NAME_LENGTH,
+        label="Name of this filter",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_saved_filter_%s")
+        super().__init__(*args, **kwargs)
 
 
 class IncidentFileForm(Form):

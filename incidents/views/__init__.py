@@ -12,7 +12,8 @@ from incidents.views.actions import (
     task_done,
     timeline_add,
 )
-from incidents.views.pages import incident_detail, incident_list, incident_new
+from incidents.views.listing import incident_list, saved_filter_delete, saved_filter_save
+from incidents.views.pages import incident_detail, incident_new
 from incidents.views.review import (
     action_item_add,
     action_item_edit,
@@ -43,6 +44,8 @@ __all__ = [
     "review_reopen",
     "review_section_update",
     "review_start",
+    "saved_filter_delete",
+    "saved_filter_save",
     "status_change",
     "system_add",
     "system_containment",

@@ -160,7 +160,16 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     stops += tab_to(page, lambda e: e["text"] == existing.reference, what="the incident link")
     assert texts(stops)[:2] == ["Action items", "New incident"], texts(stops)
     assert [stop["name"] for stop in stops if stop["name"]] == ["status", "severity", "q"]
-    assert texts(stops).index("Filter") == len(stops) - 2
+    # After the filters, the sortable column headers, then the incidents.
+    after_filter = texts(stops)[texts(stops).index("Filter") + 1 : -1]
+    assert [t.rstrip(" ▲▼") for t in after_filter] == [
+        "Reference",
+        "Title",
+        "Severity",
+        "Status",
+        "Owner",
+        "Last activity",
+    ]
 
     # New incident, with the keyboard only: from the navigation to the filed incident.
     from_the_top(page)
@@ -199,9 +208,11 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     page.keyboard.press("Enter")
     expect(page.locator("#section-timeline .timeline")).to_contain_text("Isolated the host")
     # The focus is on the section's notice ("Timeline entry added."), not lost to the
-    # page, and the next Tab goes on inside the form that was just used.
+    # page, and the next Tabs go on inside the form that was just used (it stays open
+    # for the next entry, after the button that opened it).
     expect(page.locator("#section-timeline .notice")).to_be_focused()
     expect(page.locator("#section-timeline .notice")).to_have_text("Timeline entry added.")
+    assert tab(page)["text"] == "Add a timeline entry"
     tab(page)
     assert page.evaluate(
         "() => document.querySelector('#section-timeline form').contains(document.activeElement)"

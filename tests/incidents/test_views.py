@@ -20,7 +20,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from incidents.views import pages
+from incidents.views import listing as listing_views
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +233,7 @@ def test_a_bad_filter_value_is_reported_and_ignored(lead_client, incident):
 
 
 def test_list_paginates_and_keeps_the_filters(lead_client, lead, make_incident, monkeypatch):
-    monkeypatch.setattr(pages, "INCIDENTS_PER_PAGE", 2)
+    monkeypatch.setattr(listing_views, "INCIDENTS_PER_PAGE", 2)
     made = [make_incident(reporter=lead, severity="low") for _ in range(3)]
     make_incident(reporter=lead, severity="high")
 
