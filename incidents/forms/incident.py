@@ -29,23 +29,9 @@ from incidents.models import (
     Incident,
     Severity,
 )
+from incidents.services.incident import EDITABLE_FIELDS
 
 MAX_QUERY_LENGTH = 200
-EDITED_FIELDS = (
-    "title",
-    "severity",
-    "description",
-    "occurred_at",
-    "discovered_at",
-    "aware_at",
-    "discovery_method",
-    "attack_vectors",
-    "data_categories",
-    "estimated_affected_people",
-    "restricted",
-    "tlp",
-    "pap",
-)
 MAX_REASON_LENGTH = 2000
 MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
 
@@ -221,7 +207,7 @@ class IncidentEditForm(IncidentFileForm):
 
     def __init__(self, *args, incident: Incident, may_restrict: bool = False, **kwargs):
         kwargs.setdefault("auto_id", "id_edit_%s")
-        initial = {name: getattr(incident, name) for name in EDITED_FIELDS}
+        initial = {name: getattr(incident, name) for name in EDITABLE_FIELDS}
         initial["attack_vectors"] = ", ".join(incident.attack_vectors)
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)

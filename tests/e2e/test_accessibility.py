@@ -301,10 +301,17 @@ def test_main_pages_have_no_serious_accessibility_violations(page, lead_with_an_
         f"/incidents/{in_review.pk}/review/",
         "/incidents/action-items/",
         "/observables/?q=m0.evil[.]example",
+        "/notifications/",
+        "/shortcuts/",
     ]:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
         found[path] = axe_violations(page)
+    # The incident page with every form opened (they open when asked for).
+    page.goto(f"/incidents/{incident.pk}/")
+    for summary in page.locator("details.on-demand > summary").all():
+        summary.click()
+    found["incident page, forms open"] = axe_violations(page)
 
     problems = {path: violations for path, violations in found.items() if violations}
     assert not problems, "axe-core found serious or critical violations:\n" + json.dumps(

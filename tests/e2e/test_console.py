@@ -69,6 +69,8 @@ def test_the_main_pages_leave_the_console_clean(page, settings, tmp_path):
         "/accounts/members/",
         "/disclosures/templates/",
         "/webhooks/",
+        "/notifications/",
+        "/shortcuts/",
     ]:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
