@@ -34,6 +34,7 @@ COPY accounts ./accounts
 COPY incidents ./incidents
 COPY evidence ./evidence
 COPY observables ./observables
+COPY intake ./intake
 COPY disclosures ./disclosures
 COPY audit ./audit
 COPY notifications ./notifications

@@ -4,10 +4,12 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import webauthn_urls
 from config.health import healthz
+from core.views import login_required
 
 # Swagger UI with its start-up script served from a URL of its own (no inline script);
 # its page keeps one small inline <style> block, so that page alone allows inline styles.
@@ -41,6 +43,12 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("audit/", include("dashboard.audit_urls")),
     path("webhooks/", include("dashboard.webhook_urls")),
+    path("notifications/", include("notifications.urls")),
+    path(
+        "shortcuts/",
+        login_required(TemplateView.as_view(template_name="shortcuts.html")),
+        name="shortcuts",
+    ),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -98,25 +98,6 @@ def crew_and_leads(incident: Incident):
     )
 
 
-def incident_list(
-    *, user, status=None, severity=None, q=None, type=None, tag=None, field=None, value=None
-):
-    incidents = visible_incidents(user).select_related("reporter", "incident_type")
-    if status:
-        incidents = incidents.filter(status=status)
-    if severity:
-        incidents = incidents.filter(severity=severity)
-    if type:
-        incidents = incidents.filter(incident_type__key=type)
-    if tag:
-        incidents = with_tag(incidents, tag)
-    if field:
-        incidents = with_custom_field(incidents, field, value or "")
-    if q:
-        incidents = search(incidents, q)
-    return incidents
-
-
 def with_tag(incidents, tag: str):
     """Incidents carrying `tag` (exactly; JSON containment on PostgreSQL, its JSON
     text elsewhere, where JSONField has no containment lookup)."""

@@ -44,6 +44,15 @@ class Message(NamedTuple):
     html: str
 
 
+class AboutMessage(Message):
+    """A rendered message that also knows what it is about (`about`: the incident, for
+    the in-app list's need-to-know check) and the page it links to (`link`). It unpacks
+    as (subject, text, html) like any Message."""
+
+    about: object = None
+    link: str = ""
+
+
 def absolute_url(viewname: str, *args, **kwargs) -> str:
     """SITE_URL + reverse(viewname): the only way a link in a message is built."""
     return settings.SITE_URL + reverse(viewname, args=args or None, kwargs=kwargs or None)
@@ -88,4 +97,7 @@ def render_message(name: str, context: dict | None = None, *, incident=None) -> 
     subject = _render(f"email/{name}_subject.txt", context, autoescape=False)
     text = _render(f"email/{name}.txt", context, autoescape=False)
     html = _render(f"email/{name}.html", context, autoescape=True)
-    return Message(_one_line(subject), _tidy_text(text), html.strip() + "\n")
+    message = AboutMessage(_one_line(subject), _tidy_text(text), html.strip() + "\n")
+    message.about = incident
+    message.link = str(context.get("link", ""))
+    return message

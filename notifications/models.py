@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -182,3 +183,36 @@ class NotificationPreference(CapturedModel):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.event} {'on' if self.email else 'off'}"
+
+
+class InAppNotification(CapturedModel):
+    """One message in one person's list in Cordon (the bell): the same events, to the
+    same people, as the e-mails. What it is about (`target`: the incident) is checked
+    against the person's sight each time the list is read (notifications.inapp)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inapp_notifications"
+    )
+    event = models.CharField(max_length=64)
+    subject = models.CharField(max_length=200)
+    link = models.CharField(
+        max_length=500, blank=True, help_text="A path on this site, the page it is about."
+    )
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(CapturedModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "read_at", "-created_at"],
+                name="notifications_inapp_unread_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"

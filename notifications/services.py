@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from notifications import webhooks
 from notifications.events import ADDRESSED, EVENTS, get_event
+from notifications.inapp import inapp_create
 from notifications.messages import Message
 from notifications.models import (
     Channel,
@@ -94,6 +95,9 @@ def notification_queue(
     from the outbox once sent, both parts.
     `to_address` sends to that address instead of the recipient's own (the link that
     verifies a new address goes to the new address).
+
+    A message with an `event` (not sensitive, not to another address) is also put in
+    each recipient's in-app list (the bell, notifications.inapp).
     """
     from notifications.tasks import deliver_notification
 
@@ -116,6 +120,15 @@ def notification_queue(
         notification.save()
         transaction.on_commit(partial(deliver_notification.delay, notification_id=notification.pk))
         queued.append(notification)
+    if event and not sensitive and not to_address:
+        # The bell: the same event to the same people (notifications.inapp).
+        inapp_create(
+            recipients=recipients,
+            event=event,
+            subject=subject,
+            link=getattr(message, "link", ""),
+            about=getattr(message, "about", None),
+        )
     return queued
 
 

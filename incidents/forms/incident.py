@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.http import urlencode
 
 from core.fields import INTEGER_MAX, BoundedIntegerField
 from core.forms import (
@@ -18,15 +20,19 @@ from core.forms import (
 from core.marking import PAP, TLP
 from incidents.forms.classification import CustomFieldsMixin, TagsField, type_by_key, type_choices
 from incidents.lifecycle import BACKWARD, Status, next_statuses
+from incidents.listing import HIGH_AND_UP, OPEN, SORT_CHOICES
 from incidents.models import (
+    AUTOMATIC_ENTRY_KINDS,
     MAX_LIST_ITEM_LENGTH,
     MAX_LIST_ITEMS,
+    SAVED_FILTER_NAME_LENGTH,
     DataCategory,
     EntryKind,
     Incident,
     IncidentType,
     Severity,
 )
+from incidents.services.incident import EDITABLE_FIELDS
 
 MAX_QUERY_LENGTH = 200
 MAX_REASON_LENGTH = 2000
@@ -34,13 +40,18 @@ MAX_ATTACK_VECTORS_INPUT = MAX_LIST_ITEMS * (MAX_LIST_ITEM_LENGTH + 2)
 
 
 class IncidentFilterForm(Form):
-    """The list's GET filters. An invalid value is reported and that filter ignored."""
+    """The list's GET filters and order. An invalid value is reported and that filter
+    ignored (the list falls back to its default order for an unknown sort key)."""
 
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *Status.choices], required=False, label="Status"
+        choices=[("", "Any status"), (OPEN, "Any open status"), *Status.choices],
+        required=False,
+        label="Status",
     )
     severity = forms.ChoiceField(
-        choices=[("", "Any severity"), *Severity.choices], required=False, label="Severity"
+        choices=[("", "Any severity"), (HIGH_AND_UP, "High or critical"), *Severity.choices],
+        required=False,
+        label="Severity",
     )
     type = forms.ChoiceField(choices=(), required=False, label="Type")
     tag = forms.CharField(required=False, max_length=50, label="Tag")
@@ -57,6 +68,10 @@ class IncidentFilterForm(Form):
         help_text="Words in the title or description, or a reference such as INC-2025-0001.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+    mine = forms.BooleanField(required=False, widget=forms.HiddenInput, label="Only mine")
+    sort = forms.ChoiceField(
+        choices=SORT_CHOICES, required=False, widget=forms.HiddenInput, label="Order"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,8 +80,8 @@ class IncidentFilterForm(Form):
             *IncidentType.objects.values_list("key", "name"),
         ]
 
-    def valid_filters(self) -> dict[str, str]:
-        """The filters whose values are valid, ready for incidents.selectors.incident_list."""
+    def valid_filters(self) -> dict:
+        """The filters whose values are valid, ready for incidents.listing.incident_list."""
         self.is_valid()
         filters = {
             name: value
@@ -77,6 +92,30 @@ class IncidentFilterForm(Form):
             filters["field"], _, filters["value"] = filters["field"].partition(":")
             filters["field"], filters["value"] = filters["field"].strip(), filters["value"].strip()
         return filters
+
+    def query(self) -> str:
+        """The valid filters as a query string: what a saved filter keeps."""
+        filters = self.valid_filters()
+        if filters.get("mine"):
+            filters["mine"] = "1"
+        if "field" in filters:
+            filters["field"] = f"{filters['field']}:{filters.pop('value')}"
+        return urlencode(filters)
+
+
+class SavedFilterForm(Form):
+    """Name the list's current filters (`query`, the list's own query string)."""
+
+    name = forms.CharField(
+        max_length=SAVED_FILTER_NAME_LENGTH,
+        label="Name of this filter",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_saved_filter_%s")
+        super().__init__(*args, **kwargs)
 
 
 class IncidentFileForm(CustomFieldsMixin, Form):
@@ -210,6 +249,49 @@ class IncidentFileForm(CustomFieldsMixin, Form):
         return fields
 
 
+class IncidentEditForm(IncidentFileForm):
+    """The incident's facts as recorded, to correct or complete (incident_update).
+
+    `restricted` is offered only to those who decide the crew (the service checks it)."""
+
+    def __init__(self, *args, incident: Incident, may_restrict: bool = False, **kwargs):
+        kwargs.setdefault("auto_id", "id_edit_%s")
+        initial = {name: getattr(incident, name) for name in EDITABLE_FIELDS}
+        initial["attack_vectors"] = ", ".join(incident.attack_vectors)
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.fields["tlp"].initial = incident.tlp
+        self.fields["pap"].initial = incident.pap
+        severity = self.fields["severity"]
+        assert isinstance(severity, forms.ChoiceField)
+        severity.choices = Severity.choices
+        for name in ("aware_at", "tlp", "pap"):
+            self.fields[name].required = True
+        self.fields[
+            "aware_at"
+        ].help_text = "Every regulatory deadline counts from it: change it only to correct it."
+        if not may_restrict:
+            del self.fields["restricted"]
+
+    def changes(self, incident: Incident) -> dict:
+        """Only the fields whose value differs from the incident's. Times are shown to
+        the minute, so a time left as it was is not a change of its seconds."""
+        changes = {}
+        for name, value in self.cleaned_data.items():
+            current = getattr(incident, name)
+            if (
+                isinstance(current, dt.datetime)
+                and isinstance(value, dt.datetime)
+                and current.replace(second=0, microsecond=0) == value
+            ):
+                continue
+            if name == "data_categories" and sorted(current) == sorted(value):
+                continue
+            if current != value:
+                changes[name] = value
+        return changes
+
+
 class StatusChangeForm(Form):
     """Move the incident along its lifecycle. Only the allowed next statuses are offered;
     anything else posted is still passed to the service, which refuses it clearly."""
@@ -239,7 +321,7 @@ class StatusChangeForm(Form):
 
 class TimelineEntryForm(Form):
     kind = forms.ChoiceField(
-        choices=[choice for choice in EntryKind.choices if choice[0] != EntryKind.STATUS_CHANGE],
+        choices=[choice for choice in EntryKind.choices if choice[0] not in AUTOMATIC_ENTRY_KINDS],
         initial=EntryKind.NOTE,
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What happened")

@@ -130,6 +130,11 @@ class EntryKind(models.TextChoices):
     ACTION = "action", "Action"
     DECISION = "decision", "Decision"
     STATUS_CHANGE = "status_change", "Status change"
+    FACTS_CHANGE = "facts_change", "Facts changed"
+
+
+# Entries the services write themselves (a status or facts change), never typed by a person.
+AUTOMATIC_ENTRY_KINDS = (EntryKind.STATUS_CHANGE, EntryKind.FACTS_CHANGE)
 
 
 class TimelineEntry(CapturedModel):

@@ -11,6 +11,7 @@ but that and a link about a restricted one.
 One module per sub-domain; everything stays importable from `incidents.services`."""
 
 from incidents.services.incident import *  # noqa: F403
+from incidents.services.listing import *  # noqa: F403
 from incidents.services.review import *  # noqa: F403
 from incidents.services.tasks import *  # noqa: F403
 from incidents.services.types import *  # noqa: F403

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 import audit
+from core.formatting import utc_text
 from core.text import clean_multiline_text
 from core.validation import untouched_ruled_fields
 from incidents.custom_fields import clean_custom_fields
 from incidents.lifecycle import ReviewRequired, Status, check_transition
 from incidents.models import (
+    DataCategory,
     EntryKind,
     Incident,
     IncidentType,
@@ -46,6 +51,9 @@ EDITABLE_FIELDS = (
     "tlp",
     "pap",
 )
+
+# Long texts: the timeline says they were edited, not what they say.
+TEXTS_SAID_CHANGED = ("description", "discovery_method", "attack_vectors")
 
 # Leads hear of every filing at these severities (incident.filed); of the rest only
 # if they opted in (incident.filed_any).
@@ -167,15 +175,59 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
     if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
         # Who may see an incident is decided by those who decide its crew.
         raise PermissionDenied("Only leads and the incident commander change need-to-know.")
+    previous = {name: getattr(incident, name) for name in changed}
     previous_severity = incident.severity
     for name, value in changed.items():
         setattr(incident, name, value)
     incident.full_clean(exclude=untouched_ruled_fields(incident, changed))
     incident.save()
+    TimelineEntry.objects.create(
+        incident=incident,
+        kind=EntryKind.FACTS_CHANGE,
+        body=describe_changes(previous, incident, changed),
+        occurred_at=timezone.now(),
+        author=actor,
+    )
     audit.record("incident.updated", actor=actor, target=incident, data={"fields": sorted(changed)})
     if SEVERITY_ORDER.index(incident.severity) > SEVERITY_ORDER.index(previous_severity):
         _severity_raised(incident=incident, actor=actor, previous=previous_severity)
     return incident
+
+
+def _field(name: str) -> models.Field:
+    field = Incident._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a column of the incident, not a relation
+    return field
+
+
+def _shown(name: str, value) -> str:
+    """A field's value as a person reads it in the timeline."""
+    if name == "data_categories":
+        return ", ".join(DataCategory(item).label for item in value) or "none"
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if value is None or value == "":
+        return "unknown"
+    field = _field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def describe_changes(previous: dict, incident: Incident, changed: dict) -> str:
+    """One sentence per changed fact, old and new value (long texts only say they changed)."""
+    sentences = []
+    for name in changed:
+        label = capfirst(_field(name).verbose_name)
+        if name in TEXTS_SAID_CHANGED:
+            sentences.append(f"{label} edited.")
+            continue
+        before = _shown(name, previous[name])
+        after = _shown(name, getattr(incident, name))
+        sentences.append(f"{label} changed from {before} to {after}.")
+    return " ".join(sentences)
 
 
 def _severity_raised(*, incident: Incident, actor, previous: str) -> None:

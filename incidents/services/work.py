@@ -11,6 +11,7 @@ import audit
 from core.db import unique_or
 from core.validation import untouched_ruled_fields
 from incidents.models import (
+    AUTOMATIC_ENTRY_KINDS,
     AffectedSystem,
     ContainmentChange,
     ContainmentState,
@@ -31,8 +32,10 @@ def timeline_entry_add(
     *, incident: Incident, actor, body: str, kind: str = EntryKind.NOTE, occurred_at=None
 ) -> TimelineEntry:
     _require(actor, "incidents.add_timelineentry", incident=incident)
-    if kind == EntryKind.STATUS_CHANGE:
-        raise ValidationError({"kind": ["Status changes are recorded by changing the status."]})
+    if kind in AUTOMATIC_ENTRY_KINDS:
+        raise ValidationError(
+            {"kind": ["Status and facts changes are recorded by changing the incident."]}
+        )
     entry = TimelineEntry(
         incident=incident,
         kind=kind,

@@ -3,6 +3,7 @@
 from incidents.views.actions import (
     crew_add,
     crew_remove,
+    incident_edit,
     status_change,
     system_add,
     system_containment,
@@ -12,7 +13,8 @@ from incidents.views.actions import (
     timeline_add,
 )
 from incidents.views.classification import classification_update, playbook_tasks_add
-from incidents.views.pages import incident_detail, incident_list, incident_new
+from incidents.views.listing import incident_list, saved_filter_delete, saved_filter_save
+from incidents.views.pages import incident_detail, incident_new
 from incidents.views.review import (
     action_item_add,
     action_item_edit,
@@ -56,6 +58,7 @@ __all__ = [
     "crew_remove",
     "finding_add",
     "incident_detail",
+    "incident_edit",
     "incident_list",
     "incident_new",
     "playbook_tasks_add",
@@ -65,6 +68,8 @@ __all__ = [
     "review_reopen",
     "review_section_update",
     "review_start",
+    "saved_filter_delete",
+    "saved_filter_save",
     "status_change",
     "system_add",
     "system_containment",

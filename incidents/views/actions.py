@@ -23,7 +23,9 @@ from incidents.views.common import (
 )
 
 
-def _succeeded(request, incident_pk, section: str, notice: str, *, extra=()):
+def _succeeded(request, incident_pk, section: str, notice: str, *, extra=(), keep_open=False):
+    """The answer to a write that went through. `keep_open`: the section's add form
+    stays open (with htmx), for the next entry of a series."""
     try:
         incident = selectors.incident_detail(user=request.user, pk=incident_pk)
     except Http404:
@@ -36,6 +38,7 @@ def _succeeded(request, incident_pk, section: str, notice: str, *, extra=()):
         return redirect("incidents:list")
     if is_htmx(request):
         context = detail_context(request, incident, notices={section: notice})
+        context["keep_open"] = section if keep_open else ""
         return render_sections(request, context, section, extra=extra)
     messages.success(request, notice)
     return redirect(detail_url(incident, section))
@@ -63,7 +66,7 @@ def status_change(request, pk):
 
     def succeeded(incident):
         notice = f"Status changed to {incident.get_status_display()}."
-        return _succeeded(request, pk, "status", notice, extra=("summary", "timeline"))
+        return _succeeded(request, pk, "status", notice, extra=("header", "summary", "timeline"))
 
     return form_post(
         form,
@@ -77,6 +80,33 @@ def status_change(request, pk):
 
 @login_required
 @require_POST
+def incident_edit(request, pk):
+    """Correct or complete the incident's facts (incident_update); the changes go into
+    the timeline, so the header, the summary and the timeline are answered together."""
+    incident = selectors.incident_get(user=request.user, pk=pk)
+    can = Abilities.of(request.user, incident)
+    require(can.edit_facts)
+    form = forms.IncidentEditForm(request.POST, incident=incident, may_restrict=can.manage_crew)
+
+    def write(_):
+        changes = form.changes(incident)
+        services.incident_update(incident=incident, actor=request.user, **changes)
+        return changes
+
+    def succeeded(changes):
+        notice = "The incident was updated." if changes else "Nothing was changed."
+        return _succeeded(request, pk, "summary", notice, extra=("header", "timeline"))
+
+    return form_post(
+        form,
+        write,
+        succeeded=succeeded,
+        refused=_refused(request, pk, "summary", "summary", form),
+    )
+
+
+@login_required
+@require_POST
 def timeline_add(request, pk):
     incident = selectors.incident_get(user=request.user, pk=pk)
     require(Abilities.of(request.user, incident).add_timeline_entry)
@@ -84,7 +114,9 @@ def timeline_add(request, pk):
     return form_post(
         form,
         lambda data: services.timeline_entry_add(incident=incident, actor=request.user, **data),
-        succeeded=lambda _: _succeeded(request, pk, "timeline", "Timeline entry added."),
+        succeeded=lambda _: _succeeded(
+            request, pk, "timeline", "Timeline entry added.", keep_open=True
+        ),
         refused=_refused(request, pk, "timeline", "timeline", form),
     )
 
@@ -98,7 +130,9 @@ def system_add(request, pk):
     return form_post(
         form,
         lambda data: services.system_add(incident=incident, actor=request.user, **data),
-        succeeded=lambda system: _succeeded(request, pk, "systems", f"{system.name} added."),
+        succeeded=lambda system: _succeeded(
+            request, pk, "systems", f"{system.name} added.", keep_open=True
+        ),
         refused=_refused(request, pk, "systems", "systems", form),
     )
 
@@ -146,7 +180,7 @@ def crew_add(request, pk):
 
     def succeeded(member):
         notice = f"{member.user.get_username()} joined the crew."
-        return _succeeded(request, pk, "crew", notice, extra=("tasks",))
+        return _succeeded(request, pk, "crew", notice, extra=("tasks",), keep_open=True)
 
     return form_post(
         form,
@@ -178,7 +212,9 @@ def task_add(request, pk):
     return form_post(
         form,
         lambda data: services.task_add(incident=incident, actor=request.user, **data),
-        succeeded=lambda task: _succeeded(request, pk, "tasks", f"Task “{task.title}” added."),
+        succeeded=lambda task: _succeeded(
+            request, pk, "tasks", f"Task “{task.title}” added.", keep_open=True
+        ),
         refused=_refused(request, pk, "tasks", "tasks", form),
     )
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from core.formatting import duration_text
@@ -24,6 +25,7 @@ class Abilities:
     """Which forms the detail page offers. The services enforce the same rules on write."""
 
     change_status: bool
+    edit_facts: bool
     add_timeline_entry: bool
     edit_systems: bool
     manage_tasks: bool
@@ -34,6 +36,7 @@ class Abilities:
         changes = user.has_perm("incidents.change_incident")
         return cls(
             change_status=changes,
+            edit_facts=changes,
             add_timeline_entry=user.has_perm("incidents.add_timelineentry"),
             edit_systems=changes,
             manage_tasks=changes,
@@ -81,8 +84,15 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
         and review_required(incident)
         and not (review and review.is_completed)
     )
+    now = timezone.now()
     return {
         "incident": incident,
+        "clocks": {
+            "aware_for": duration_text(now - incident.aware_at),
+            "contained_after": duration_text(
+                incident.contained_at - incident.aware_at if incident.contained_at else None
+            ),
+        },
         "review": review,
         "closing_needs_review": closing_needs_review,
         # An incident that reached review before reviews existed has none yet.
@@ -94,6 +104,8 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
         "can": can,
         "notices": notices or {},
         "data_categories": [DataCategory(value).label for value in incident.data_categories],
+        "edit_form": bound.get("summary")
+        or forms.IncidentEditForm(incident=incident, may_restrict=can.manage_crew),
         "status_form": bound.get("status") or forms.StatusChangeForm(incident=incident),
         "timeline_form": bound.get("timeline") or forms.TimelineEntryForm(),
         "system_form": bound.get("systems") or forms.SystemAddForm(),

@@ -1,37 +1,14 @@
-"""The incident pages: the list, the filing form and the detail page."""
+"""The incident pages: the filing form and the detail page."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.views import UNPROCESSABLE, login_required
 from incidents import selectors, services
-from incidents.forms import IncidentFileForm, IncidentFilterForm, apply_service_errors
+from incidents.forms import IncidentFileForm, apply_service_errors
 from incidents.views.common import detail_context
-
-INCIDENTS_PER_PAGE = 50
-
-
-@login_required
-@require_GET
-def incident_list(request):
-    """Incidents the person may see (the need-to-know gate), filtered and paginated."""
-    filter_form = IncidentFilterForm(request.GET)
-    filters = filter_form.valid_filters()
-    incidents = selectors.incident_list(user=request.user, **filters)
-    page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {
-        "filter_form": filter_form,
-        "tag_facets": selectors.tag_facets(incidents),
-        "active_tag": filters.get("tag", ""),
-        "filtered": bool(filters),
-        "page": page,
-        "may_file": request.user.has_perm("incidents.add_incident"),
-    }
-    status = 400 if filter_form.errors else 200
-    return render(request, "incidents/list.html", context, status=status)
 
 
 @login_required

@@ -1,6 +1,7 @@
-/* Cordon's only script: tells people when an htmx request fails, keeps keyboard focus
-   in the section that htmx just replaced, and on a page answered with a form to
-   correct puts the focus on the first field to correct. Loaded from a file (strict CSP). */
+/* Cordon's page script: tells people when an htmx request fails, keeps keyboard focus
+   in the section that htmx just replaced, on a page answered with a form to correct
+   puts the focus on the first field to correct, and completes the incident header's
+   section links. Loaded from a file (strict CSP). */
 (function () {
   "use strict";
 
@@ -63,13 +64,43 @@
     if (target.scrollIntoView) { target.scrollIntoView({block: "center"}); }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", focusWhatMatters);
-  } else {
+  /* The incident header's section links: sections that other parts of Cordon add to
+     the page (and only to people who may read them) get a link too; none dangles. */
+  function completeSectionNav() {
+    var nav = document.querySelector(".incident-header .section-nav ul");
+    if (!nav) { return; }
+    Array.prototype.forEach.call(nav.querySelectorAll("a[href^='#section-']"), function (link) {
+      if (!document.getElementById(link.getAttribute("href").slice(1))) {
+        nav.removeChild(link.parentElement);
+      }
+    });
+    var before = nav.querySelector("a:not([href^='#'])");
+    Array.prototype.forEach.call(document.querySelectorAll(".incident-grid > section[id^='section-']"), function (section) {
+      if (nav.querySelector("a[href='#" + section.id + "']")) { return; }
+      var heading = section.querySelector("h2");
+      if (!heading) { return; }
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "#" + section.id;
+      link.textContent = heading.textContent.trim();
+      item.appendChild(link);
+      nav.insertBefore(item, before ? before.parentElement : null);
+    });
+  }
+
+  function onReady() {
+    completeSectionNav();
     focusWhatMatters();
   }
 
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onReady);
+  } else {
+    onReady();
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
+    completeSectionNav();  /* the header may have been swapped with the section */
     if (!swappedSectionId) { return; }
     var section = document.getElementById(swappedSectionId);
     swappedSectionId = null;

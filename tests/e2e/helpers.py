@@ -146,3 +146,11 @@ def assert_fits_the_window(page, path: str, *, widths=WINDOW_WIDTHS) -> None:
         assert found["scrollWidth"] <= found["innerWidth"], (
             f"{path} at {width} px is {found['scrollWidth']} px wide: {found['wide']}"
         )
+
+
+def open_form(scope, name: str) -> None:
+    """Open a form the page shows only when asked for (the incident page's "Add a task",
+    "Add a timeline entry"…): click its summary button unless it is open already."""
+    summary = scope.locator("details.on-demand > summary", has_text=name)
+    if summary.locator("xpath=..").get_attribute("open") is None:
+        summary.click()

@@ -160,7 +160,16 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     stops += tab_to(page, lambda e: e["text"] == existing.reference, what="the incident link")
     assert texts(stops)[:2] == ["Action items", "New incident"], texts(stops)
     assert [stop["name"] for stop in stops if stop["name"]] == ["status", "severity", "q"]
-    assert texts(stops).index("Filter") == len(stops) - 2
+    # After the filters, the sortable column headers, then the incidents.
+    after_filter = texts(stops)[texts(stops).index("Filter") + 1 : -1]
+    assert [t.rstrip(" ▲▼") for t in after_filter] == [
+        "Reference",
+        "Title",
+        "Severity",
+        "Status",
+        "Owner",
+        "Last activity",
+    ]
 
     # New incident, with the keyboard only: from the navigation to the filed incident.
     from_the_top(page)
@@ -189,17 +198,21 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     # focus stays in the section htmx replaced.
     skip_link_works(page)
     from_the_top(page)
-    stops = tab_to(page, lambda e: e["name"] == "body" and e["tag"] == "textarea", what="entry")
+    stops = tab_to(page, lambda e: e["text"] == "Add a timeline entry", what="Add an entry")
     section_links = ["Summary", "Status", "Timeline", "Affected systems", "Crew", "Tasks"]
     assert [t for t in texts(stops) if t in section_links] == section_links
+    page.keyboard.press("Enter")  # the form opens when asked for
+    tab_to(page, lambda e: e["name"] == "body" and e["tag"] == "textarea", what="entry")
     page.keyboard.type("Isolated the host from the network.")
     tab_to(page, lambda e: e["text"] == "Add entry", what="Add entry")
     page.keyboard.press("Enter")
     expect(page.locator("#section-timeline .timeline")).to_contain_text("Isolated the host")
     # The focus is on the section's notice ("Timeline entry added."), not lost to the
-    # page, and the next Tab goes on inside the form that was just used.
+    # page, and the next Tabs go on inside the form that was just used (it stays open
+    # for the next entry, after the button that opened it).
     expect(page.locator("#section-timeline .notice")).to_be_focused()
     expect(page.locator("#section-timeline .notice")).to_have_text("Timeline entry added.")
+    assert tab(page)["text"] == "Add a timeline entry"
     tab(page)
     assert page.evaluate(
         "() => document.querySelector('#section-timeline form').contains(document.activeElement)"
@@ -288,10 +301,17 @@ def test_main_pages_have_no_serious_accessibility_violations(page, lead_with_an_
         f"/incidents/{in_review.pk}/review/",
         "/incidents/action-items/",
         "/observables/?q=m0.evil[.]example",
+        "/notifications/",
+        "/shortcuts/",
     ]:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
         found[path] = axe_violations(page)
+    # The incident page with every form opened (they open when asked for).
+    page.goto(f"/incidents/{incident.pk}/")
+    for summary in page.locator("details.on-demand > summary").all():
+        summary.click()
+    found["incident page, forms open"] = axe_violations(page)
 
     problems = {path: violations for path, violations in found.items() if violations}
     assert not problems, "axe-core found serious or critical violations:\n" + json.dumps(

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from disclosures.services import disclosure_create
 from incidents.lifecycle import ORDER, Status
 from incidents.services import incident_change_status
-from tests.e2e.helpers import PASSWORD, received_evidence, sign_in
+from tests.e2e.helpers import PASSWORD, open_form, received_evidence, sign_in
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,6 +69,8 @@ def test_the_main_pages_leave_the_console_clean(page, settings, tmp_path):
         "/accounts/members/",
         "/disclosures/templates/",
         "/webhooks/",
+        "/notifications/",
+        "/shortcuts/",
     ]:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
@@ -77,6 +79,7 @@ def test_the_main_pages_leave_the_console_clean(page, settings, tmp_path):
 
     # An htmx write on the incident page (the inline indicator style is off).
     page.goto(f"/incidents/{incident.pk}/")
+    open_form(page.locator("#section-timeline"), "Add a timeline entry")
     timeline = page.locator("#section-timeline form")
     timeline.locator("[name=body]").fill("Isolated the VPN concentrator.")
     timeline.locator("[type=submit]").click()

@@ -36,6 +36,7 @@ from tests.e2e.helpers import (
     code_from_key_text,
     give_code,
     make_step_up_stale,
+    open_form,
     reload_until,
     sign_in,
     unused_code,
@@ -180,12 +181,14 @@ def test_an_incident_from_invitation_to_close_is_in_the_audit_log(
     expect(member_page.locator("h1")).to_contain_text(incident.reference)
 
     systems = member_page.locator("#section-systems")
+    open_form(systems, "Add an affected system")
     systems.locator("form.subform [name=name]").fill("Mail gateway mail-gw-01")
     systems.locator("form.subform [name=owner]").fill("Messaging team")
     systems.locator("form.subform [type=submit]").click()
     expect(member_page.locator("#section-systems h3").first).to_contain_text("mail-gw-01")
 
     timeline = member_page.locator("#section-timeline")
+    open_form(timeline, "Add a timeline entry")
     timeline.locator("form [name=body]").fill("Reset the CFO's password and revoked her sessions.")
     timeline.locator("form [type=submit]").click()
     expect(member_page.locator("#section-timeline .timeline")).to_contain_text(

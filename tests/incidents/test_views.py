@@ -20,7 +20,7 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from incidents.views import pages
+from incidents.views import listing as listing_views
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +233,7 @@ def test_a_bad_filter_value_is_reported_and_ignored(lead_client, incident):
 
 
 def test_list_paginates_and_keeps_the_filters(lead_client, lead, make_incident, monkeypatch):
-    monkeypatch.setattr(pages, "INCIDENTS_PER_PAGE", 2)
+    monkeypatch.setattr(listing_views, "INCIDENTS_PER_PAGE", 2)
     made = [make_incident(reporter=lead, severity="low") for _ in range(3)]
     make_incident(reporter=lead, severity="high")
 
@@ -544,7 +544,8 @@ def test_htmx_status_change_returns_the_section_and_updates_summary_and_timeline
     assert body.lstrip().startswith('<section id="section-status"')
     assert '<section id="section-summary"' in body
     assert '<section id="section-timeline"' in body
-    assert body.count('hx-swap-oob="true"') == 2
+    assert '<header id="incident-header"' in body  # the header's status badge
+    assert body.count('hx-swap-oob="true"') == 3
     assert "Status changed to Triage." in body
     assert "HX-Request" in response["Vary"]
     assert_csp_safe(response)
