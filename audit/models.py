@@ -7,6 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from audit.chain import LEAF_FIELDS
+
 GENESIS_HASH = "0" * 64
 
 
@@ -16,26 +18,12 @@ class Outcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
-# What a refused write says, on PostgreSQL (the triggers) as in Python.
+# What the PostgreSQL triggers say when they refuse a write.
 APPEND_ONLY_ERROR = "RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege'; RETURN NULL;"  # noqa: E501
 TRUNCATE_ERROR = "RAISE EXCEPTION 'TRUNCATE of % refused: audit events are append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; RETURN NULL;"  # noqa: E501
 # What never changes once written; the sequencer fills in the rest once (position,
 # prev_hash, hash, sequenced_at, and leaf_hash where a row came without it).
-_FIXED_COLUMNS = (
-    "id",
-    "created_at",
-    "action",
-    "outcome",
-    "actor_id",
-    "actor_label",
-    "target_type_id",
-    "target_id",
-    "target_label",
-    "data",
-    "request_id",
-    "ip",
-    "user_agent",
-)
+_FIXED_COLUMNS = ("id", *LEAF_FIELDS)
 
 
 def _row(prefix: str) -> str:
@@ -62,6 +50,18 @@ def refuse_delete() -> pgtrigger.Trigger:
         operation=pgtrigger.Delete,
         func=APPEND_ONLY_ERROR,
     )
+
+
+def append_only_triggers() -> list[pgtrigger.Trigger]:
+    """A table whose rows are never changed once written."""
+    return [
+        pgtrigger.Trigger(
+            name="append_only", when=pgtrigger.Before, operation=pgtrigger.Update,
+            func=APPEND_ONLY_ERROR,
+        ),
+        refuse_delete(),
+        refuse_truncate(),
+    ]  # fmt: skip
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -169,16 +169,7 @@ class AuditTreeNode(models.Model):
     hash = models.BinaryField(max_length=32)
 
     class Meta:
-        triggers = [
-            pgtrigger.Trigger(
-                name="append_only",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                func=APPEND_ONLY_ERROR,
-            ),
-            refuse_delete(),
-            refuse_truncate(),
-        ]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"level {self.level} #{self.index}"
@@ -199,16 +190,7 @@ class SignedCheckpoint(models.Model):
 
     class Meta:
         ordering = ["-tree_size"]
-        triggers = [
-            pgtrigger.Trigger(
-                name="append_only",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                func=APPEND_ONLY_ERROR,
-            ),
-            refuse_delete(),
-            refuse_truncate(),
-        ]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"checkpoint of {self.tree_size} events"
@@ -228,16 +210,7 @@ class CheckpointTimestamp(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        triggers = [
-            pgtrigger.Trigger(
-                name="append_only",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                func=APPEND_ONLY_ERROR,
-            ),
-            refuse_delete(),
-            refuse_truncate(),
-        ]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"timestamp of checkpoint {self.checkpoint_id} at {self.gen_time:%Y-%m-%d %H:%M:%S}"

@@ -91,12 +91,18 @@ def _load_pem() -> bytes:
             format=serialization.PrivateFormat.PKCS8,
             encryption_algorithm=serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes()  # another process made it first
+        # Written aside, then linked into place: another process starting at the same
+        # moment finds either no key or the whole of one, never half a file.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pem = path.read_bytes()  # another process made it first
+        finally:
+            temporary.unlink()
         return pem
     return path.read_bytes()
 

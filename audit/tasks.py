@@ -27,7 +27,7 @@ def audit_sequence() -> int:
         logger.exception("audit sequencer run failed")
     # After the checkpoint's commit: the authority is reached over the network.
     timestamps.stamp_latest()
-    waiting = merge_delay().oldest_waiting_seconds
+    waiting = merge_delay(sample=0).oldest_waiting_seconds
     if waiting is not None and waiting > settings.AUDIT_MERGE_DELAY_ALARM_SECONDS:
         alerts.sequencing_stalled()
     return sequenced

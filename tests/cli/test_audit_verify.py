@@ -156,3 +156,20 @@ openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in text -sigfile si
     )
     assert result.returncode != 0
     assert base64.b64decode(signature_line.split()[-1])[:4].hex() == signing.log_key().key_id.hex()
+
+
+def test_without_cryptography_the_client_says_the_signature_is_not_checked(bundle):
+    import sys
+
+    path, _ = bundle
+    program = (
+        "import sys; sys.modules['cryptography'] = None\n"
+        "from cordon_cli.main import main\n"
+        f"sys.exit(main(['audit', 'verify', {str(path)!r}]))\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and client
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "signature NOT checked" in result.stdout
+    assert "OK " in result.stdout
