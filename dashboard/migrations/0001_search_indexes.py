@@ -2,7 +2,9 @@
 source and over its identifiers for substring matches. PostgreSQL only, built
 concurrently (no write is blocked while they build); SQLite searches without them.
 
-Frozen here: the index definitions as dashboard.search_index had them when written.
+The definitions come from dashboard.search_index, which the queries share: change a
+source's fields there only together with a new migration that drops and rebuilds its
+index (an expression index is only used by a query with the very same expression).
 """
 
 from django.contrib.postgres.operations import TrigramExtension

@@ -1,8 +1,14 @@
 """Incident endpoints: file, list, read, change (CONTRACT.md, REST API)."""
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -13,7 +19,7 @@ from accounts.scopes import Scope
 from incidents import services
 from incidents.api.filters import IncidentFilter
 from incidents.api.serializers import IncidentSerializer, IncidentUpdateSerializer
-from incidents.selectors import visible_incidents
+from incidents.selectors import tag_facets, visible_incidents
 
 
 @extend_schema_view(
@@ -99,3 +105,26 @@ class IncidentViewSet(
                     incident=incident, actor=request.user, status=status, reason=reason
                 )
         return Response(IncidentSerializer(incident).data)
+
+    @extend_schema(
+        description=(
+            "The tags of the incidents the caller may see that match the list's filters, "
+            "with how many carry each, most used first (at most 30)."
+        ),
+        responses=inline_serializer(
+            "TagFacets",
+            {
+                "results": inline_serializer(
+                    "TagFacet",
+                    {"tag": serializers.CharField(), "count": serializers.IntegerField()},
+                    many=True,
+                )
+            },
+        ),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def tags(self, request):
+        incidents = self.filter_queryset(self.get_queryset())
+        return Response(
+            {"results": [{"tag": tag, "count": count} for tag, count in tag_facets(incidents)]}
+        )

@@ -72,6 +72,10 @@ class TaskCommentForm(Form):
         max_length=MAX_COMMENT_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), label="Comment"
     )
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_comment_%s")
+        super().__init__(*args, **kwargs)
+
 
 class TaskDeleteForm(Form):
     reason = forms.CharField(
@@ -79,3 +83,7 @@ class TaskDeleteForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the audit log.",
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_delete_%s")
+        super().__init__(*args, **kwargs)

@@ -159,7 +159,14 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     stops = [skip_link_works(page)]
     stops += tab_to(page, lambda e: e["text"] == existing.reference, what="the incident link")
     assert texts(stops)[:2] == ["Action items", "New incident"], texts(stops)
-    assert [stop["name"] for stop in stops if stop["name"]] == ["status", "severity", "q"]
+    assert [stop["name"] for stop in stops if stop["name"]] == [
+        "status",
+        "severity",
+        "type",
+        "tag",
+        "field",
+        "q",
+    ]
     # After the filters, the sortable column headers, then the incidents.
     after_filter = texts(stops)[texts(stops).index("Filter") + 1 : -1]
     assert [t.rstrip(" ▲▼") for t in after_filter] == [
@@ -224,7 +231,8 @@ def test_keyboard_only_sign_in_file_an_incident_and_work_on_it(page, lead_with_a
     from_the_top(page)
     stops = tab_to(page, lambda e: e["text"] == "Filter", what="Filter")
     fields = [stop["name"] for stop in stops if stop["tag"] in {"input", "select"}]
-    assert fields == ["since", "until", "actor", "action", "target", "outcome"], fields
+    # The navigation's search box (q) comes first, then the page's filters.
+    assert fields == ["q", "since", "until", "actor", "action", "target", "outcome"], fields
     assert tab(page, 3, backwards=True)["name"] == "action"
     page.keyboard.type("incident.filed")
     page.keyboard.press("Enter")

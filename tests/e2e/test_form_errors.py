@@ -77,20 +77,18 @@ def test_an_error_far_down_the_review_page_is_shown_where_the_person_is(page, le
         incident_change_status(incident=incident, actor=user, status=status)
     sign_in(page, "lea", device, next_path=f"/incidents/{incident.pk}/review/")
 
-    # The last section's "Add an action item" form, far below the top of the page.
-    section = page.locator("section.review-section").last
-    form = section.locator("form[action$='/action-items/']")
+    # The page's one "Add an action item" form, below every section.
+    form = page.locator("#add-action-item form")
+    form.locator("select[name=section]").select_option(label="Which human factors can improve?")
     form.locator("[name=title]").fill("Train the help desk on call-back checks")
     form.locator("select[name=owner]").select_option("lea")
     form.locator("[name=due_date]").fill("2200-01-01")  # after 2100: refused by the server
     form.locator("[type=submit]").click()
 
     page.wait_for_load_state("load")
-    section = page.locator("section.review-section").last
-    due = section.locator("form[action$='/action-items/'] [name=due_date]")
+    form = page.locator("#add-action-item form")
+    due = form.locator("[name=due_date]")
     expect(due).to_have_attribute("aria-invalid", "true")
     expect(due).to_be_focused()
     assert due.evaluate(IN_VIEW), "the field to correct is out of view"
-    expect(section.locator("form[action$='/action-items/'] [name=title]")).to_have_value(
-        "Train the help desk on call-back checks"
-    )
+    expect(form.locator("[name=title]")).to_have_value("Train the help desk on call-back checks")

@@ -355,8 +355,9 @@ def complete_review(page, incident) -> None:
     finding.locator("[type=submit]").click()
     expect(page.locator("#section-authentication .review-findings")).to_contain_text("IMAP")
 
-    authentication = page.locator("#section-authentication")
-    item = authentication.locator("form[action$='/action-items/']")
+    # One action-item form for the page, the section chosen in it.
+    item = page.locator("#add-action-item form")
+    item.locator("select[name=section]").select_option(label="Is authentication strong enough?")
     item.locator("input[name=title]").fill("Turn off password-only IMAP")
     item.locator("select[name=owner]").select_option("lea")
     item.locator("input[name=due_date]").fill(f"{date.today() + timedelta(days=14):%Y-%m-%d}")

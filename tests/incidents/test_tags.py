@@ -71,3 +71,15 @@ def test_only_leads_keep_the_list_and_colours_are_checked(client, responder, lea
     assert client.post("/incidents/tags/", {"name": "x", "colour": "red"}).status_code == 422
     assert client.post("/incidents/tags/", {"name": "x", "colour": "#00ff00"}).status_code == 302
     assert Tag.objects.get(name="x").colour == "#00ff00"
+
+
+def test_api_tag_facets_follow_the_filters_and_the_gate(token_client, lead, responder, tagged):
+    api = token_client(lead, "incidents:read")
+    facets = api.get("/api/v1/incidents/tags/").json()["results"]
+    assert {"tag": "Finance", "count": 2} in facets
+    assert api.get("/api/v1/incidents/tags/", {"q": "Wire"}).json()["results"] == [
+        {"tag": "Finance", "count": 1}
+    ]
+    services.incident_update(incident=tagged[1], actor=lead, restricted=True)
+    mine = token_client(responder, "incidents:read").get("/api/v1/incidents/tags/").json()
+    assert {"tag": "Finance", "count": 1} in mine["results"]
