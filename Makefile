@@ -92,7 +92,7 @@ format: $(VENV)/.installed-test
 
 # The quick ones (minutes on 2 cores), each on its own scratch PostgreSQL database;
 # figures go to bench/results.json. BENCH_PG and BENCH_BROKER point elsewhere.
-bench: bench-filing bench-list bench-audit bench-dashboard bench-observables
+bench: bench-filing bench-list bench-audit bench-dashboard bench-observables bench-intake
 
 bench-filing: $(VENV)/.installed-test
 	$(BIN)/python bench/api_filing.py
@@ -108,6 +108,9 @@ bench-dashboard: $(VENV)/.installed-test
 
 bench-observables: $(VENV)/.installed-test
 	$(BIN)/python bench/observables.py
+
+bench-intake: $(VENV)/.installed-test
+	$(BIN)/python bench/intake.py
 
 # Evidence: hashing throughput on a 1 GiB file, and a 2 GiB upload's memory in gunicorn.
 bench-evidence: $(VENV)/.installed-test
