@@ -39,6 +39,8 @@ COPY disclosures ./disclosures
 COPY audit ./audit
 COPY notifications ./notifications
 COPY dashboard ./dashboard
+COPY observables ./observables
+COPY intake ./intake
 COPY templates ./templates
 COPY static ./static
 

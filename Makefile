@@ -92,7 +92,8 @@ format: $(VENV)/.installed-test
 
 # The quick ones (minutes on 2 cores), each on its own scratch PostgreSQL database;
 # figures go to bench/results.json. BENCH_PG and BENCH_BROKER point elsewhere.
-bench: bench-filing bench-list bench-audit bench-dashboard bench-observables bench-search
+bench: bench-filing bench-list bench-audit bench-dashboard bench-observables bench-search \
+	bench-intake
 
 bench-filing: $(VENV)/.installed-test
 	$(BIN)/python bench/api_filing.py
@@ -111,6 +112,8 @@ bench-observables: $(VENV)/.installed-test
 
 bench-search: $(VENV)/.installed-test
 	$(BIN)/python bench/search.py
+bench-intake: $(VENV)/.installed-test
+	$(BIN)/python bench/intake.py
 
 # Evidence: hashing throughput on a 1 GiB file, and a 2 GiB upload's memory in gunicorn.
 bench-evidence: $(VENV)/.installed-test

@@ -11,6 +11,9 @@ from notifications.messages import absolute_url, render_message
 from notifications.services import notification_queue
 
 NOTIFIED_SEVERITIES = (Severity.HIGH, Severity.CRITICAL)
+# A flood (a list of 500 critical alerts) is the queue's to show, not the inbox's: at most
+# this many messages per batch received, the most severe first.
+MAX_MESSAGES_PER_BATCH = 10
 TRIAGE_ROLES = (Role.LEAD, Role.RESPONDER)
 
 
@@ -21,9 +24,10 @@ def notify_new_alerts(alert_ids: list[int]) -> None:
         return
     from intake.models import Alert
 
-    alerts = list(
-        Alert.objects.filter(pk__in=alert_ids, severity__in=NOTIFIED_SEVERITIES).order_by("id")
-    )
+    alerts = sorted(
+        Alert.objects.filter(pk__in=alert_ids, severity__in=NOTIFIED_SEVERITIES),
+        key=lambda alert: (alert.severity != Severity.CRITICAL, alert.pk),
+    )[:MAX_MESSAGES_PER_BATCH]
     if not alerts:
         return
     recipients = list(

@@ -5,6 +5,8 @@ to those who may see that incident (the need-to-know gate)."""
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
@@ -51,11 +53,33 @@ def filtered_alerts(
     return alerts.order_by("-last_seen", "-id")
 
 
-def status_counts(*, user) -> dict[str, int]:
-    rows = visible_alerts(user).values("status").annotate(n=Count("id")).order_by()
+STATUS_COUNTS_KEY = "intake:status-counts"
+STATUS_COUNTS_SECONDS = 10
+
+
+def _count_by_status(alerts) -> dict[str, int]:
+    rows = alerts.values("status").annotate(n=Count("id")).order_by()
     counts = dict.fromkeys(AlertStatus.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+def status_counts(*, user) -> dict[str, int]:
+    """Alerts per status in the user's sight. The whole queue's (what every triager
+    sees) is one scan of the table, kept in the cache until an intake write commits
+    (forget_status_counts) or for STATUS_COUNTS_SECONDS at most."""
+    if not user.has_perm("intake.view_alert"):
+        return _count_by_status(visible_alerts(user))
+    counts = cache.get(STATUS_COUNTS_KEY)
+    if counts is None:
+        counts = _count_by_status(visible_alerts(user))
+        cache.set(STATUS_COUNTS_KEY, counts, STATUS_COUNTS_SECONDS)
+    return counts
+
+
+def forget_status_counts() -> None:
+    """After a write to alerts commits: the cached counts are stale."""
+    transaction.on_commit(lambda: cache.delete(STATUS_COUNTS_KEY))
 
 
 def visible_incident_ids(*, user, alerts) -> set[int]:

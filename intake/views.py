@@ -29,12 +29,20 @@ def _queue_page(request, *, bulk_form=None, status=None):
     filter_form = AlertFilterForm(request.GET)
     filters = filter_form.valid_filters()
     alerts = selectors.filtered_alerts(user=request.user, **filters).select_related("incident")
-    page = Paginator(alerts, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    counts = selectors.status_counts(user=request.user)
+    paginator = Paginator(alerts, ALERTS_PER_PAGE)
+    # The counts per status answer the paginator's count without another scan when the
+    # only filter is the status (or there is none).
+    if not filters:
+        paginator.count = sum(counts.values())
+    elif set(filters) == {"status"}:
+        paginator.count = counts.get(filters["status"], 0)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,
         "filtered": bool(filters),
         "page": page,
-        "counts": selectors.status_counts(user=request.user),
+        "counts": counts,
         "visible_incidents": selectors.visible_incident_ids(user=request.user, alerts=page),
         "bulk_form": bulk_form or BulkActionForm(),
         "open_statuses": OPEN_STATUSES,

@@ -77,7 +77,7 @@ class ReceivedSerializer(serializers.Serializer):
         return {"id": alert.pk, "status": alert.status, "count": alert.count, "created": created}
 
 
-class IncidentRefSerializer(serializers.Serializer):
+class AlertIncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
 

@@ -20,13 +20,13 @@ from incidents.selectors import incident_get
 from intake import selectors, services
 from intake.api.filters import AlertFilter
 from intake.api.serializers import (
+    AlertIncidentSerializer,
     AlertInputSerializer,
     AlertListInputSerializer,
     AlertSerializer,
     EscalateManySerializer,
     EscalateSerializer,
     IgnoreSerializer,
-    IncidentRefSerializer,
     MergeSerializer,
     ReasonSerializer,
     ReceivedSerializer,
@@ -182,7 +182,8 @@ class AlertViewSet(
             "`reference`."
         ),
         request=EscalateManySerializer,
-        responses={201: IncidentRefSerializer},
+        responses={201: AlertIncidentSerializer},
+        operation_id="alerts_escalate_many",
     )
     @action(detail=False, methods=["post"], url_path="escalate")
     def escalate_many(self, request):
@@ -205,7 +206,7 @@ class AlertViewSet(
             "entry): 201 with the incident's `id` and `reference`."
         ),
         request=EscalateSerializer,
-        responses={201: IncidentRefSerializer},
+        responses={201: AlertIncidentSerializer},
     )
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):

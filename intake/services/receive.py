@@ -40,6 +40,7 @@ from intake.models import (
     SuppressionRule,
 )
 from intake.notify import notify_new_alerts
+from intake.selectors import forget_status_counts
 from observables.values import normalise, value_digest
 
 __all__ = [
@@ -296,6 +297,7 @@ def alerts_receive(*, sender, items: Sequence[AlertInput], via: str = "api") -> 
             "ids": sorted(alert.pk for alert in existing.values())[:1000],
         },
     )
+    forget_status_counts()
     notify_new_alerts([alert.pk for alert in new_alerts if alert.status == AlertStatus.NEW])
     answers = []
     for entry in prepared:

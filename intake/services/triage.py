@@ -19,6 +19,7 @@ from incidents import services as incident_services
 from incidents.models import Incident, Severity
 from incidents.selectors import may_see
 from intake.models import REASON_MAX_LENGTH, TRIAGE_TRANSITIONS, Alert, AlertObservable, AlertStatus
+from intake.selectors import forget_status_counts
 from intake.services.evidence import attachments_to_evidence
 from observables import services as observable_services
 from observables.models import Observable, Source
@@ -61,6 +62,7 @@ def _check(alerts: list[Alert], status: str) -> None:
 
 
 def _set(alerts: list[Alert], now, **fields) -> None:
+    forget_status_counts()
     for alert in alerts:
         for name, value in fields.items():
             setattr(alert, name, value)

@@ -322,3 +322,12 @@ def test_new_high_and_critical_alerts_notify_the_leads(sender, lead, responder):
     notified = Notification.objects.filter(event="alert.received")
     assert list(notified.values_list("recipient__username", flat=True)) == [lead.username]
     assert "Ransomware" in notified.get().subject
+
+
+def test_a_flood_of_critical_alerts_sends_at_most_ten_messages_per_batch(sender, lead):
+    from intake.notify import MAX_MESSAGES_PER_BATCH
+    from notifications.models import Notification
+
+    items = [{"source": "siem", "title": f"Flood {n}", "severity": "critical"} for n in range(40)]
+    assert sender.post(URL, items).status_code == 201
+    assert Notification.objects.filter(event="alert.received").count() == MAX_MESSAGES_PER_BATCH

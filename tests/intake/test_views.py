@@ -159,3 +159,19 @@ def test_unmerge_keeps_what_a_person_worked_on(browser, responder):
     observable_update(observable=incident.observables.get(), actor=responder, is_ioc=True)
     browser.post(f"/intake/{alert.pk}/unmerge/")
     assert incident.observables.count() == 1
+
+
+def test_the_counts_follow_each_committed_write(
+    browser, responder, django_capture_on_commit_callbacks
+):
+    send(responder, title="First")
+    assert "New: <strong>1</strong>" in browser.get(QUEUE).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = send(responder, title="Second")
+    html = browser.get(QUEUE).content.decode()
+    assert "New: <strong>2</strong>" in html and "2 alerts" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(BULK, {"action": "acknowledge", "alerts": [second.pk]})
+    html = browser.get(QUEUE, {"status": "new"}).content.decode()
+    assert "Acknowledged: <strong>1</strong>" in html
+    assert "1 alert matching" in html and "#" + str(second.pk) + " Second" not in html
