@@ -69,7 +69,7 @@ def test_the_api_lists_adds_and_removes(token_client, lead, incident):
     assert created.json()["name"] == "PowerShell"
     again = api.post(api_url(incident), {"technique_id": "T1059.001"}, format="json")
     assert again.status_code == 200
-    listed = api.get(api_url(incident)).json()
+    listed = api.get(api_url(incident)).json()["results"]
     assert [item["technique_id"] for item in listed] == ["T1059.001"]
     removed = api.delete(api_url(incident, created.json()["id"]))
     assert removed.status_code == 204
