@@ -20,6 +20,11 @@ DEPRECATED = "this object is deprecated"
 SEARCH_LIMIT = 50
 
 
+def technique_url(technique_id: str) -> str:
+    """The technique's page on attack.mitre.org (T1566.001 -> …/T1566/001/)."""
+    return "https://attack.mitre.org/techniques/" + technique_id.replace(".", "/") + "/"
+
+
 @dataclass(frozen=True)
 class Technique:
     id: str
@@ -28,7 +33,7 @@ class Technique:
 
     @property
     def url(self) -> str:
-        return "https://attack.mitre.org/techniques/" + self.id.replace(".", "/") + "/"
+        return technique_url(self.id)
 
 
 @functools.lru_cache(maxsize=1)
