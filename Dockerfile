@@ -34,6 +34,7 @@ COPY accounts ./accounts
 COPY incidents ./incidents
 COPY evidence ./evidence
 COPY disclosures ./disclosures
+COPY observables ./observables
 COPY audit ./audit
 COPY notifications ./notifications
 COPY dashboard ./dashboard
