@@ -36,6 +36,7 @@ COPY evidence ./evidence
 COPY observables ./observables
 COPY intake ./intake
 COPY disclosures ./disclosures
+COPY observables ./observables
 COPY audit ./audit
 COPY notifications ./notifications
 COPY dashboard ./dashboard

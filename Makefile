@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint lock audit-lock lint-migrations format worker bench bench-filing \
-	bench-list bench-audit bench-dashboard bench-evidence bench-observables bench-search clean
+	bench-list bench-audit bench-dashboard bench-evidence bench-observables bench-search bench-intake clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

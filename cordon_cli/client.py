@@ -239,6 +239,22 @@ class Client:
         self.log(f"cordon: {error}; retrying in {delay:g}s (attempt {attempt + 1})")
         time.sleep(delay)
 
+    def download(self, path: str, **query) -> tuple[bytes, dict[str, str]]:
+        """A GET whose answer is a file, not JSON: its bytes and headers (ApiError or
+        Unavailable otherwise; no retry needed: a download writes only its audit event)."""
+        target = self.path(path, query)
+        try:
+            status, payload, headers = self._once(
+                "GET", target, body=None, headers={}, timeout=TIMEOUT_SECONDS
+            )
+        except Transient as failure:
+            raise failure.error from None
+        if status >= 400:
+            raise api_error(status, payload)
+        if status >= 300:
+            raise CliError(f"{self.base} answered {status}: set CORDON_URL to the real address")
+        return payload, headers
+
     def get(self, path: str, **query) -> Any:
         return self.request("GET", path, query=query)
 

@@ -5,6 +5,8 @@ cordon observable add --incident INC-2026-0007 198.51.100.7 evil.example
 cordon observable add --incident 42 --type sha256 --file hashes.txt --ioc
 cordon observable list --incident INC-2026-0007
 cordon observable lookup 'hxxp://evil[.]example/x'
+cordon observable export --incident INC-2026-0007 --format stix --out inc7.stix.json
+cordon observable import --incident INC-2026-0008 inc7.stix.json
 """
 
 from __future__ import annotations
@@ -138,8 +140,52 @@ def observable_lookup(client, args) -> int:
     return EXIT_OK
 
 
+def observable_export(client, args) -> int:
+    incident_id = _incident_id(client, args.incident)
+    content, headers = client.download(
+        f"/incidents/{incident_id}/observables/export/", format=args.format
+    )
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if args.out and args.out != "-":
+        Path(args.out).expanduser().write_bytes(content)
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    withheld = lowered.get("x-observables-withheld", "0")
+    print(
+        f"cordon: {lowered.get('x-observables-count', '?')} observables, highest marking "
+        f"TLP:{lowered.get('x-tlp', '?').upper()}"
+        + (f", {withheld} TLP:RED withheld (not on the crew)" if withheld != "0" else ""),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def observable_import(client, args) -> int:
+    incident_id = _incident_id(client, args.incident)
+    path = Path(args.file).expanduser()
+    if args.file != "-" and not path.is_file():
+        raise UsageError(f"{args.file}: no such file")
+    text = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
+    try:
+        body = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"{args.file}: not JSON ({error})") from error
+    answer = client.request("POST", f"/incidents/{incident_id}/observables/import/", json_body=body)
+    if args.json:
+        out(json.dumps(answer))
+    else:
+        out(
+            f"{answer['format']}: {answer['created']} created, {answer['updated']} updated, "
+            f"{len(answer['skipped'])} skipped"
+        )
+    return EXIT_OK
+
+
 def add_parser(topics) -> None:
-    observable = topics.add_parser("observable", help="add, list and look up observables")
+    observable = topics.add_parser(
+        "observable", help="add, list, look up, export and import observables"
+    )
     verbs = observable.add_subparsers(dest="verb", required=True)
     adding = verbs.add_parser("add", help="add values to an incident (up to 1000 per request)")
     adding.add_argument("values", nargs="*", metavar="VALUE")
@@ -160,3 +206,12 @@ def add_parser(topics) -> None:
     lookup.add_argument("value", help="the value (defanged is fine)")
     lookup.add_argument("--type", choices=TYPES)
     lookup.set_defaults(handler=observable_lookup)
+    exporting = verbs.add_parser("export", help="an incident's observables as a file to share")
+    exporting.add_argument("--incident", required=True, help="reference (INC-…) or id")
+    exporting.add_argument("--format", choices=("stix", "misp", "csv"), default="stix")
+    exporting.add_argument("--out", help="the file to write (default: standard output)")
+    exporting.set_defaults(handler=observable_export)
+    importing = verbs.add_parser("import", help="a STIX 2.1 bundle or MISP event's observables")
+    importing.add_argument("file", help="the JSON file (- for stdin)")
+    importing.add_argument("--incident", required=True, help="reference (INC-…) or id")
+    importing.set_defaults(handler=observable_import)

@@ -80,6 +80,8 @@ def describe_character(char: str) -> str:
 
 def refused_characters(text: str, *, multiline: bool = False) -> list[str]:
     """The characters of `text` the rule refuses, each once, in order of appearance."""
+    if text.isascii() and text.isprintable():
+        return []  # space to tilde: no control, format or separator among them (fast path)
     found = [
         char for index, char in enumerate(text) if _is_refused(text, index, multiline=multiline)
     ]

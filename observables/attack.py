@@ -1,6 +1,6 @@
 """The MITRE ATT&CK techniques Cordon offers, from the MISP galaxy cluster
 `mitre-attack-pattern` that ships inside the pymispgalaxies wheel (offline; the
-version of the data is the package's). Deprecated techniques are left out.
+version of the data is the package's). Deprecated and revoked techniques are left out.
 
 The cluster is read once per process (about 2 s: it carries every description) and
 kept as a small table of id, name and tactics.
@@ -20,6 +20,11 @@ DEPRECATED = "this object is deprecated"
 SEARCH_LIMIT = 50
 
 
+def technique_url(technique_id: str) -> str:
+    """The technique's page on attack.mitre.org (T1566.001 -> …/T1566/001/)."""
+    return "https://attack.mitre.org/techniques/" + technique_id.replace(".", "/") + "/"
+
+
 @dataclass(frozen=True)
 class Technique:
     id: str
@@ -28,7 +33,7 @@ class Technique:
 
     @property
     def url(self) -> str:
-        return "https://attack.mitre.org/techniques/" + self.id.replace(".", "/") + "/"
+        return technique_url(self.id)
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,6 +49,8 @@ def catalogue() -> dict[str, Technique]:
             continue
         if str(value.get("description", "")).lower().startswith(DEPRECATED):
             continue
+        if any(link.get("type") == "revoked-by" for link in value.get("related") or []):
+            continue  # replaced by another technique (T1193 by T1566.001)
         name = str(value["value"]).rsplit(" - ", 1)[0].strip()
         tactics = sorted({chain.split(":", 1)[-1] for chain in meta.get("kill_chain") or []})
         found.setdefault(technique_id, Technique(technique_id, name, tuple(tactics)))

@@ -20,6 +20,7 @@ from core.marking import PAP, PAP_MAX_LENGTH, TLP, TLP_MAX_LENGTH
 from core.text import MultilineTextField, validate_short_text
 from evidence.models import EvidenceItem
 from incidents.models import Incident
+from observables.attack import technique_url
 from observables.values import display_value, looks_defanged
 from observables.values.kinds import SOURCE_MAX_LENGTH, TYPE_MAX_LENGTH, ObservableType, Source
 
@@ -169,7 +170,7 @@ class IncidentTechnique(CapturedModel):
 
     @property
     def url(self) -> str:
-        return "https://attack.mitre.org/techniques/" + self.technique_id.replace(".", "/") + "/"
+        return technique_url(self.technique_id)
 
 
 __all__ = ["EvidenceItem", "IncidentTechnique", "Observable", "ObservableType", "Source"]

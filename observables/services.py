@@ -69,6 +69,10 @@ EDITABLE_FIELDS = frozenset(
     }
 )
 TIMES = ("sighted_at", "first_seen", "last_seen")
+# Django's `Choices.values` builds its list anew on every call (an enum walk): once
+# here, not twice per row of a thousand.
+TLP_VALUES = frozenset(TLP.values)
+PAP_VALUES = frozenset(PAP.values)
 # Full clean without the queries: the incident, the author and the evidence item are
 # checked by the service (in one query for all), uniqueness by the database.
 NOT_CLEANED = ["incident", "created_by", "evidence"]
@@ -224,9 +228,9 @@ def _check_row(row: Observable) -> None:
     """What full_clean would check of a row whose value is already normalised, at a
     thousandth of the cost: markings, tags, times and their order."""
     errors: dict[str, list[str]] = {}
-    if row.tlp not in TLP.values:
+    if row.tlp not in TLP_VALUES:
         errors["tlp"] = [f"Choose a TLP from {', '.join(TLP.values)}."]
-    if row.pap not in PAP.values:
+    if row.pap not in PAP_VALUES:
         errors["pap"] = [f"Choose a PAP from {', '.join(PAP.values)}."]
     checks = [("tags", validate_tags, row.tags)]
     checks += [(name, validate_event_time, getattr(row, name)) for name in TIMES]

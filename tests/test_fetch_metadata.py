@@ -111,6 +111,8 @@ WRITING_GETS = {
     "dashboard:incident_report",
     "disclosures:export_markdown",
     "disclosures:export_print",
+    "observables:export",
+    "observables:extract",
 }
 
 

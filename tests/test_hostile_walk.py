@@ -129,7 +129,13 @@ def world(lead, token_client, settings, tmp_path):
         [{"type": "domain", "value": "evil.example"}, {"type": "ipv4", "value": "192.0.2.7"}],
     )
     assert observables.status_code == 201, observables.content
+    techniques = [
+        api.post(f"/api/v1/incidents/{incident.pk}/techniques/", {"technique_id": technique})
+        for technique in ("T1566.001", "T1059.001")
+    ]
+    assert techniques[0].status_code == 201, techniques[0].content
     objects = {
+        "technique": techniques[0].json()["id"],
         "observable": observables.json()[0]["id"],
         "incident": incident.pk,
         "evidence": pushed.json()["id"],
@@ -175,6 +181,7 @@ API_OBJECT_OF_MODEL = {
     "CrewMember": "crew_member",
     "Observable": "observable",
     "Alert": "alert",
+    "IncidentTechnique": "technique",
 }
 
 

@@ -66,7 +66,6 @@ class IncidentTechniqueViewSet(
     required_scopes = SCOPES
     http_method_names = ["get", "post", "delete", "head", "options"]
     filter_backends: list = []
-    pagination_class = None
 
     def incident(self):
         if not hasattr(self, "_incident"):

@@ -105,3 +105,53 @@ def test_a_manager_and_a_reporter_look_up_only_what_they_may_see(
     as_reporter = cordon(reporter, "observable", "lookup", "c2.evil.example", scopes=SCOPES)
     assert as_reporter.stdout.strip().split("\t")[0] == mine.reference
     assert len(as_reporter.stdout.strip().splitlines()) == 1
+
+
+def test_export_writes_the_file_and_import_takes_it_into_another_incident(
+    cordon, lead, make_incident, tmp_path
+):
+    source = make_incident(reporter=lead)
+    add(source, lead, "evil.example", is_ioc=True, tlp="green")
+    target = make_incident(reporter=lead)
+    bundle = tmp_path / "source.stix.json"
+    exported = cordon(
+        lead,
+        "observable",
+        "export",
+        "--incident",
+        source.reference,
+        "--format",
+        "stix",
+        "--out",
+        str(bundle),
+        scopes=SCOPES,
+    )
+    assert exported.code == 0, exported.stderr
+    assert "1 observables, highest marking TLP:AMBER" in exported.stderr
+    assert '"type": "bundle"' in bundle.read_text()
+    imported = cordon(
+        lead, "observable", "import", "--incident", str(target.pk), str(bundle), scopes=SCOPES
+    )
+    assert imported.code == 0, imported.stderr
+    assert imported.stdout.strip() == "stix: 1 created, 0 updated, 0 skipped"
+    obs = Observable.objects.get(incident=target)
+    assert (obs.normalized_value, obs.is_ioc, obs.tlp, obs.source) == (
+        "evil.example",
+        True,
+        "green",
+        "imported",
+    )
+
+
+def test_importing_something_that_is_not_a_bundle_exits_non_zero_with_the_reason(
+    cordon, lead, make_incident, tmp_path
+):
+    incident = make_incident(reporter=lead)
+    junk = tmp_path / "junk.json"
+    junk.write_text('{"hello": "world"}')
+    result = cordon(
+        lead, "observable", "import", "--incident", str(incident.pk), str(junk), scopes=SCOPES
+    )
+    assert result.code != 0
+    assert "Neither a STIX 2.1 bundle nor a MISP event" in result.stderr
+    assert not Observable.objects.filter(incident=incident).exists()

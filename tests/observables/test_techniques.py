@@ -25,7 +25,9 @@ def test_the_catalogue_ships_offline_with_current_techniques():
     assert len(techniques) > 500
     assert techniques["T1566.001"].name == "Spearphishing Attachment"
     assert "initial-access" in techniques["T1566.001"].tactics
-    assert "T1566.001" in [hit.id for hit in attack.technique_search("spearphishing attach")]
+    found = [hit.id for hit in attack.technique_search("spearphishing attach")]
+    assert "T1566.001" in found and "T1193" not in found
+    assert attack.technique_get("T1193") is None  # revoked: replaced by T1566.001
 
 
 def test_the_picker_searches_and_adds_a_technique(client, lead, incident):
@@ -69,7 +71,7 @@ def test_the_api_lists_adds_and_removes(token_client, lead, incident):
     assert created.json()["name"] == "PowerShell"
     again = api.post(api_url(incident), {"technique_id": "T1059.001"}, format="json")
     assert again.status_code == 200
-    listed = api.get(api_url(incident)).json()
+    listed = api.get(api_url(incident)).json()["results"]
     assert [item["technique_id"] for item in listed] == ["T1059.001"]
     removed = api.delete(api_url(incident, created.json()["id"]))
     assert removed.status_code == 204
