@@ -260,6 +260,10 @@ class IncidentEditForm(IncidentFileForm):
         initial["attack_vectors"] = ", ".join(incident.attack_vectors)
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
+        # Type, tags and custom fields have their own section (incident_classify).
+        for name in [name for name in self.fields if name not in EDITABLE_FIELDS]:
+            del self.fields[name]
+        self.custom_definitions = []
         self.fields["tlp"].initial = incident.tlp
         self.fields["pap"].initial = incident.pap
         severity = self.fields["severity"]

@@ -43,7 +43,9 @@ def incident_type_save(*, actor, document: dict, incident_type: IncidentType | N
         action = "incident_type.created"
     else:
         _require(actor, "incidents.change_incidenttype")
-        incident_type = IncidentType.objects.select_for_update().get(pk=incident_type.pk)
+        incident_type = IncidentType.objects.select_for_update(no_key=True, of=("self",)).get(
+            pk=incident_type.pk
+        )
         if document["key"] != incident_type.key:
             raise ValidationError({"key": ["A type keeps its key; create a new type instead."]})
         changed = _apply_document(incident_type, document)

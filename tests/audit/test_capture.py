@@ -45,7 +45,7 @@ def test_filing_records_the_filing_and_the_created_rows(responder):
     assert filed[0].actor_label == "rick"
     assert filed[0].target_id == str(incident.pk)
     assert filed[0].target_label.startswith(incident.reference)
-    assert filed[0].data == {"reference": incident.reference, "severity": "low"}
+    assert filed[0].data == {"reference": incident.reference, "severity": "low", "type": None}
 
     created = events_since(before, action="model.created")
     models = {event.data["model"] for event in created}
