@@ -20,7 +20,11 @@ def saved_filter_save(*, owner, name: str, query: str) -> SavedFilter:
     """Name the list's current filters and order (`query`, as the filter form accepted
     it); saving under a name the person already uses replaces what it holds."""
     _require_active(owner)
-    saved = SavedFilter.objects.select_for_update().filter(owner=owner, name=name.strip()).first()
+    saved = (
+        SavedFilter.objects.select_for_update(no_key=True, of=("self",))
+        .filter(owner=owner, name=name.strip())
+        .first()
+    )
     if saved is None:
         if SavedFilter.objects.filter(owner=owner).count() >= SAVED_FILTERS_PER_PERSON:
             raise ValidationError(
