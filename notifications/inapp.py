@@ -29,6 +29,8 @@ _GATES: dict[str, Gate] = {}
 # The list shows this many at most (newest first); the bell counts up to it ("99+").
 LIST_LIMIT = 100
 COUNT_LIMIT = 99
+# E-mail subjects start with this (templates/email/*_subject.txt); inside Cordon it is noise.
+MAIL_SUBJECT_TAG = "[Cordon] "
 
 
 def register_gate(model, gate: Gate) -> None:
@@ -50,7 +52,7 @@ def inapp_create(*, recipients, event: str, subject: str, link: str = "", about=
         InAppNotification(
             recipient=recipient,
             event=event,
-            subject=subject[:200],
+            subject=subject.removeprefix(MAIL_SUBJECT_TAG)[:200],
             link=_path(link)[:500],
             target_type=target_type,
             target_id=about.pk if about is not None else None,
