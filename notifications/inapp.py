@@ -47,9 +47,13 @@ def _path(link: str) -> str:
 
 def inapp_create(*, recipients, event: str, subject: str, link: str = "", about=None) -> int:
     """One in-app notification per recipient (inside the caller's transaction)."""
+    recipients = list(recipients)
+    if not recipients:
+        return 0
     target_type = ContentType.objects.get_for_model(about) if about is not None else None
-    rows = [
-        InAppNotification(
+    # One save per person, as the outbox does: each row is captured on its own.
+    for recipient in recipients:
+        InAppNotification.objects.create(
             recipient=recipient,
             event=event,
             subject=subject.removeprefix(MAIL_SUBJECT_TAG)[:200],
@@ -57,10 +61,7 @@ def inapp_create(*, recipients, event: str, subject: str, link: str = "", about=
             target_type=target_type,
             target_id=about.pk if about is not None else None,
         )
-        for recipient in recipients
-    ]
-    InAppNotification.objects.bulk_create(rows)
-    return len(rows)
+    return len(recipients)
 
 
 def _visible(user, notifications: list[InAppNotification]) -> list[InAppNotification]:

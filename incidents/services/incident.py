@@ -29,7 +29,7 @@ from incidents.selectors import (
     crew_and_leads,
     crew_manageable_by,
 )
-from incidents.services.common import _notify, _require
+from incidents.services.common import _notify, _require, _require_open
 from incidents.services.review import review_required, review_start
 
 # Fields of an incident that its editors may change directly (status has its own verb).
@@ -139,6 +139,7 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
         raise ValidationError(
             {"severity": ["A closed incident keeps its severity: move it back to review first."]}
         )
+    _require_open(incident)
     if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
         # Who may see an incident is decided by those who decide its crew.
         raise PermissionDenied("Only leads and the incident commander change need-to-know.")

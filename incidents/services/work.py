@@ -25,7 +25,7 @@ from incidents.selectors import (
     crew_manageable_by,
     may_see,
 )
-from incidents.services.common import _notify, _require
+from incidents.services.common import _notify, _require, _require_open
 
 
 @transaction.atomic
@@ -33,6 +33,7 @@ def timeline_entry_add(
     *, incident: Incident, actor, body: str, kind: str = EntryKind.NOTE, occurred_at=None
 ) -> TimelineEntry:
     _require(actor, "incidents.add_timelineentry", incident=incident)
+    _require_open(incident)
     if kind in AUTOMATIC_ENTRY_KINDS:
         raise ValidationError(
             {"kind": ["Status and facts changes are recorded by changing the incident."]}
@@ -53,6 +54,7 @@ def timeline_entry_add(
 @transaction.atomic
 def system_add(*, incident: Incident, actor, name: str, **fields) -> AffectedSystem:
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     system = AffectedSystem(incident=incident, name=name, **fields)
     system.full_clean()
     system.save()
@@ -66,6 +68,7 @@ def system_add(*, incident: Incident, actor, name: str, **fields) -> AffectedSys
 def system_update(*, system: AffectedSystem, actor, **fields) -> AffectedSystem:
     """Change a system's facts, such as the end of its impact window."""
     _require(actor, "incidents.change_incident", incident=system.incident)
+    _require_open(system.incident)
     allowed = {"name", "kind", "owner", "impact_start", "impact_end"}
     if set(fields) - allowed:
         raise TypeError(f"system_update() takes only {', '.join(sorted(allowed))}")
@@ -88,6 +91,7 @@ def system_change_containment(
     *, system: AffectedSystem, actor, state: str, note: str = ""
 ) -> AffectedSystem:
     _require(actor, "incidents.change_incident", incident=system.incident)
+    _require_open(system.incident)
     if state not in ContainmentState.values:
         raise ValidationError({"state": [f"Choose one of {', '.join(ContainmentState.values)}."]})
     system = AffectedSystem.objects.select_for_update(no_key=True, of=("self",)).get(pk=system.pk)
@@ -116,6 +120,7 @@ def system_change_containment(
 @transaction.atomic
 def task_add(*, incident: Incident, actor, title: str, assignee=None, due_date=None) -> Task:
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     task = Task(
         incident=incident, title=title, assignee=assignee, due_date=due_date, created_by=actor
     )
@@ -140,6 +145,7 @@ def task_set_done(*, task: Task, actor, done: bool) -> Task:
         _require(actor, "incidents.change_incident", incident=task.incident)
     elif not may_see(actor, task.incident):
         raise PermissionDenied("You may not see this incident.")
+    _require_open(task.incident)
     if task.done == done:
         return task
     task.done = done
