@@ -21,6 +21,7 @@ from incidents.models import (
     ActionItem,
     AffectedSystem,
     ContainmentChange,
+    ContainmentState,
     CrewMember,
     CrewRole,
     Finding,
@@ -308,3 +309,22 @@ def action_item_tracker(*, user, owner=None, owner_username=None, overdue=False,
         statuses = [value for value in statuses if value in OPEN_ACTION_ITEM_STATUSES]
         items = items.filter(due_date__lt=timezone.localdate())
     return items.filter(status__in=statuses).select_related("section").order_by("due_date", "id")
+
+
+def closing_warnings(incident: Incident) -> list[str]:
+    """What closing `incident` would leave open: tasks not done, systems still isolated
+    or shut down, or whose impact has not ended. Shown before the person confirms."""
+    warnings = []
+    open_tasks = incident.tasks.filter(done=False).count()
+    if open_tasks:
+        warnings.append(f"{open_tasks} open task{'s' if open_tasks != 1 else ''}")
+    held = incident.systems.filter(
+        containment_state__in=[ContainmentState.ISOLATED, ContainmentState.SHUT_DOWN]
+    ).values_list("name", flat=True)
+    if held:
+        warnings.append(f"still isolated or shut down: {', '.join(sorted(held))}")
+    impacted = incident.systems.filter(impact_start__isnull=False, impact_end__isnull=True)
+    names = sorted(impacted.values_list("name", flat=True))
+    if names:
+        warnings.append(f"impact not ended on {', '.join(names)}")
+    return warnings

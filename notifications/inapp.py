@@ -29,6 +29,8 @@ _GATES: dict[str, Gate] = {}
 # The list shows this many at most (newest first); the bell counts up to it ("99+").
 LIST_LIMIT = 100
 COUNT_LIMIT = 99
+# E-mail subjects start with this (templates/email/*_subject.txt); inside Cordon it is noise.
+MAIL_SUBJECT_TAG = "[Cordon] "
 
 
 def register_gate(model, gate: Gate) -> None:
@@ -45,20 +47,21 @@ def _path(link: str) -> str:
 
 def inapp_create(*, recipients, event: str, subject: str, link: str = "", about=None) -> int:
     """One in-app notification per recipient (inside the caller's transaction)."""
+    recipients = list(recipients)
+    if not recipients:
+        return 0
     target_type = ContentType.objects.get_for_model(about) if about is not None else None
-    rows = [
-        InAppNotification(
+    # One save per person, as the outbox does: each row is captured on its own.
+    for recipient in recipients:
+        InAppNotification.objects.create(
             recipient=recipient,
             event=event,
-            subject=subject[:200],
+            subject=subject.removeprefix(MAIL_SUBJECT_TAG)[:200],
             link=_path(link)[:500],
             target_type=target_type,
             target_id=about.pk if about is not None else None,
         )
-        for recipient in recipients
-    ]
-    InAppNotification.objects.bulk_create(rows)
-    return len(rows)
+    return len(recipients)
 
 
 def _visible(user, notifications: list[InAppNotification]) -> list[InAppNotification]:

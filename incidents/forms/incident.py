@@ -307,10 +307,17 @@ class StatusChangeForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when moving back a step.",
     )
+    close_anyway = forms.BooleanField(
+        required=False,
+        label="Close it anyway",
+        help_text="The open work stays as it is, recorded on the closed incident.",
+    )
 
     def __init__(self, *args, incident: Incident, **kwargs):
         kwargs.setdefault("auto_id", "id_status_%s")
         super().__init__(*args, **kwargs)
+        # What closing would leave open (set by the view when it asks to confirm).
+        self.closing_warnings: list[str] = []
         backward = BACKWARD.get(incident.status)
         self.fields["status"].widget.choices = [
             (

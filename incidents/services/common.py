@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
+from core.errors import IllegalStateChange
 from core.permissions import require_permission
+from incidents.lifecycle import Status
 from incidents.models import (
     Incident,
 )
@@ -36,3 +38,17 @@ def _notify(*, recipients, incident: Incident, event: str, message: str, link=""
         message=render_message(message, {**context, "link": link}, incident=incident),
         event=event,
     )
+
+
+class IncidentClosed(IllegalStateChange):
+    """A write to a closed incident: it is read-only until reopened (409)."""
+
+
+def _require_open(incident: Incident) -> None:
+    """A closed incident is read-only until someone moves it back to review, with a
+    reason (incident_change_status). Read from the database, not from the caller's copy."""
+    if Incident.objects.filter(pk=incident.pk, status=Status.CLOSED).exists():
+        raise IncidentClosed(
+            f"{incident.reference} is closed and read-only: move it back to review, "
+            "with a reason, to change it."
+        )

@@ -31,7 +31,7 @@ from incidents.selectors import (
     crew_and_leads,
     crew_manageable_by,
 )
-from incidents.services.common import _notify, _require
+from incidents.services.common import _notify, _require, _require_open
 from incidents.services.review import review_required, review_start
 from incidents.services.types import normalize_tags, playbook_tasks
 
@@ -172,6 +172,7 @@ def incident_update(*, incident: Incident, actor, **fields) -> Incident:
         raise ValidationError(
             {"severity": ["A closed incident keeps its severity: move it back to review first."]}
         )
+    _require_open(incident)
     if "restricted" in changed and not crew_manageable_by(user=actor, incident=incident):
         # Who may see an incident is decided by those who decide its crew.
         raise PermissionDenied("Only leads and the incident commander change need-to-know.")

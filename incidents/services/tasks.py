@@ -13,7 +13,7 @@ import audit
 from core.text import clean_multiline_text
 from incidents.models import Incident, Task, TaskComment, TaskStatus
 from incidents.selectors import may_see, people_who_see
-from incidents.services.common import _notify, _require
+from incidents.services.common import _notify, _require, _require_open
 
 TASK_EDITABLE_FIELDS = ("title", "description", "due_date")
 
@@ -63,6 +63,7 @@ def task_add(
     description: str = "",
 ) -> Task:
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     task = Task(
         incident=incident,
         title=title,
@@ -82,6 +83,7 @@ def task_add(
 def task_update(*, task: Task, actor, **fields) -> Task:
     """Change a task's title, description or due date."""
     _require(actor, "incidents.change_incident", incident=task.incident)
+    _require_open(task.incident)
     unknown = set(fields) - set(TASK_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"task_update() takes only {', '.join(TASK_EDITABLE_FIELDS)}")
@@ -108,6 +110,7 @@ def task_update(*, task: Task, actor, **fields) -> Task:
 @transaction.atomic
 def task_reassign(*, task: Task, actor, assignee) -> Task:
     _require(actor, "incidents.change_incident", incident=task.incident)
+    _require_open(task.incident)
     task = _locked(task)
     _check_assignee(task.incident, assignee)
     if task.assignee_id == (assignee.pk if assignee else None):
@@ -133,6 +136,7 @@ def task_reassign(*, task: Task, actor, assignee) -> Task:
 def task_change_status(*, task: Task, actor, status: str, reason: str = "") -> Task:
     """Any status to any other; `skipped` needs a reason (kept on the task)."""
     _require_task_worker(actor, task)
+    _require_open(task.incident)
     if status not in TaskStatus.values:
         raise ValidationError({"status": [f"Choose one of {', '.join(TaskStatus.values)}."]})
     reason = clean_multiline_text(reason, field="reason")
@@ -167,6 +171,7 @@ def task_set_done(*, task: Task, actor, done: bool) -> Task:
 def task_delete(*, task: Task, actor, reason: str) -> None:
     """Delete a task that should not exist; the reason stays in the audit log."""
     _require(actor, "incidents.change_incident", incident=task.incident)
+    _require_open(task.incident)
     reason = clean_multiline_text(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the task is deleted."]})
@@ -183,6 +188,7 @@ def task_delete(*, task: Task, actor, reason: str) -> None:
 @transaction.atomic
 def task_comment_add(*, task: Task, actor, body: str) -> TaskComment:
     _require_task_worker(actor, task)
+    _require_open(task.incident)
     comment = TaskComment(task=task, author=actor, body=body)
     comment.full_clean()
     comment.save()

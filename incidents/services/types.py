@@ -12,7 +12,7 @@ import audit
 from incidents.custom_fields import clean_custom_fields
 from incidents.models import Incident, IncidentType, Tag, Task
 from incidents.models.types import DOCUMENT_FIELDS
-from incidents.services.common import _require
+from incidents.services.common import _require, _require_open
 from incidents.typeschema import validate_export_document, validate_type_document
 
 
@@ -154,6 +154,7 @@ def tag_delete(*, actor, tag: Tag) -> None:
 @transaction.atomic
 def incident_set_tags(*, incident: Incident, actor, tags: list[str]) -> Incident:
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     tags = normalize_tags(tags)
     incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     if incident.tags == tags:
@@ -215,6 +216,7 @@ def incident_change_type(*, incident: Incident, actor, incident_type: IncidentTy
     (missing_playbook_entries, playbook_tasks_add), never created here; custom field
     values the new type does not define are kept and shown under their key."""
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     if incident_type is not None and incident_type.retired:
         raise ValidationError({"type": ["This type is retired."]})
     incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
@@ -236,6 +238,7 @@ def incident_change_type(*, incident: Incident, actor, incident_type: IncidentTy
 def playbook_tasks_add(*, incident: Incident, actor, keys: list[str]) -> list[Task]:
     """Create the chosen missing playbook tasks of the incident's type."""
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     missing = {entry["key"]: entry for entry in missing_playbook_entries(incident)}
     unknown = [key for key in keys if key not in missing]
@@ -253,6 +256,7 @@ def playbook_tasks_add(*, incident: Incident, actor, keys: list[str]) -> list[Ta
 def incident_set_custom_fields(*, incident: Incident, actor, values: dict) -> Incident:
     """Set the values of the type's custom fields (a blank value clears one)."""
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     incident = Incident.objects.select_for_update(no_key=True, of=("self",)).get(pk=incident.pk)
     definitions = incident.incident_type.custom_fields if incident.incident_type else []
     if not isinstance(values, dict):

@@ -24,7 +24,7 @@ from incidents.models import (
 from incidents.selectors import (
     crew_manageable_by,
 )
-from incidents.services.common import _notify, _require
+from incidents.services.common import _notify, _require, _require_open
 
 
 @transaction.atomic
@@ -32,6 +32,7 @@ def timeline_entry_add(
     *, incident: Incident, actor, body: str, kind: str = EntryKind.NOTE, occurred_at=None
 ) -> TimelineEntry:
     _require(actor, "incidents.add_timelineentry", incident=incident)
+    _require_open(incident)
     if kind in AUTOMATIC_ENTRY_KINDS:
         raise ValidationError(
             {"kind": ["Status and facts changes are recorded by changing the incident."]}
@@ -52,6 +53,7 @@ def timeline_entry_add(
 @transaction.atomic
 def system_add(*, incident: Incident, actor, name: str, **fields) -> AffectedSystem:
     _require(actor, "incidents.change_incident", incident=incident)
+    _require_open(incident)
     system = AffectedSystem(incident=incident, name=name, **fields)
     system.full_clean()
     system.save()
@@ -65,6 +67,7 @@ def system_add(*, incident: Incident, actor, name: str, **fields) -> AffectedSys
 def system_update(*, system: AffectedSystem, actor, **fields) -> AffectedSystem:
     """Change a system's facts, such as the end of its impact window."""
     _require(actor, "incidents.change_incident", incident=system.incident)
+    _require_open(system.incident)
     allowed = {"name", "kind", "owner", "impact_start", "impact_end"}
     if set(fields) - allowed:
         raise TypeError(f"system_update() takes only {', '.join(sorted(allowed))}")
@@ -87,6 +90,7 @@ def system_change_containment(
     *, system: AffectedSystem, actor, state: str, note: str = ""
 ) -> AffectedSystem:
     _require(actor, "incidents.change_incident", incident=system.incident)
+    _require_open(system.incident)
     if state not in ContainmentState.values:
         raise ValidationError({"state": [f"Choose one of {', '.join(ContainmentState.values)}."]})
     system = AffectedSystem.objects.select_for_update(no_key=True, of=("self",)).get(pk=system.pk)

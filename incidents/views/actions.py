@@ -7,6 +7,7 @@ the page again with the form's errors.
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from core.views import form_post, is_htmx, login_required
 from incidents import forms, selectors, services
+from incidents.lifecycle import Status
+from incidents.selectors import closing_warnings
 from incidents.views.common import (
     Abilities,
     detail_context,
@@ -64,17 +67,25 @@ def status_change(request, pk):
     require(Abilities.of(request.user, incident).change_status)
     form = forms.StatusChangeForm(request.POST, incident=incident)
 
+    def write(data):
+        if data["status"] == Status.CLOSED and not data["close_anyway"]:
+            form.closing_warnings = closing_warnings(incident)
+            if form.closing_warnings:
+                raise ValidationError(
+                    "Closing leaves work open: "
+                    + "; ".join(form.closing_warnings)
+                    + ". Tick “Close it anyway” to close it all the same."
+                )
+        return services.incident_change_status(
+            incident=incident, actor=request.user, status=data["status"], reason=data["reason"]
+        )
+
     def succeeded(incident):
         notice = f"Status changed to {incident.get_status_display()}."
         return _succeeded(request, pk, "status", notice, extra=("header", "summary", "timeline"))
 
     return form_post(
-        form,
-        lambda data: services.incident_change_status(
-            incident=incident, actor=request.user, status=data["status"], reason=data["reason"]
-        ),
-        succeeded=succeeded,
-        refused=_refused(request, pk, "status", "status", form),
+        form, write, succeeded=succeeded, refused=_refused(request, pk, "status", "status", form)
     )
 
 

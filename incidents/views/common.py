@@ -34,12 +34,14 @@ class Abilities:
     @classmethod
     def of(cls, user, incident: Incident) -> Abilities:
         changes = user.has_perm("incidents.change_incident")
+        # A closed incident is read-only until it is moved back to review (with a reason).
+        writable = incident.status != Status.CLOSED
         return cls(
             change_status=changes,
-            edit_facts=changes,
-            add_timeline_entry=user.has_perm("incidents.add_timelineentry"),
-            edit_systems=changes,
-            manage_tasks=changes,
+            edit_facts=writable and changes,
+            add_timeline_entry=writable and user.has_perm("incidents.add_timelineentry"),
+            edit_systems=writable and changes,
+            manage_tasks=writable and changes,
             manage_crew=crew_manageable_by(user=user, incident=incident),
         )
 
@@ -73,7 +75,11 @@ def detail_context(request, incident: Incident, *, bound=None, notices=None) -> 
         for system in incident.systems.all()
     ]
     tasks = [
-        {"task": task, "may_toggle": can.manage_tasks or task.assignee_id == user.pk}
+        {
+            "task": task,
+            "may_toggle": can.manage_tasks
+            or (task.assignee_id == user.pk and incident.status != Status.CLOSED),
+        }
         for task in incident.tasks.all()
     ]
     crew_form = bound.get("crew") or forms.CrewAddForm(incident=incident)

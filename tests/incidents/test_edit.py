@@ -9,6 +9,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.lifecycle import Status
 from incidents.models import EntryKind, Incident
+from incidents.services.common import IncidentClosed
 from tests.conftest import sign_in
 from tests.writes import writes_nothing
 
@@ -184,13 +185,35 @@ def test_bad_input_is_shown_at_its_field_and_writes_nothing(lead_client, inciden
     assert 'id="edit-incident" open' in body
 
 
-def test_a_closed_incident_keeps_its_severity(lead_client, incident, lead):
+def test_a_closed_incident_is_read_only_until_reopened(
+    lead_client, incident, lead, responder, token_client
+):
     Incident.objects.filter(pk=incident.pk).update(status=Status.CLOSED)
     incident.refresh_from_db()
+    body = lead_client.get(f"/incidents/{incident.pk}/").content.decode()
+    for form in ("edit-incident", "add-timeline-entry", "add-task", "add-system"):
+        assert f'id="{form}"' not in body
+    assert 'name="reason"' in body  # moving it back to review stays possible
     with writes_nothing():
-        response = lead_client.post(edit_url(incident), form_data(incident, severity="low"))
-    assert response.status_code == UNPROCESSABLE
-    assert "A closed incident keeps its severity" in response.content.decode()
+        assert (
+            lead_client.post(edit_url(incident), form_data(incident, title="x")).status_code == 403
+        )
+        with pytest.raises(IncidentClosed):
+            services.timeline_entry_add(incident=incident, actor=lead, body="After the fact")
+        with pytest.raises(IncidentClosed):
+            services.task_add(incident=incident, actor=lead, title="One more thing")
+    api = token_client(responder, "incidents:read", "incidents:write")
+    with writes_nothing():
+        response = api.patch(
+            f"/api/v1/incidents/{incident.pk}/", {"title": "Renamed"}, format="json"
+        )
+    assert response.status_code == 409
+    assert "closed and read-only" in str(response.json())
+
+    services.incident_change_status(
+        incident=incident, actor=lead, status=Status.REVIEW, reason="New evidence turned up"
+    )
+    services.timeline_entry_add(incident=incident, actor=lead, body="Reopened for the new logs")
 
 
 def test_only_crew_managers_are_offered_need_to_know(client, responder, incident):

@@ -36,7 +36,7 @@ def test_an_event_mailed_to_someone_is_in_their_list_too(lead, other_lead):
     (mail,) = Notification.objects.filter(event="incident.filed")
     (entry,) = inbox(other_lead)
     assert entry.event == "incident.filed"
-    assert entry.subject == mail.subject and incident.reference in entry.subject
+    assert mail.subject == f"[Cordon] {entry.subject}" and incident.reference in entry.subject
     assert entry.link == f"/incidents/{incident.pk}/"
     assert entry.read_at is None
     assert inbox(lead) == []  # the reporter is told neither way

@@ -134,9 +134,7 @@ def test_a_bulk_write_is_audited_with_its_counts_and_rows(token_client, lead, in
     api.post(url(incident), [{"type": "domain", "value": f"d{n}.example"} for n in range(3)])
     added = AuditEvent.objects.get(action="observables.added")
     assert added.data["created"] == 3
-    bulk = AuditEvent.objects.get(
-        action="model.bulk_created", data__model="observables.observable"
-    )
+    bulk = AuditEvent.objects.get(action="model.bulk_created", data__model="observables.observable")
     assert len(bulk.data["rows"]) == 3
 
 
