@@ -21,6 +21,37 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    """A body larger than the endpoint takes (413); `detail` says what the limit is for."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request is larger than this server takes."
+    default_code = "too_large"
+
+
+def refuse_large_bodies(request, limit: int, detail: str | None = None) -> None:
+    """413 from the Content-Length alone, before the body is read or parsed."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(detail)
+
+
+def flatten_item_errors(errors) -> dict:
+    """A list body's per-item errors (a list, or DRF's {index: errors}) as the API's one
+    shape: {"field": ["Item 3: …"]}, items counted from 1."""
+    if isinstance(errors, list):
+        per_item = dict(enumerate(errors))
+    elif isinstance(errors, dict) and errors and all(str(key).isdigit() for key in errors):
+        per_item = {int(key): value for key, value in errors.items()}
+    else:
+        return errors
+    flat: dict[str, list[str]] = {}
+    for index in sorted(per_item):
+        for name, messages in (per_item[index] or {}).items():
+            flat.setdefault(name, []).extend(f"Item {index + 1}: {m}" for m in messages)
+    return flat
+
+
 def exception_handler(exc, context):
     if isinstance(exc, IllegalStateChange):
         exc = Conflict(str(exc))

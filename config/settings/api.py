@@ -53,5 +53,7 @@ SPECTACULAR_SETTINGS = {
         "DisclosureStatusEnum": "disclosures.lifecycle.DisclosureStatus",
         "EvidenceKindEnum": "evidence.models.Kind",
         "SystemKindEnum": "incidents.models.SystemKind",
+        "TaskStatusEnum": "incidents.models.TaskStatus",
+        "AlertStatusEnum": "intake.models.AlertStatus",
     },
 }

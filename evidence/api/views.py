@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from accounts.api.pagination import KeysetPagination
 from accounts.api.permissions import TokenHasScope
 from accounts.scopes import Scope
+from core.api import PayloadTooLarge
 from evidence import release, selectors, services
 from evidence.api.serializers import (
     CustodyEventSerializer,
@@ -34,14 +35,6 @@ from evidence.uploads import install_upload_handler
 from incidents.selectors import incident_get
 
 READ_SCOPES = {"GET": Scope.EVIDENCE_READ, "HEAD": Scope.EVIDENCE_READ}
-
-
-class PayloadTooLarge(exceptions.APIException):
-    """The upload passed EVIDENCE_MAX_BYTES (413)."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The file is larger than this server accepts as evidence."
-    default_code = "too_large"
 
 
 class Gone(exceptions.APIException):
@@ -123,7 +116,7 @@ class IncidentEvidenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise PermissionDenied("You are not allowed to add evidence.")
         data = request.data
         if self.upload_handler.too_large:
-            raise PayloadTooLarge()
+            raise PayloadTooLarge("The file is larger than this server accepts as evidence.")
         upload = EvidenceUploadSerializer(data=data)
         upload.is_valid(raise_exception=True)
         fields = upload.validated_data

@@ -110,7 +110,10 @@ class ReviewActionItemForm(ActionItemAddForm):
 
     def __init__(self, *args, review, incident: Incident, people=None, **kwargs):
         super().__init__(*args, section=None, incident=incident, people=people, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["section"]).queryset = review.sections.all()
+        # Its own plain query: review.sections may carry the page's prefetches.
+        cast(
+            forms.ModelChoiceField, self.fields["section"]
+        ).queryset = ReviewSection.objects.filter(review=review)
 
 
 class ActionItemEditForm(Form):

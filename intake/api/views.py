@@ -16,6 +16,7 @@ from accounts.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from accounts.api.idempotency import IdempotentCreateMixin
 from accounts.api.permissions import TokenHasScope, read_write_scopes
 from accounts.scopes import Scope
+from core import api
 from incidents.selectors import incident_get
 from intake import selectors, services
 from intake.api.filters import AlertFilter
@@ -33,22 +34,15 @@ from intake.api.serializers import (
 )
 from intake.models import Alert
 from intake.services import MAX_ALERTS_PER_REQUEST
-from observables.api.views import _flatten_item_errors
-
-
-class PayloadTooLarge(exceptions.APIException):
-    """A body larger than INTAKE_MAX_REQUEST_BYTES (413)."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request is larger than this server takes for alerts."
-    default_code = "too_large"
 
 
 def refuse_large_bodies(request) -> None:
     """413 from the Content-Length alone, before the body is read or parsed."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > settings.INTAKE_MAX_REQUEST_BYTES:
-        raise PayloadTooLarge()
+    api.refuse_large_bodies(
+        request,
+        settings.INTAKE_MAX_REQUEST_BYTES,
+        "The request is larger than this server takes for alerts.",
+    )
 
 
 SEND_REQUEST = {
@@ -91,7 +85,7 @@ class _SendAlerts:
         else:
             body = AlertInputSerializer(data=request.data)
         if not body.is_valid():
-            raise exceptions.ValidationError(_flatten_item_errors(body.errors))
+            raise exceptions.ValidationError(api.flatten_item_errors(body.errors))
         rows = body.validated_data if many else [body.validated_data]
         raws = request.data if many else [request.data]
         data, code = receive(request, rows, raws, via="api")

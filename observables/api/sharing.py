@@ -22,9 +22,10 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import TokenHasScope, read_write_scopes
 from accounts.scopes import Scope
+from core.api import refuse_large_bodies
 from core.http import attachment_disposition
 from incidents.selectors import incident_get
-from observables.api.views import INCIDENT_PARAMETER, PayloadTooLarge
+from observables.api.views import INCIDENT_PARAMETER, OBSERVABLES_TOO_LARGE
 from observables.sharing.services import (
     MAX_IMPORT_BYTES,
     ExportFormat,
@@ -103,9 +104,7 @@ class IncidentObservableImportView(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     def initial(self, request, *args, **kwargs):
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > MAX_IMPORT_BYTES + 64 * 1024:
-            raise PayloadTooLarge()
+        refuse_large_bodies(request, MAX_IMPORT_BYTES + 64 * 1024, OBSERVABLES_TOO_LARGE)
         super().initial(request, *args, **kwargs)
 
     @extend_schema(

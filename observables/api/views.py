@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.api.permissions import TokenHasScope, read_write_scopes
 from accounts.scopes import Scope
+from core.api import flatten_item_errors, refuse_large_bodies
 from core.marking import TLP
 from incidents.selectors import incident_get
 from observables import selectors, services
@@ -35,29 +36,7 @@ from observables.models import Observable, Source
 from observables.services import MAX_ITEMS_PER_REQUEST
 from observables.values import ObservableType
 
-
-class PayloadTooLarge(exceptions.APIException):
-    """A body larger than OBSERVABLES_MAX_REQUEST_BYTES (413)."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request is larger than this server takes for observables."
-    default_code = "too_large"
-
-
-def _flatten_item_errors(errors) -> dict:
-    """A list body's per-item errors (a list, or DRF's {index: errors}) as the API's one
-    shape: {"field": ["Item 3: …"]}, items counted from 1."""
-    if isinstance(errors, list):
-        per_item = dict(enumerate(errors))
-    elif isinstance(errors, dict) and errors and all(str(key).isdigit() for key in errors):
-        per_item = {int(key): value for key, value in errors.items()}
-    else:
-        return errors
-    flat: dict[str, list[str]] = {}
-    for index in sorted(per_item):
-        for name, messages in (per_item[index] or {}).items():
-            flat.setdefault(name, []).extend(f"Item {index + 1}: {m}" for m in messages)
-    return flat
+OBSERVABLES_TOO_LARGE = "The request is larger than this server takes for observables."
 
 
 INCIDENT_PARAMETER = OpenApiParameter(
@@ -127,9 +106,7 @@ class IncidentObservableViewSet(
     filter_backends: list = []
 
     def initial(self, request, *args, **kwargs):
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > settings.OBSERVABLES_MAX_REQUEST_BYTES:
-            raise PayloadTooLarge()
+        refuse_large_bodies(request, settings.OBSERVABLES_MAX_REQUEST_BYTES, OBSERVABLES_TOO_LARGE)
         super().initial(request, *args, **kwargs)
 
     def incident(self):
@@ -193,7 +170,7 @@ class IncidentObservableViewSet(
         else:
             body = ObservableInputSerializer(data=request.data)
         if not body.is_valid():
-            raise exceptions.ValidationError(_flatten_item_errors(body.errors))
+            raise exceptions.ValidationError(flatten_item_errors(body.errors))
         rows = body.validated_data if many else [body.validated_data]
         items = [ObservableInputSerializer().to_input(row) for row in rows]
         added = services.observables_add(
