@@ -9,11 +9,14 @@ of the offending value in the document, e.g. `types[0].playbook[2].due_hours`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import jsonschema
 from django.core.exceptions import ValidationError
 
 from core.marking import TLP
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SEVERITIES = ("low", "medium", "high", "critical")
 PHASES = ("assess_contain", "disclose", "find_patch", "prepare")
@@ -157,6 +160,8 @@ def _check_dependencies(playbook: list, prefix: str) -> None:
 
 def validate_type_document(document, *, prefix: str = "") -> None:
     """Raise ValidationError naming the path of the first problem in a type's document."""
+    import jsonschema  # a second to import (its format checkers): only when a type is checked
+
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(TYPE_SCHEMA).iter_errors(document)
     )
@@ -169,6 +174,8 @@ def validate_type_document(document, *, prefix: str = "") -> None:
 
 def validate_export_document(document) -> list[dict]:
     """The types of an export file, after checking the whole file; errors name their path."""
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(EXPORT_SCHEMA).iter_errors(document)
     )

@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from ioc_finder import find_iocs
 
 from evidence.models import EvidenceItem, Kind, Status
 from evidence.selectors import incident_evidence, may_have_bytes
@@ -143,6 +142,8 @@ def text_sources(*, user, incident: Incident) -> list[TextSource]:
 
 
 def _found(text: str) -> list[tuple[str, str]]:
+    from ioc_finder import find_iocs  # its grammars take a quarter second to build
+
     results = find_iocs(text, included_ioc_types=list(FOUND_TYPES))
     pairs: list[tuple[str, str]] = []
     for kind, values in results.items():

@@ -13,15 +13,19 @@ comment, a link) are skipped and listed. Attributes inside MISP objects count to
 from __future__ import annotations
 
 import json
-
-from pymisp import MISPAttribute, MISPEvent
-from pymisp.abstract import describe_types
+from typing import TYPE_CHECKING
 
 from core.marking import PAP, TLP
 from observables.models import Observable
 from observables.services import ObservableInput
 from observables.sharing.stix import ImportRefused, Parsed
 from observables.values import ObservableType
+
+if TYPE_CHECKING:
+    from pymisp import MISPAttribute, MISPEvent
+
+# pymisp is imported where it is used: it takes a second to import (its galaxies and
+# their JSON Schema checkers), which every web worker would otherwise pay at start.
 
 T = ObservableType
 ORGANISATION_ONLY = 0
@@ -96,6 +100,8 @@ def _attribute_type(observable: Observable) -> str:
 
 
 def build_event(*, incident, observables: list[Observable], highest: str, info: str) -> MISPEvent:
+    from pymisp import MISPEvent
+
     event = MISPEvent()
     event.info = info
     event.distribution = ORGANISATION_ONLY
@@ -170,6 +176,9 @@ def parse_event(data: dict) -> Parsed:
         if isinstance(obj, dict):
             attributes.extend(obj.get("Attribute") or [])
     event_tlp, event_pap, _ = _markings(_tag_names(event))
+    from pymisp import MISPEvent
+    from pymisp.abstract import describe_types
+
     known = set(describe_types["types"])
     unknown = {
         str(attribute.get("type") or "(none)")

@@ -15,6 +15,7 @@ CVE-… and Cordon's own objects become observables.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -22,8 +23,6 @@ import stix2
 from django.utils import timezone
 from stix2.properties import StringProperty
 from stix2patterns.pattern import Pattern
-from stix2validator import ValidationOptions, validate_instance
-from stix2validator.v21 import enums as stix_enums
 
 from core.marking import TLP
 from observables.models import Observable
@@ -197,13 +196,29 @@ def build_bundle(
 
 def validate(bundle: dict) -> list[str]:
     """The errors stix2-validator finds in `bundle` (STIX 2.1), none when it is valid."""
+    from stix2validator import ValidationOptions, validate_instance
+
     result = validate_instance(bundle, ValidationOptions(version="2.1"))
     return [str(error) for error in result.errors]
 
 
 # --- In -----------------------------------------------------------------------------
 
-KNOWN_TYPES = set(stix_enums.TYPES) | set(stix_enums.OBSERVABLE_TYPES) | {CUSTOM_TYPE}
+
+@functools.cache
+def stix_enums():
+    """stix2-validator's lists of STIX 2.1 types, imported when first needed: the
+    validator takes a second to import (its JSON Schema format checkers)."""
+    from stix2validator.v21 import enums
+
+    return enums
+
+
+def known_types() -> set[str]:
+    enums = stix_enums()
+    return set(enums.TYPES) | set(enums.OBSERVABLE_TYPES) | {CUSTOM_TYPE}
+
+
 # (STIX type, path as stix2-patterns reports it) -> Cordon type.
 PATHS: dict[tuple[str, tuple[str, ...]], str] = {
     (kind, (path,)): type_ for type_, (kind, path) in SIMPLE.items() if type_ != T.HOSTNAME
@@ -303,7 +318,7 @@ def parse_bundle(bundle: dict) -> Parsed:
     if bundle.get("type") != "bundle" or not isinstance(objects, list):
         raise ImportRefused('This is not a STIX bundle (no "type": "bundle" with objects).')
     unknown = sorted(
-        {str(obj.get("type")) for obj in objects if isinstance(obj, dict)} - KNOWN_TYPES
+        {str(obj.get("type")) for obj in objects if isinstance(obj, dict)} - known_types()
     )
     if unknown:
         raise ImportRefused(f"Unknown STIX object types: {', '.join(unknown)}.")
@@ -320,7 +335,7 @@ def parse_bundle(bundle: dict) -> Parsed:
             skipped.extend(missed)
         elif kind == "vulnerability" and str(obj.get("name", "")).upper().startswith("CVE-"):
             scos.append(ObservableInput(type=T.CVE, value=obj["name"], tlp=tlp))
-        elif kind in stix_enums.OBSERVABLE_TYPES or kind == CUSTOM_TYPE:
+        elif kind in stix_enums().OBSERVABLE_TYPES or kind == CUSTOM_TYPE:
             found = _sco_items(obj, tlp)
             scos.extend(found)
             if not found:
