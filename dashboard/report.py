@@ -14,7 +14,7 @@ from dashboard.selectors import incident_times_of
 from disclosures.models import DisclosureVersion, Publication, Regime
 from disclosures.selectors import disclosure_list
 from evidence.models import CustodyEvent
-from evidence.selectors import incident_evidence, legal_hold
+from evidence.selectors import incident_evidence, legal_hold, releasable_evidence
 from incidents.models import (
     ActionItem,
     Finding,
@@ -58,6 +58,7 @@ class IncidentReport:
     incident: Incident
     durations: list[tuple[str, str]]
     evidence: list[EvidenceRow]
+    evidence_withheld_red: int
     hold: object
     disclosures: list[DisclosureRow]
     review: PostIncidentReview | None
@@ -77,10 +78,13 @@ class IncidentReport:
         }
 
 
-def _evidence(user, incident: Incident) -> list[EvidenceRow]:
-    rows = {
-        item.pk: EvidenceRow(item=item) for item in incident_evidence(user=user, incident=incident)
-    }
+def _evidence(user, incident: Incident) -> tuple[list[EvidenceRow], int]:
+    """The evidence rows the reader may take away (TLP:RED only for the crew and the
+    leads), and how many were left out."""
+    items, withheld_red = releasable_evidence(
+        incident_evidence(user=user, incident=incident), user=user, incident=incident
+    )
+    rows = {item.pk: EvidenceRow(item=item) for item in items}
     # One query for every item's custody log (evidence.selectors.custody_log is per item).
     events = (
         CustodyEvent.objects.filter(item__incident=incident)
@@ -90,7 +94,7 @@ def _evidence(user, incident: Incident) -> list[EvidenceRow]:
     for event in events:
         if event.item_id in rows:
             rows[event.item_id].custody.append(event)
-    return list(rows.values())
+    return list(rows.values()), withheld_red
 
 
 def _disclosures(user, incident: Incident) -> list[DisclosureRow]:
@@ -147,13 +151,15 @@ def incident_report(*, user, pk) -> IncidentReport:
         .select_related("owner", "section")
         .order_by("due_date", "id")
     )
+    evidence, evidence_withheld_red = _evidence(user, incident)
     return IncidentReport(
         incident=incident,
         durations=[
             (metrics.metric_label(metric, regime_labels), metrics.duration_text(seconds))
             for metric, seconds in durations.items()
         ],
-        evidence=_evidence(user, incident),
+        evidence=evidence,
+        evidence_withheld_red=evidence_withheld_red,
         hold=legal_hold(incident=incident),
         disclosures=_disclosures(user, incident),
         review=review,

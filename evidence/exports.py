@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from evidence.downloads import SANDBOX_CSP, content_disposition
 from evidence.models import CustodyEvent, EvidenceItem
-from evidence.selectors import incident_evidence
+from evidence.selectors import incident_evidence, releasable_evidence
 from evidence.storage import READ_CHUNK_SIZE, evidence_store, upload_tmp_dir
 from incidents.models import Incident
 
@@ -130,7 +130,13 @@ def build_package(*, incident: Incident, actor) -> ExportPackage:
     """Write the package to an anonymous temporary file; the caller streams and closes it."""
     now = timezone.now()
     # The items the actor sees (evidence.selectors): every item, for those who export.
-    items = list(incident_evidence(user=actor, incident=incident).order_by("pk"))
+    # TLP:RED items only for the incident's crew and the leads; the manifest counts the rest.
+    releasable, withheld_red = releasable_evidence(
+        incident_evidence(user=actor, incident=incident).order_by("pk"),
+        user=actor,
+        incident=incident,
+    )
+    items = list(releasable)
     handle, temp_path = tempfile.mkstemp(prefix="export-", suffix=".zip", dir=upload_tmp_dir())
     output = os.fdopen(handle, "w+b")
     os.unlink(temp_path)  # gone from the folder; the open handle keeps the bytes
@@ -167,6 +173,7 @@ def build_package(*, incident: Incident, actor) -> ExportPackage:
                 "exported_at": _iso(now),
                 "exported_by": actor.get_username(),
                 "items": [item_manifest_entry(item, package.paths.get(item.pk)) for item in items],
+                "withheld_tlp_red": withheld_red,
             }
             sums.append((_write_json(archive, MANIFEST_NAME, manifest, now), MANIFEST_NAME))
             custody = [

@@ -12,11 +12,13 @@ and the services all ask here.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from core.marking import TLP
 from evidence.models import CustodyEvent, EvidenceHold, EvidenceItem
 from incidents.models import Incident
-from incidents.selectors import visible_incidents
+from incidents.selectors import crew_and_leads, visible_incidents
 
 SEE_EVERY_ITEM = "evidence.view_evidenceitem"
 HAVE_THE_BYTES = "evidence.download_evidence"
@@ -63,6 +65,17 @@ def incident_evidence(*, user, incident: Incident):
     """The items of an incident (already fetched through the gate) that the user may
     see, newest first."""
     return visible_evidence(user).filter(incident=incident).order_by("-id")
+
+
+def releasable_evidence(
+    items: QuerySet[EvidenceItem], *, user, incident: Incident
+) -> tuple[QuerySet[EvidenceItem], int]:
+    """`items` (a queryset of `incident`'s) as they may leave Cordon for `user` (a report,
+    a package), and how many were left out: items marked TLP:RED go only to the
+    incident's crew and the leads."""
+    if user is not None and crew_and_leads(incident).filter(pk=user.pk).exists():
+        return items, 0
+    return items.exclude(tlp=TLP.RED), items.filter(tlp=TLP.RED).count()
 
 
 def custody_log(*, item: EvidenceItem):
