@@ -142,6 +142,58 @@ def _security_page(rows, *, lead, make_member, make_incident):
     return "/accounts/security/"
 
 
+def _intake_queue(rows, *, lead, make_member, make_incident):
+    from intake.services import AlertInput, alerts_receive
+
+    alerts_receive(
+        sender=lead,
+        items=[
+            AlertInput(
+                source=f"siem-{number}",
+                title=f"Beacon from host {number}",
+                severity="high",
+                observables=[("ipv4", f"203.0.113.{number + 1}")],
+            )
+            for number in range(rows)
+        ],
+    )
+    return "/intake/"
+
+
+def _notifications_page(rows, *, lead, make_member, make_incident):
+    from notifications.inapp import inapp_create
+
+    for number in range(rows):
+        incident = make_incident(reporter=lead)
+        inapp_create(
+            recipients=[lead],
+            event="incident.filed",
+            subject=f"{incident.reference} filed ({number})",
+            link=f"/incidents/{incident.pk}/",
+            about=incident,
+        )
+    return "/notifications/"
+
+
+def _search_page(rows, *, lead, make_member, make_incident):
+    for number in range(rows):
+        incident = make_incident(reporter=lead)
+        incident_services.timeline_entry_add(
+            incident=incident, actor=lead, body=f"Lateral movement from 198.51.100.{number + 1}"
+        )
+    return "/search/?q=lateral"
+
+
+def _task_page(rows, *, lead, make_member, make_incident):
+    incident = make_incident(reporter=lead)
+    task = incident_services.task_add(incident=incident, actor=lead, title="Rotate keys")
+    for number in range(rows):
+        person = make_member(Role.RESPONDER, username=f"commenter{number}")
+        incident_services.crew_add(incident=incident, actor=lead, user=person)
+        incident_services.task_comment_add(task=task, actor=person, body=f"comment {number}")
+    return f"/incidents/{incident.pk}/tasks/{task.pk}/"
+
+
 PAGES = {
     "incident page": _incident_page,
     "incident page with observables": _incident_page_with_observables,
@@ -153,6 +205,10 @@ PAGES = {
     "action items tracker": _action_items,
     "audit log": _audit_log,
     "security page": _security_page,
+    "intake queue": _intake_queue,
+    "notifications page": _notifications_page,
+    "search page": _search_page,
+    "task page": _task_page,
 }
 
 
