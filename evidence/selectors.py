@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from core.marking import TLP
 from evidence.models import CustodyEvent, EvidenceHold, EvidenceItem
 from incidents.models import Incident
-from incidents.selectors import crew_and_leads, visible_incidents
+from incidents.selectors import may_receive_red, visible_incidents
 
 SEE_EVERY_ITEM = "evidence.view_evidenceitem"
 HAVE_THE_BYTES = "evidence.download_evidence"
@@ -73,7 +73,7 @@ def releasable_evidence(
     """`items` (a queryset of `incident`'s) as they may leave Cordon for `user` (a report,
     a package), and how many were left out: items marked TLP:RED go only to the
     incident's crew and the leads."""
-    if user is not None and crew_and_leads(incident).filter(pk=user.pk).exists():
+    if may_receive_red(user, incident):
         return items, 0
     return items.exclude(tlp=TLP.RED), items.filter(tlp=TLP.RED).count()
 

@@ -99,6 +99,14 @@ def crew_and_leads(incident: Incident):
     )
 
 
+def may_receive_red(user, incident: Incident) -> bool:
+    """Whether `user` may take TLP:RED information of `incident` out of Cordon (an export,
+    a package, the report): its crew and the leads, for observables and evidence alike."""
+    if user is None or not user.is_authenticated:
+        return False
+    return crew_and_leads(incident).filter(pk=user.pk).exists()
+
+
 def with_tag(incidents, tag: str):
     """Incidents carrying `tag` (exactly; JSON containment on PostgreSQL, its JSON
     text elsewhere, where JSONField has no containment lookup)."""

@@ -14,14 +14,7 @@ from collections.abc import Iterable
 
 from core.marking import TLP, TLP_ORDER
 from incidents.models import Incident
-from incidents.selectors import crew_and_leads
-
-
-def may_receive_red(user, incident: Incident) -> bool:
-    """Whether `user` may take TLP:RED information of `incident` away: its crew and leads."""
-    if user is None or not user.is_authenticated:
-        return False
-    return crew_and_leads(incident).filter(pk=user.pk).exists()
+from incidents.selectors import may_receive_red
 
 
 def releasable(observables, *, user, incident: Incident):
