@@ -78,8 +78,9 @@ def _redacted_fields(model) -> set[str]:
     return {*settings.AUDIT_REDACTED_FIELDS, *per_model}
 
 
-def _snapshot(instance, fields) -> dict:
-    redacted = _redacted_fields(type(instance))
+def _snapshot(instance, fields, redacted: set[str] | None = None) -> dict:
+    if redacted is None:
+        redacted = _redacted_fields(type(instance))
     return {
         field.attname: REDACTED if field.name in redacted else field.value_from_object(instance)
         for field in fields
@@ -237,7 +238,8 @@ class BulkCapture:
         with transaction.atomic(using=queryset.db, savepoint=False):
             created = write(objs)
             if created:
-                fields = _fields(model)
+                fields, redacted = _fields(model), _redacted_fields(model)
+                # audit.record makes the whole of `data` JSON once (rows included).
                 audit.record(
                     "model.bulk_created",
                     data={
@@ -245,7 +247,7 @@ class BulkCapture:
                         # With ignore/update_conflicts some rows may have existed already.
                         "attempted" if conflicts else "count": len(created),
                         "rows": [
-                            normalise(_snapshot(obj, fields)) for obj in created[:BULK_ID_LIMIT]
+                            _snapshot(obj, fields, redacted) for obj in created[:BULK_ID_LIMIT]
                         ],
                         **_ids([obj.pk for obj in created]),
                     },

@@ -31,9 +31,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache, partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
+
+from core import bulk
 
 # Fields whose value the instance may change in place (a JSON list): what was loaded is
 # kept as a copy, so such a change still shows against it.
@@ -112,6 +114,35 @@ class CapturedQuerySet(models.QuerySet[_M]):
         )
 
     bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    def bulk_upsert(
+        self, objs: Sequence[_M], *, unique_fields: Sequence[str], update_fields: Sequence[str]
+    ) -> list[_M]:
+        """`bulk_create(update_conflicts=True, …)` in one statement of one parameter per
+        column (core.bulk) where the model and database allow it, Django's otherwise;
+        recorded as a bulk_create either way. Every object gets its row's primary key."""
+        objs = list(objs)
+        write: Callable[..., list]
+        if bulk.supports(self.model, connections[self.db]):
+            write = partial(
+                bulk.upsert,
+                self.model,
+                unique_fields=unique_fields,
+                update_fields=update_fields,
+                using=self.db,
+            )
+        else:
+            write = partial(
+                super().bulk_create,
+                update_conflicts=True,
+                unique_fields=unique_fields,
+                update_fields=update_fields,
+            )
+        if _bulk_capture is None:
+            return cast(list[_M], write(objs))
+        return cast(list[_M], _bulk_capture.bulk_create(self, objs, write, conflicts=True))
+
+    bulk_upsert.alters_data = True  # type: ignore[attr-defined]
 
     def bulk_update(
         self, objs: Iterable[_M], fields: Iterable[str], batch_size: int | None = None

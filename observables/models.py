@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.capture import CapturedModel
+from core.capture import CapturedManager, CapturedModel
 from core.dates import validate_event_time
 from core.marking import PAP, PAP_MAX_LENGTH, TLP, TLP_MAX_LENGTH
 from core.text import MultilineTextField, validate_short_text
@@ -91,6 +91,8 @@ class Observable(CapturedModel):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects: CapturedManager = CapturedManager()  # the type names bulk_upsert
 
     class Meta(CapturedModel.Meta):
         ordering = ["-id"]

@@ -292,9 +292,8 @@ def observables_add(
     if rows:
         # Concurrent adds of the same new value both insert; the later one updates the
         # row the earlier one made (and also answers created). Nothing is duplicated.
-        Observable.objects.bulk_create(
+        Observable.objects.bulk_upsert(
             rows,
-            update_conflicts=True,
             unique_fields=["incident", "type", "value_digest"],
             update_fields=list(UPDATED_ON_ADD),
         )

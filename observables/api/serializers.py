@@ -55,10 +55,37 @@ class ObservableInputSerializer(StrictFieldsMixin, serializers.Serializer):
         return ObservableInput(**fields)
 
 
+_PLAIN_KEYS = frozenset({"type", "value"})
+_TYPES = frozenset(ObservableType.values)
+# What ObservableInputSerializer gives for an item with only a type and a value.
+_PLAIN_DEFAULTS = {"is_ioc": None, "sighted": None, "ignore_for_correlation": None}
+
+
+def plain_item(data) -> dict | None:
+    """The validated form of an item holding only a known type and an ordinary value
+    (a non-empty ASCII string within the length, no NUL), exactly as the child
+    serializer would give it; None for anything else, which the child then validates
+    and, if need be, refuses with its own messages."""
+    if type(data) is not dict or data.keys() != _PLAIN_KEYS:
+        return None
+    type_, value = data["type"], data["value"]
+    if type(type_) is not str or type_ not in _TYPES or type(value) is not str:
+        return None
+    if not value or len(value) > MAX_VALUE_LENGTH or not value.isascii() or "\x00" in value:
+        return None
+    return {"type": type_, "value": value, **_PLAIN_DEFAULTS}
+
+
 class ObservableListInputSerializer(serializers.ListSerializer):
     child = ObservableInputSerializer()
     max_length = MAX_ITEMS_PER_REQUEST
     allow_empty = False
+
+    def run_child_validation(self, data):
+        # A thousand items of a type and a value are the common bulk request; walking
+        # every field of the child for each was a third of its time.
+        plain = plain_item(data)
+        return plain if plain is not None else super().run_child_validation(data)
 
 
 class ObservableSerializer(serializers.ModelSerializer):

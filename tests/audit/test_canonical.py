@@ -75,3 +75,24 @@ def test_the_same_address_spelled_differently_hashes_the_same():
 def test_non_json_values_are_refused_as_json_dumps_refuses_them():
     with pytest.raises(TypeError):
         event_hash({**BASE, "data": {"when": datetime.now(UTC)}})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"plain": "text", "n": [1, 2.5, None, True]},
+        {"nul": "a\x00b", "nested": [{"k\x00": "\x00"}]},
+        {"looks like an escape": "\\u0000 is six characters here", "nul": "\x00"},
+        {"looks like an escape only": "\\u0000"},
+        {"when": datetime(2026, 12, 4, tzinfo=UTC)},
+    ],
+)
+def test_normalise_replaces_every_nul_and_nothing_else(data):
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from audit.chain import _without_nul, normalise
+
+    # The specification: the JSON round trip, then every NUL made visible.
+    expected = _without_nul(json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
+    assert normalise(data) == expected
+    assert "\x00" not in json.dumps(normalise(data), ensure_ascii=False)
