@@ -3,8 +3,8 @@ SHA-256(0x00 || content), a node SHA-256(0x01 || left || right), and a tree of n
 splits at the largest power of two below n.
 
 Pure functions on bytes: no database here. The sequencer keeps the perfect subtrees
-(aligned blocks of 2^level leaves) in a table, so any root or proof is assembled from
-at most a few dozen stored hashes (audit/proofs.py)."""
+(aligned blocks of 2^level leaves) of level 4 and up in a table, so any root or proof
+is assembled from at most a few dozen stored hashes and a few leaves (audit/proofs.py)."""
 
 from __future__ import annotations
 

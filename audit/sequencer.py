@@ -5,7 +5,8 @@ reading nothing other writers write. The sequencer (one at a time: a transaction
 advisory lock taken with pg_try_advisory_xact_lock, so a second one started at once
 gives up instead of waiting) takes the committed, unsequenced events in id order, gives
 each the next position, links it to the event before (`prev_hash`, `hash`) and adds its
-leaf to the Merkle tree, storing every perfect subtree it completes (AuditTreeNode).
+leaf to the Merkle tree, storing the perfect subtrees it completes (AuditTreeNode,
+from STORED_FROM_LEVEL up).
 A batch is one transaction: a sequencer killed mid-batch leaves nothing of it, and the
 next one starts again from the same place, so there is never a gap or a fork.
 
@@ -31,6 +32,16 @@ from audit.models import GENESIS_HASH, AuditEvent, AuditTreeNode
 SEQUENCER_LOCK_KEY = 0x436F72646F6E53  # "CordonS"
 BATCH_SIZE = 5000
 _COLUMNS = ("id", "leaf_hash", *LEAF_FIELDS)
+# Perfect subtrees of levels 1 to 3 are not stored: each is at most eight leaves,
+# read from the events and hashed when a root or proof needs it (a proof needs at most
+# one of each level). Storing them was fifteen of every sixteen node rows and a fifth
+# of the sequencer's time. Such nodes written by earlier versions stay, unused.
+STORED_FROM_LEVEL = 4
+
+
+def nodes_to_store(completed: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """Of the perfect subtrees a leaf completes (Frontier.append), those kept in the table."""
+    return [node for node in completed if node[0] >= STORED_FROM_LEVEL]
 
 
 @dataclass(frozen=True)
@@ -52,19 +63,42 @@ def try_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def _leaves(positions) -> dict[int, bytes]:
+    rows = AuditEvent.objects.filter(position__in=positions).values_list("position", "leaf_hash")
+    return {position or 0: bytes.fromhex(leaf) for position, leaf in rows}
+
+
+def _from_leaves(level: int, index: int, leaves: dict[int, bytes]) -> bytes | None:
+    """The perfect subtree (level, index) hashed from its leaves, if all are there."""
+    frontier = Frontier()
+    for position in range(index << level, (index + 1) << level):
+        if position not in leaves:
+            return None
+        frontier.append(leaves[position])
+    return frontier.root()
+
+
 def stored_nodes(keys) -> dict[tuple[int, int], bytes]:
-    """Stored perfect subtrees by (level, index); level 0 are the events' leaves."""
+    """Perfect subtrees by (level, index): level 0 are the events' leaves, levels from
+    STORED_FROM_LEVEL the stored nodes, the levels between hashed from their leaves."""
     keys = set(keys)
     found: dict[tuple[int, int], bytes] = {}
-    leaves = [index for level, index in keys if level == 0]
-    if leaves:
-        leaf_rows = AuditEvent.objects.filter(position__in=leaves).values_list(
-            "position", "leaf_hash"
+    low = {(level, index) for level, index in keys if 0 < level < STORED_FROM_LEVEL}
+    positions = {index for level, index in keys if level == 0}
+    for level, index in low:
+        positions.update(range(index << level, (index + 1) << level))
+    if positions:
+        leaves = _leaves(positions)
+        found.update(
+            ((0, index), leaves[index]) for level, index in keys if not level and index in leaves
         )
-        found.update(((0, position or 0), bytes.fromhex(leaf)) for position, leaf in leaf_rows)
+        for level, index in low:
+            digest = _from_leaves(level, index, leaves)
+            if digest is not None:
+                found[(level, index)] = digest
     by_level: dict[int, list[int]] = {}
     for level, index in keys:
-        if level:
+        if level >= STORED_FROM_LEVEL:
             by_level.setdefault(level, []).append(index)
     if by_level:
         from django.db.models import Q
@@ -129,7 +163,7 @@ def _sequence_batch(limit: int) -> int:
         # verification names the event (the sequencer never stalls on it).
         leaf = stored_leaf or leaf
         updates.append((event_id, position, prev_hash, chained, leaf, now))
-        nodes.extend(frontier.append(bytes.fromhex(leaf)))
+        nodes.extend(nodes_to_store(frontier.append(bytes.fromhex(leaf))))
         prev_hash = chained
         position += 1
     _write(updates, nodes)

@@ -154,7 +154,7 @@ def _copy_events(count: int, *, sequenced: bool) -> None:
 
     from audit.chain import HASHED_FIELDS, LEAF_FIELDS, leaf_hash, normalise, sealed_hashes
     from audit.models import AuditEvent, AuditTreeNode
-    from audit.sequencer import tail
+    from audit.sequencer import nodes_to_store, tail
     from incidents.models import Incident
 
     log = tail()
@@ -196,7 +196,7 @@ def _copy_events(count: int, *, sequenced: bool) -> None:
                     position=position,
                     sequenced_at=row["created_at"],
                 )
-                for level, index, digest in frontier.append(bytes.fromhex(leaf)):
+                for level, index, digest in nodes_to_store(frontier.append(bytes.fromhex(leaf))):
                     nodes.write(f"{level}\t{index}\t\\\\x{digest.hex()}\n")
                 prev_hash, position = chained, position + 1
             else:

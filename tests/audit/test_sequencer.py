@@ -12,9 +12,10 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 import audit
-from audit import sequencer
+from audit import merkle, sequencer
 from audit.models import GENESIS_HASH, AuditEvent, AuditTreeNode
-from audit.sequencer import SEQUENCER_LOCK_KEY, merge_delay, sequence_pending
+from audit.proofs import inclusion_proof, root_at
+from audit.sequencer import SEQUENCER_LOCK_KEY, merge_delay, sequence_pending, stored_nodes
 from audit.tasks import audit_sequence
 from notifications.models import Notification
 from tests.audit import merkle_reference as ref
@@ -46,10 +47,32 @@ def test_positions_follow_commit_order_and_the_chain_and_tree_grow():
     assert [event.position for event in events] == list(range(10))
     assert [event.prev_hash for event in events[1:]] == [event.hash for event in events[:-1]]
     leaves = [bytes.fromhex(event.leaf_hash) for event in events]
-    stored = {(node.level, node.index): bytes(node.hash) for node in AuditTreeNode.objects.all()}
-    assert stored[(3, 0)] == ref.mth(leaves[:8])
-    assert stored[(1, 4)] == ref.mth(leaves[8:10])
+    nodes = stored_nodes({(3, 0), (1, 4), (0, 9)})
+    assert nodes[(3, 0)] == ref.mth(leaves[:8])
+    assert nodes[(1, 4)] == ref.mth(leaves[8:10])
+    assert nodes[(0, 9)] == leaves[9]
+    # Below STORED_FROM_LEVEL nothing is stored: those come from the leaves.
+    assert not AuditTreeNode.objects.exists()
     assert verify().strip() == "OK 10 events"
+
+
+def test_from_the_stored_level_up_every_completed_subtree_is_stored():
+    for n in range(40):
+        audit.record("test.event", data={"n": n})
+    assert sequence_pending(batch_size=7) == 40
+    leaves = [
+        bytes.fromhex(leaf)
+        for leaf in AuditEvent.objects.order_by("position").values_list("leaf_hash", flat=True)
+    ]
+    stored = {(node.level, node.index): bytes(node.hash) for node in AuditTreeNode.objects.all()}
+    assert set(stored) == {(4, 0), (4, 1), (5, 0)}
+    assert stored[(4, 1)] == ref.mth(leaves[16:32])
+    assert stored[(5, 0)] == ref.mth(leaves[:32])
+    assert root_at(40) == ref.mth(leaves)
+    # A proof needing nodes of the levels not stored is still right.
+    proof = inclusion_proof(event_id=AuditEvent.objects.get(position=37).pk, tree_size=40)
+    assert merkle.root_from_inclusion(37, 40, leaves[37], proof.hashes) == ref.mth(leaves)
+    assert verify().strip() == "OK 40 events"
 
 
 def test_a_sequencer_killed_mid_batch_leaves_no_gap_or_fork(monkeypatch):
@@ -165,18 +188,27 @@ def test_postgresql_refuses_every_change_but_the_one_fill(statement):
         cursor.execute(statement, [event.pk])
 
 
-def test_postgresql_refuses_changing_an_unsequenced_event_content():
+@pytest.mark.parametrize(
+    "assignments",
+    [
+        "position = 0, action = 'x'",
+        "position = 0, data = '{\"forged\": true}'",
+        "data = data",  # even writing a column back unchanged
+        "position = 0, id = id + 1000000",
+        "position = 0, ip = '192.0.2.9'",
+    ],
+)
+def test_postgresql_refuses_changing_an_unsequenced_event_content(assignments):
     postgresql_only()
-    event = audit.record("test.event")
+    event = audit.record("test.event", data={"n": 1})
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(
-            f"UPDATE {TABLE} SET position = 0, action = 'x' WHERE id = %s",  # noqa: S608
-            [event.pk],
-        )
+        cursor.execute(f"UPDATE {TABLE} SET {assignments} WHERE id = %s", [event.pk])  # noqa: S608
+    event.refresh_from_db()
+    assert event.position is None and event.data == {"n": 1}
 
 
 def test_merge_delay_is_measured():
