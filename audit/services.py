@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -93,9 +94,36 @@ def record(
         user_agent=ctx.user_agent if ctx else "",
     )
     event.leaf_hash = leaf_hash({name: getattr(event, name) for name in LEAF_FIELDS})
-    event.save()
+    _insert(event)
     _nudge_after_commit()
     return event
+
+
+# Every event is written by this one statement, made once: the ORM's save compiled it
+# again for every event (and sent signals nobody listens to for audit events), which
+# was a third of an append's time in Python. The columns the sequencer fills later are
+# left to their defaults (position and sequenced_at NULL), the hashes empty.
+_INSERTED = (*LEAF_FIELDS, "leaf_hash", "prev_hash", "hash")
+_INSERT_SQL = (
+    f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_INSERTED)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_INSERTED))}) RETURNING id"
+)
+_DATA, _IP = _INSERTED.index("data"), _INSERTED.index("ip")
+
+
+def _insert(event: AuditEvent) -> None:
+    if connection.vendor != "postgresql":
+        event.save()  # SQLite wants its own spelling of dates and JSON: the ORM's
+        return
+    params = [getattr(event, name) for name in _INSERTED]
+    params[_DATA] = json.dumps(params[_DATA])
+    # As the ORM stores it: "" as NULL, an IPv6 address in its canonical spelling.
+    params[_IP] = AuditEvent._meta.get_field("ip").get_db_prep_save(params[_IP], connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 @dataclass(frozen=True)
