@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -27,23 +28,33 @@ NUDGE_KEY = "audit:sequencer-nudged"
 NUDGE_EVERY_SECONDS = 1
 
 
+# When this process last tried (time.monotonic()): it asks the cache at most once a
+# second, not after every commit.
+_last_nudge = -float(NUDGE_EVERY_SECONDS)
+
+
 def _nudge_sequencer() -> None:
+    global _last_nudge
     from audit.tasks import audit_sequence
 
-    if settings.CELERY_BROKER_URL and not cache.add(NUDGE_KEY, 1, NUDGE_EVERY_SECONDS):
-        return
+    if settings.CELERY_BROKER_URL:
+        now = time.monotonic()
+        if now - _last_nudge < NUDGE_EVERY_SECONDS:
+            return
+        _last_nudge = now
+        if not cache.add(NUDGE_KEY, 1, NUDGE_EVERY_SECONDS):
+            return
     audit_sequence.delay()
 
 
-def _nudge_after_commit() -> None:
+def _nudge_after_commit(conn) -> None:
     """Once per transaction: after it commits, the sequencer gives its events positions
     (in-process on the embedded default, through the broker otherwise)."""
-    if any(entry[1] is _nudge_sequencer for entry in connection.run_on_commit):
+    if any(entry[1] is _nudge_sequencer for entry in conn.run_on_commit):
         return
-    transaction.on_commit(_nudge_sequencer, robust=True)
+    transaction.on_commit(_nudge_sequencer, using=conn.alias, robust=True)
 
 
-@transaction.atomic(savepoint=False)
 def record(
     action: str,
     *,
@@ -54,9 +65,10 @@ def record(
     outcome: str = Outcome.SUCCESS,
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction, so it commits or rolls back with it
-    (no savepoint of its own: an audit write that fails fails the whole write). It takes
-    no lock and reads no chain head: the event goes in with its leaf hash and no position,
-    and the sequencer places it after commit (audit/sequencer.py).
+    (no savepoint of its own: an audit write that fails fails the whole write); outside
+    one, its one INSERT is a transaction of its own. It takes no lock and reads no chain
+    head: the event goes in with its leaf hash and no position, and the sequencer places
+    it after commit (audit/sequencer.py).
 
     `actor` defaults to the authenticated user of the current request; `request`
     may be passed where the request context middleware has not run.
@@ -94,8 +106,9 @@ def record(
         user_agent=ctx.user_agent if ctx else "",
     )
     event.leaf_hash = leaf_hash({name: getattr(event, name) for name in LEAF_FIELDS})
-    _insert(event)
-    _nudge_after_commit()
+    conn = connections[DEFAULT_DB_ALIAS]
+    _insert(event, conn)
+    _nudge_after_commit(conn)
     return event
 
 
@@ -111,19 +124,26 @@ _INSERT_SQL = (
 _DATA, _IP = _INSERTED.index("data"), _INSERTED.index("ip")
 
 
-def _insert(event: AuditEvent) -> None:
-    if connection.vendor != "postgresql":
-        event.save()  # SQLite wants its own spelling of dates and JSON: the ORM's
+_IP_FIELD = AuditEvent._meta.get_field("ip")
+
+
+def _insert(event: AuditEvent, conn) -> None:
+    if conn.vendor != "postgresql":
+        with transaction.atomic(using=conn.alias, savepoint=False):
+            event.save()  # SQLite wants its own spelling of dates and JSON: the ORM's
         return
+    # In autocommit (no transaction open) the one statement commits by itself: no BEGIN
+    # and COMMIT round trips around it, which cost a standalone event (a sign-in, a
+    # refusal) more than the INSERT.
     params = [getattr(event, name) for name in _INSERTED]
     params[_DATA] = json.dumps(params[_DATA])
     # As the ORM stores it: "" as NULL, an IPv6 address in its canonical spelling.
-    params[_IP] = AuditEvent._meta.get_field("ip").get_db_prep_save(params[_IP], connection)
-    with connection.cursor() as cursor:
+    params[_IP] = _IP_FIELD.get_db_prep_save(params[_IP], conn)
+    with conn.cursor() as cursor:
         cursor.execute(_INSERT_SQL, params)
         event.pk = cursor.fetchone()[0]
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = conn.alias
 
 
 @dataclass(frozen=True)

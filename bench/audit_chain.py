@@ -4,9 +4,10 @@
 
 On a scratch PostgreSQL database (BENCH_AUDIT_DB, default cordon_bench_audit):
   1. append rate: 1 writer, then 4 writer processes, each event audit.record in its own
-     transaction (no lock any more), while a sequencer process beside them runs every
-     half second (twice a deployment's cadence); the merge delay (event to position) of
-     everything they appended;
+     transaction (no lock any more): standalone (autocommit, one INSERT), then inside
+     transaction.atomic() as a service writes (BEGIN, INSERT, COMMIT), while a sequencer
+     process beside them runs every half second (twice a deployment's cadence); the
+     merge delay (event to position) of everything they appended;
   2. sequencer rate: events appended without positions, then sequenced in one run;
   3. the log is seeded to 100,000 and then 1,000,000 events with COPY (every hash,
      leaf and tree node computed by the application's own functions), a checkpoint is
@@ -59,8 +60,13 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _writer(barrier, count: int, results) -> None:
+def _writer(barrier, count: int, results, in_transaction: bool) -> None:
+    """`count` events, each its own transaction: a standalone one (a sign-in, a refusal:
+    one INSERT in autocommit) or, `in_transaction`, inside transaction.atomic() as a
+    service's write is (BEGIN, INSERT, COMMIT)."""
     _setup_django()
+    from contextlib import nullcontext
+
     from django.db import transaction
 
     import audit
@@ -68,7 +74,7 @@ def _writer(barrier, count: int, results) -> None:
     barrier.wait()
     started = time.perf_counter()
     for n in range(count):
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else nullcontext():
             audit.record("bench.append", data={"n": n, "pid": os.getpid()})
     results.put(time.perf_counter() - started)
 
@@ -85,11 +91,12 @@ def _sequencer(stop) -> None:
     sequence_pending()
 
 
-def append_rate(writers: int, per_writer: int) -> dict:
+def append_rate(writers: int, per_writer: int, *, in_transaction: bool = False) -> dict:
     context = multiprocessing.get_context("spawn")
     barrier, results, stop = context.Barrier(writers + 1), context.Queue(), context.Event()
     processes = [
-        context.Process(target=_writer, args=(barrier, per_writer, results)) for _ in range(writers)
+        context.Process(target=_writer, args=(barrier, per_writer, results, in_transaction))
+        for _ in range(writers)
     ]
     sequencer = context.Process(target=_sequencer, args=(stop,))
     sequencer.start()
@@ -321,6 +328,10 @@ def main() -> None:
     results = {
         "append, 1 writer": append_rate(1, PER_WRITER),
         f"append, {WRITERS} writers": append_rate(WRITERS, PER_WRITER),
+        "append in transactions, 1 writer": append_rate(1, PER_WRITER, in_transaction=True),
+        f"append in transactions, {WRITERS} writers": append_rate(
+            WRITERS, PER_WRITER, in_transaction=True
+        ),
         "sequencer": sequencer_rate(SEQUENCER_EVENTS),
     }
     for name in list(results):
