@@ -116,7 +116,8 @@ def notification_queue(
             sensitive=sensitive,
             to_address=to_address,
         )
-        notification.full_clean()
+        # The recipient was just read: checking that the row exists would be a query.
+        notification.full_clean(exclude=["recipient"])
         notification.save()
         transaction.on_commit(partial(deliver_notification.delay, notification_id=notification.pk))
         queued.append(notification)

@@ -13,6 +13,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out user name and address before the password.
     "axes.backends.AxesStandaloneBackend",
+    # Permissions only (it authenticates no one): all of a person's, in one query.
+    "accounts.permissions_backend.PermissionsInOneQuery",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
