@@ -55,9 +55,14 @@ PROOF_P95_TARGET_MS = 50.0
 def _setup_django() -> None:
     os.environ.update(common.env(DB_NAME))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import gc
+
     import django
 
     django.setup()
+    # As the web workers (config/wsgi.py) and Celery workers (config/celery.py) do
+    # once started: the collector leaves what start-up loaded alone.
+    gc.freeze()
 
 
 def _writer(barrier, count: int, results, in_transaction: bool) -> None:
