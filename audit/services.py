@@ -122,8 +122,6 @@ _INSERT_SQL = (
     f"VALUES ({', '.join(['%s'] * len(_INSERTED))}) RETURNING id"
 )
 _DATA, _IP = _INSERTED.index("data"), _INSERTED.index("ip")
-
-
 _IP_FIELD = AuditEvent._meta.get_field("ip")
 
 
