@@ -50,8 +50,8 @@ def test_the_command_purges_every_app_and_says_what(responder):
         output = _purge()
 
     assert output.splitlines() == [
-        "accounts: idempotency_records 1, sessions 1, django_sessions 0",
-        "notifications: notifications 1, webhook_deliveries 0",
+        "accounts: idempotency_records 1, sessions 1, django_sessions 0, login_attempts 0",
+        "notifications: notifications 1, inapp_notifications 0, webhook_deliveries 0",
     ]
     assert not IdempotencyRecord.objects.exists()
     assert not UserSession.objects.exists()

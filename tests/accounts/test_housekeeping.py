@@ -76,7 +76,12 @@ def test_sessions_are_purged_retention_days_after_they_expired(responder, settin
 
     counts = accounts_purge_expired()
 
-    assert counts == {"idempotency_records": 0, "sessions": 1, "django_sessions": 1}
+    assert counts == {
+        "idempotency_records": 0,
+        "sessions": 1,
+        "django_sessions": 1,
+        "login_attempts": 0,
+    }
     assert _keys(UserSession) == {live.pk, lately.pk}
     assert not Session.objects.exists()
 
@@ -90,8 +95,18 @@ def test_a_run_is_one_audit_event_and_running_it_again_is_harmless(responder):
     first = accounts_purge_expired()
     second = accounts_purge_expired()
 
-    assert first == {"idempotency_records": 3, "sessions": 1, "django_sessions": 0}
-    assert second == {"idempotency_records": 0, "sessions": 0, "django_sessions": 0}
+    assert first == {
+        "idempotency_records": 3,
+        "sessions": 1,
+        "django_sessions": 0,
+        "login_attempts": 0,
+    }
+    assert second == {
+        "idempotency_records": 0,
+        "sessions": 0,
+        "django_sessions": 0,
+        "login_attempts": 0,
+    }
     (event,) = AuditEvent.objects.order_by("id")[before:]
     assert event.action == "housekeeping.purged"
     assert event.data == {
@@ -111,3 +126,47 @@ def test_the_task_purges_and_beat_runs_it_nightly(responder, settings):
     assert entry["task"] == purge_task.name == "accounts.tasks.accounts_purge_expired"
     assert entry["task"] in app.tasks
     assert entry["schedule"].hour == {3} and entry["schedule"].minute == {30}
+
+
+def _attempt(user, *, days_ago: float, succeeded=True, complete=True, username=None):
+    from accounts.models import LoginAttempt
+
+    at = timezone.now() - timedelta(days=days_ago)
+    return LoginAttempt.objects.create(
+        username=username or (user.username if user else "nobody"),
+        user=user,
+        succeeded=succeeded,
+        second_factor_at=at if (succeeded and complete) else None,
+        attempted_at=at,
+    )
+
+
+def test_old_sign_in_attempts_go_but_each_persons_latest_complete_sign_in_stays(
+    responder, lead, settings
+):
+    from accounts.models import LoginAttempt
+    from accounts.services.signin import failed_attempts_since_previous_login
+
+    settings.LOGIN_ATTEMPT_RETENTION_DAYS = 180
+    kept_last = _attempt(responder, days_ago=400)  # their latest complete sign-in
+    old_complete = _attempt(responder, days_ago=500)
+    old_failure = _attempt(responder, days_ago=450, succeeded=False)
+    password_only = _attempt(responder, days_ago=300, complete=False)
+    recent_failure = _attempt(responder, days_ago=10, succeeded=False)
+    unknown_name = _attempt(None, days_ago=365, succeeded=False, username="root")
+    lead_old = _attempt(lead, days_ago=200)
+    lead_recent = _attempt(lead, days_ago=1)
+
+    counts = accounts_purge_expired()
+
+    assert counts["login_attempts"] == 5
+    assert set(LoginAttempt.objects.values_list("pk", flat=True)) == {
+        kept_last.pk,
+        recent_failure.pk,
+        lead_recent.pk,
+    }
+    for gone in (old_complete, old_failure, password_only, unknown_name, lead_old):
+        assert not LoginAttempt.objects.filter(pk=gone.pk).exists()
+    # "Failures since your last sign-in" still counts from the sign-in that was kept.
+    assert failed_attempts_since_previous_login(responder) == [recent_failure]
+    assert accounts_purge_expired()["login_attempts"] == 0

@@ -102,8 +102,8 @@ def test_a_run_is_one_summary_event_not_one_per_row_and_twice_is_harmless(respon
     first = notifications_purge_expired()
     second = notifications_purge_expired()
 
-    assert first == {"notifications": 3, "webhook_deliveries": 1}
-    assert second == {"notifications": 0, "webhook_deliveries": 0}
+    assert first == {"notifications": 3, "inapp_notifications": 0, "webhook_deliveries": 1}
+    assert second == {"notifications": 0, "inapp_notifications": 0, "webhook_deliveries": 0}
     (event,) = AuditEvent.objects.order_by("id")[before:]
     assert event.action == "housekeeping.purged"
     assert event.data == {
@@ -157,3 +157,28 @@ def test_the_nightly_task_runs_on_a_real_worker(celery_worker, responder, endpoi
 
     wait_for(lambda: _subjects() == {"sent today"} and not _events())
     wait_for(lambda: AuditEvent.objects.filter(action="housekeeping.purged").exists())
+
+
+def test_read_in_app_notifications_go_after_the_retention_and_unread_ones_stay(responder, settings):
+    from notifications.models import InAppNotification
+
+    settings.NOTIFICATION_RETENTION_DAYS = 90
+    now = timezone.now()
+    old_read = InAppNotification.objects.create(
+        recipient=responder, event="incident.filed", subject="old, read"
+    )
+    old_unread = InAppNotification.objects.create(
+        recipient=responder, event="incident.filed", subject="old, unread"
+    )
+    recent_read = InAppNotification.objects.create(
+        recipient=responder, event="incident.filed", subject="recent, read"
+    )
+    InAppNotification.objects.filter(pk=old_read.pk).update(read_at=now - timedelta(days=91))
+    InAppNotification.objects.filter(pk=old_unread.pk).update(created_at=now - timedelta(days=400))
+    InAppNotification.objects.filter(pk=recent_read.pk).update(read_at=now - timedelta(days=89))
+
+    assert notifications_purge_expired()["inapp_notifications"] == 1
+    assert set(InAppNotification.objects.values_list("pk", flat=True)) == {
+        old_unread.pk,
+        recent_read.pk,
+    }
