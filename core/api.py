@@ -3,10 +3,12 @@
 Field errors are {"field": ["message", …]}, others {"detail": "…"}; every error body
 also carries "request_id" (the X-Request-ID of the answer, to quote in a report). A
 service's ValidationError is 400, an IllegalStateChange (core.errors) 409 with its
-message, a PermissionDenied 403: views and serializers raise or let through, this maps.
+message, a PermissionDenied 403, a body the client stopped sending halfway 400: views
+and serializers raise or let through, this maps.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -55,6 +57,10 @@ def flatten_item_errors(errors) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, IllegalStateChange):
         exc = Conflict(str(exc))
+    elif isinstance(exc, UnreadablePostError):
+        # The client stopped sending halfway (a dropped connection, an aborted upload):
+        # its request is refused, not a server error.
+        exc = exceptions.ParseError("The request body could not be read in full.")
     elif isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

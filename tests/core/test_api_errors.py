@@ -67,3 +67,30 @@ def test_429_throttled(api, settings):
     settings.API_THROTTLE_USER_RATE = "1/min"
     api.get("/api/v1/incidents/")
     assert_carries_the_request_id(api.get("/api/v1/incidents/"), 429)
+
+
+class BrokenOff:
+    """A request body whose client is gone: reading it fails as a dropped connection
+    does."""
+
+    def read(self, size=-1):
+        raise OSError("connection reset by peer")
+
+    def readline(self, size=-1):
+        return self.read(size)
+
+
+def test_400_a_body_the_client_stopped_sending_and_nothing_is_written(api):
+    from incidents.models import Incident
+
+    whole = json.dumps({"title": "Broken off", "severity": "high"}).encode()
+    response = api.generic(
+        "POST",
+        "/api/v1/incidents/",
+        content_type="application/json",
+        CONTENT_LENGTH=str(len(whole)),
+        **{"wsgi.input": BrokenOff()},
+    )
+    body = assert_carries_the_request_id(response, 400)
+    assert "could not be read" in body["detail"]
+    assert not Incident.objects.exists()
