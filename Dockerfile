@@ -36,12 +36,9 @@ COPY evidence ./evidence
 COPY observables ./observables
 COPY intake ./intake
 COPY disclosures ./disclosures
-COPY observables ./observables
 COPY audit ./audit
 COPY notifications ./notifications
 COPY dashboard ./dashboard
-COPY observables ./observables
-COPY intake ./intake
 COPY templates ./templates
 COPY static ./static
 
