@@ -170,6 +170,12 @@ CELERY_BEAT_SCHEDULE["notifications-webhook-sweep"] = {
     "task": "notifications.tasks.retry_due_webhooks",
     "schedule": NOTIFICATIONS_WEBHOOK_SWEEP_SECONDS,
 }
+# Safety net: beat sends the filing notices to leads that a lost task message left owing.
+INCIDENT_NOTICE_SWEEP_SECONDS = env.int("INCIDENT_NOTICE_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["incidents-notice-sweep"] = {
+    "task": "incidents.tasks.incidents_notify_owed_leads",
+    "schedule": INCIDENT_NOTICE_SWEEP_SECONDS,
+}
 # CPU/memory spikes (audit/monitor.py): over a threshold for this long is one episode.
 RESOURCE_CPU_PERCENT = env.float("RESOURCE_CPU_PERCENT", default=90.0)
 RESOURCE_MEMORY_PERCENT = env.float("RESOURCE_MEMORY_PERCENT", default=90.0)
@@ -220,7 +226,10 @@ AUDIT_CAPTURE_EXCLUDED_MODELS = [
 ]
 # Bulk updates that touch only these fields are bookkeeping, not domain changes: they
 # are not captured (every other QuerySet.update/bulk_* of a captured model is).
-AUDIT_BULK_BOOKKEEPING_FIELDS = {"accounts.apitoken": ["last_used_at"]}
+AUDIT_BULK_BOOKKEEPING_FIELDS = {
+    "accounts.apitoken": ["last_used_at"],
+    "incidents.incident": ["leads_notice_owed"],
+}
 # Refused requests (4xx) recorded per client address and minute; the rest go to the
 # structured log only, so a scanner cannot flood the audit chain.
 AUDIT_REFUSALS_PER_MINUTE = 120

@@ -182,6 +182,10 @@ class Incident(CapturedModel):
     tags = models.JSONField(default=list, db_default=[], blank=True, validators=[validate_tags])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Filed, and the leads not told yet: the notice goes out from a task after commit
+    # (incidents.services.incident_notify_leads_of_filing); beat sends what a lost task
+    # message left owing. Bookkeeping: clearing it is not an audit event of its own.
+    leads_notice_owed = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -195,6 +199,12 @@ class Incident(CapturedModel):
             models.Index(fields=["severity", "-id"], name="incidents_severity_idx"),
             models.Index(fields=["status", "-id"], name="incidents_status_idx"),
             models.Index(fields=["incident_type"], name="incidents_type_idx"),
+            # The few owing their leads a notice, for the beat sweep.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(leads_notice_owed=True),
+                name="incidents_notice_owed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

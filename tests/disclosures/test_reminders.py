@@ -110,6 +110,8 @@ def test_running_the_reminder_task_twice_sends_once_with_a_real_worker(
     lead = make_member(Role.LEAD, username="duty-lead", email="duty-lead@example.org")
     responder = make_member(Role.RESPONDER, username="drafter", email="")
     incident = make_incident(reporter=responder, aware_at=timezone.now() - dt.timedelta(hours=40))
+    # The worker tells the lead of the filing first (a task after commit).
+    wait_for(lambda: not type(incident).objects.filter(pk=incident.pk, leads_notice_owed=True))
     disclosure = services.disclosure_create(
         incident=incident, actor=responder, audience=Audience.REGULATOR, regime=Regime.GDPR_ART33
     )

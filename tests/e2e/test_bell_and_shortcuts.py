@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from accounts.services import member_save
 from incidents import services as incident_services
+from incidents.models import Incident
+from tests.conftest import wait_for
 from tests.e2e.helpers import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +27,7 @@ def two_leads(db):
     return lea, leif, device
 
 
-def test_the_bell_counts_and_its_page_opens_and_marks_read(page, two_leads):
+def test_the_bell_counts_and_its_page_opens_and_marks_read(page, two_leads, celery_worker):
     lea, _leif, device = two_leads
     sign_in(page, "leif", device, next_path="/incidents/")
     bell = page.locator(".site-header .bell")
@@ -34,7 +36,17 @@ def test_the_bell_counts_and_its_page_opens_and_marks_read(page, two_leads):
     first = incident_services.incident_file(
         reporter=lea, title="Ransomware note on the file server", severity="critical"
     )
-    incident_services.incident_file(reporter=lea, title="Web shell on www1", severity="high")
+    second = incident_services.incident_file(
+        reporter=lea, title="Web shell on www1", severity="high"
+    )
+    # The worker tells the leads once each filing has committed.
+    wait_for(
+        lambda: (
+            not Incident.objects.filter(
+                pk__in=[first.pk, second.pk], leads_notice_owed=True
+            ).exists()
+        )
+    )
     page.reload()
     expect(bell.locator(".bell-count")).to_have_text("2")
     expect(bell).to_have_accessible_name(re.compile(r"Notifications:\s*2\s*unread"))

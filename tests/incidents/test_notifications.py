@@ -35,9 +35,12 @@ def other_lead(make_member):
 
 
 def file(reporter, **fields):
+    """File, then tell the leads as the task does once the filing commits."""
     fields.setdefault("title", TITLE)
     fields.setdefault("severity", "high")
-    return services.incident_file(reporter=reporter, **fields)
+    incident = services.incident_file(reporter=reporter, **fields)
+    services.incident_notify_leads_of_filing(incident_id=incident.pk)
+    return incident
 
 
 def walk_to_review(incident, actor):

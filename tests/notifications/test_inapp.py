@@ -13,6 +13,13 @@ from tests.writes import writes_nothing
 pytestmark = pytest.mark.django_db
 
 
+def filed(**fields):
+    """File through the service, then tell the leads as the task does after commit."""
+    incident = services.incident_file(**fields)
+    services.incident_notify_leads_of_filing(incident_id=incident.pk)
+    return incident
+
+
 def inbox(user) -> list[InAppNotification]:
     return list(InAppNotification.objects.filter(recipient=user).order_by("id"))
 
@@ -30,9 +37,7 @@ def other_lead(make_member):
 
 
 def test_an_event_mailed_to_someone_is_in_their_list_too(lead, other_lead):
-    incident = services.incident_file(
-        reporter=lead, title="Ransomware on a file server", severity="high"
-    )
+    incident = filed(reporter=lead, title="Ransomware on a file server", severity="high")
     (mail,) = Notification.objects.filter(event="incident.filed")
     (entry,) = inbox(other_lead)
     assert entry.event == "incident.filed"
@@ -44,10 +49,10 @@ def test_an_event_mailed_to_someone_is_in_their_list_too(lead, other_lead):
 
 def test_the_same_preferences_apply(lead, other_lead):
     notification_preference_set(user=other_lead, event="incident.filed", email=False)
-    services.incident_file(reporter=lead, title="Phishing", severity="critical")
+    filed(reporter=lead, title="Phishing", severity="critical")
     assert inbox(other_lead) == []
     notification_preference_set(user=other_lead, event="incident.filed_any", email=True)
-    services.incident_file(reporter=lead, title="Spam", severity="low")
+    filed(reporter=lead, title="Spam", severity="low")
     assert [entry.event for entry in inbox(other_lead)] == ["incident.filed_any"]
 
 
@@ -59,8 +64,8 @@ def test_messages_without_an_event_are_not_in_the_list(lead):
 
 
 def test_the_bell_counts_unread_and_the_page_lists_them(client, lead, other_lead):
-    first = services.incident_file(reporter=lead, title="Web shell", severity="high")
-    services.incident_file(reporter=lead, title="Botnet", severity="critical")
+    first = filed(reporter=lead, title="Web shell", severity="high")
+    filed(reporter=lead, title="Botnet", severity="critical")
     sign_in(client, other_lead)
     assert bell(client) == "2"
     body = client.get("/notifications/").content.decode()
@@ -68,7 +73,7 @@ def test_the_bell_counts_unread_and_the_page_lists_them(client, lead, other_lead
 
 
 def test_opening_marks_read_and_goes_to_the_page(client, lead, other_lead):
-    incident = services.incident_file(reporter=lead, title="Web shell", severity="high")
+    incident = filed(reporter=lead, title="Web shell", severity="high")
     (entry,) = inbox(other_lead)
     sign_in(client, other_lead)
     response = client.post(f"/notifications/{entry.pk}/open/")
@@ -81,7 +86,7 @@ def test_opening_marks_read_and_goes_to_the_page(client, lead, other_lead):
 
 def test_read_state_is_per_person(client, lead, other_lead, make_member):
     third = make_member(Role.LEAD, username="lina")
-    services.incident_file(reporter=lead, title="Web shell", severity="high")
+    filed(reporter=lead, title="Web shell", severity="high")
     sign_in(client, other_lead)
     (mine,) = inbox(other_lead)
     client.post(f"/notifications/{mine.pk}/read/")
@@ -96,7 +101,7 @@ def test_read_state_is_per_person(client, lead, other_lead, make_member):
 
 def test_mark_all_read(client, lead, other_lead):
     for title in ("One", "Two", "Three"):
-        services.incident_file(reporter=lead, title=title, severity="high")
+        filed(reporter=lead, title=title, severity="high")
     sign_in(client, other_lead)
     assert bell(client) == "3"
     response = client.post("/notifications/read-all/")
@@ -106,9 +111,7 @@ def test_mark_all_read(client, lead, other_lead):
 
 
 def test_a_notification_never_reveals_an_incident_out_of_sight(client, lead, responder):
-    incident = services.incident_file(
-        reporter=lead, title="Insider at payroll", severity="high", restricted=True
-    )
+    incident = filed(reporter=lead, title="Insider at payroll", severity="high", restricted=True)
     services.crew_add(incident=incident, actor=lead, user=responder)
     (entry,) = inbox(responder)  # incident.crew_added
     sign_in(client, responder)

@@ -134,6 +134,8 @@ def world(lead, other_lead, responder, manager, token_client, push, settings):
             restricted=restricted,
             aware_at=timezone.now() - dt.timedelta(hours=40),
         )
+        # The leads are told by a task once the filing commits: here, at once.
+        incident_services.incident_notify_leads_of_filing(incident_id=incident.pk)
         incident_services.crew_add(incident=incident, actor=lead, user=responder)
         incident_services.crew_add(incident=incident, actor=lead, user=manager, role="legal")
         incident_services.system_add(incident=incident, actor=lead, name=SYSTEM)
