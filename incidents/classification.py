@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from incidents.custom_fields import display_values
 from incidents.forms import CustomFieldsForm, PlaybookTasksForm, TagsForm, TypeChangeForm
+from incidents.lifecycle import Status
 from incidents.models import Incident, Tag
 from incidents.services import missing_playbook_entries
 
 
 def section_context(request, incident: Incident, *, bound=None, notice="") -> dict:
     bound = bound or {}
-    may_change = request.user.has_perm("incidents.change_incident")
+    # A closed incident is read-only until reopened: no forms to offer.
+    may_change = incident.status != Status.CLOSED and request.user.has_perm(
+        "incidents.change_incident"
+    )
     definitions = incident.incident_type.custom_fields if incident.incident_type else []
     missing = missing_playbook_entries(incident) if may_change else []
     colours = dict(Tag.objects.filter(name__in=incident.tags).values_list("name", "colour"))

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Prefetch, Q
+from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -120,7 +121,9 @@ def with_custom_field(incidents, key: str, value: str):
     among a multi-choice's values). A key that is no field key matches nothing."""
     if not CUSTOM_FIELD_KEY.fullmatch(key or ""):
         return incidents.none()
-    lookup = f"custom_fields__{key}"
+    # The key as a JSON key, never as a lookup ("isnull", "contains", "regex" …).
+    incidents = incidents.alias(_custom_field=KeyTransform(key, "custom_fields"))
+    lookup = "_custom_field"
     condition = Q(**{lookup: value})
     if value.lower() in ("yes", "true", "no", "false"):
         condition |= Q(**{lookup: value.lower() in ("yes", "true")})
@@ -323,7 +326,9 @@ def closing_warnings(incident: Incident) -> list[str]:
     """What closing `incident` would leave open: tasks not done, systems still isolated
     or shut down, or whose impact has not ended. Shown before the person confirms."""
     warnings = []
-    open_tasks = incident.tasks.filter(done=False).count()
+    open_tasks = incident.tasks.exclude(
+        status__in=CLOSED_TASK_STATUSES
+    ).count()  # skipped: finished
     if open_tasks:
         warnings.append(f"{open_tasks} open task{'s' if open_tasks != 1 else ''}")
     held = incident.systems.filter(

@@ -181,3 +181,10 @@ def test_evidence_uploads_have_their_own_rate_limit(monkeypatch, lead):
 
     assert [send(Upload) for _ in range(3)] == [201, 201, 429]
     assert [send(Other) for _ in range(3)] == [201, 201, 201]
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://tsa.example/", "tsa.example"])
+def test_a_time_stamping_authority_that_is_not_http_is_refused(url):
+    result = _settings(AUDIT_TSA_URL=url)
+    assert result.returncode != 0
+    assert "AUDIT_TSA_URL must be an https:// (or http://) URL" in result.stderr

@@ -258,6 +258,9 @@ AUDIT_MERGE_DELAY_ALARM_SECONDS = env.int("AUDIT_MERGE_DELAY_ALARM_SECONDS", def
 # An RFC 3161 time-stamping authority that stamps each checkpoint (empty: off), and the
 # PEM root certificate its answers must chain to (empty: not checked beyond hash/nonce).
 AUDIT_TSA_URL = env.str("AUDIT_TSA_URL", default="")
+if AUDIT_TSA_URL and not AUDIT_TSA_URL.lower().startswith(("https://", "http://")):
+    # urllib would open file: and ftp: URLs too.
+    raise ImproperlyConfigured("AUDIT_TSA_URL must be an https:// (or http://) URL.")
 AUDIT_TSA_CA_FILE = env.str("AUDIT_TSA_CA_FILE", default="")
 CELERY_BEAT_SCHEDULE["audit-sequence"] = {
     "task": "audit.tasks.audit_sequence",

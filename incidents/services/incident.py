@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -169,6 +170,7 @@ def incident_notify_leads_of_filing(*, incident_id: int) -> bool:
     return True
 
 
+logger = logging.getLogger(__name__)
 NOTICE_GRACE_SECONDS = 30
 
 
@@ -177,8 +179,13 @@ def incidents_notify_owed(*, limit: int = 500) -> int:
     NOTICE_GRACE_SECONDS ago (their own task has had its chance). How many were sent."""
     cutoff = timezone.now() - timedelta(seconds=NOTICE_GRACE_SECONDS)
     owing = Incident.objects.filter(leads_notice_owed=True, created_at__lt=cutoff).order_by("id")
-    ids = list(owing.values_list("id", flat=True)[:limit])
-    return sum(incident_notify_leads_of_filing(incident_id=pk) for pk in ids)
+    sent = 0
+    for pk in owing.values_list("id", flat=True)[:limit]:
+        try:
+            sent += incident_notify_leads_of_filing(incident_id=pk)
+        except Exception:  # one that cannot be sent must not hold back those after it
+            logger.exception("The filing notice of incident %s could not be sent", pk)
+    return sent
 
 
 def _notify_leads_of_filing(incident: Incident) -> None:

@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.views import form_post, is_htmx, login_required
+from core.errors import IllegalStateChange
+from core.views import CONFLICT, form_post, is_htmx, login_required
 from incidents import forms, selectors, services
 from incidents.lifecycle import Status
 from incidents.selectors import closing_warnings
@@ -239,6 +240,9 @@ def task_done(request, pk, task_pk):
     form = forms.TaskDoneForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Send done=true or done=false.")
-    task = services.task_set_done(task=task, actor=request.user, done=form.cleaned_data["done"])
+    try:
+        task = services.task_set_done(task=task, actor=request.user, done=form.cleaned_data["done"])
+    except IllegalStateChange as error:  # a closed incident: read-only until reopened
+        return HttpResponse(str(error), status=CONFLICT, content_type="text/plain")
     notice = f"Task “{task.title}” is {'done' if task.done else 'open again'}."
     return _succeeded(request, pk, "tasks", notice)

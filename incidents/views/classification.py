@@ -9,8 +9,8 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from core.forms import apply_service_errors
-from core.views import UNPROCESSABLE, is_htmx, login_required
+from core.errors import IllegalStateChange
+from core.views import UNPROCESSABLE, form_post, is_htmx, login_required
 from incidents import forms, selectors, services
 from incidents.classification import section_context
 from incidents.views.common import detail_url
@@ -50,33 +50,36 @@ def classification_update(request, pk):
         form = forms.TagsForm(request.POST, incident=incident)
     else:
         form = forms.CustomFieldsForm(request.POST, incident=incident)
-    if form.is_valid():
-        try:
-            if part == "type":
-                incident = services.incident_change_type(
-                    incident=incident,
-                    actor=request.user,
-                    incident_type=forms.type_by_key(form.cleaned_data["type"]),
-                )
-                notice = "Type changed."
-                if services.missing_playbook_entries(incident):
-                    notice += " Its playbook's missing tasks are offered below."
-            elif part == "tags":
-                incident = services.incident_set_tags(
-                    incident=incident, actor=request.user, tags=form.cleaned_data["tags"]
-                )
-                notice = "Tags saved."
-            else:
-                incident = services.incident_set_custom_fields(
-                    incident=incident, actor=request.user, values=form.custom_values()
-                )
-                notice = "Fields saved."
-        except ValidationError as error:
-            rename = form.custom_renames() if part == "fields" else {}
-            apply_service_errors(form, error, rename=rename)
-        else:
-            return _answer(request, incident, notice=notice)
-    return _answer(request, incident, bound={part: form}, status=UNPROCESSABLE)
+
+    def write(data) -> tuple:
+        if part == "type":
+            changed = services.incident_change_type(
+                incident=incident,
+                actor=request.user,
+                incident_type=forms.type_by_key(data["type"]),
+            )
+            notice = "Type changed."
+            if services.missing_playbook_entries(changed):
+                notice += " Its playbook's missing tasks are offered below."
+            return changed, notice
+        if part == "tags":
+            changed = services.incident_set_tags(
+                incident=incident, actor=request.user, tags=data["tags"]
+            )
+            return changed, "Tags saved."
+        changed = services.incident_set_custom_fields(
+            incident=incident, actor=request.user, values=form.custom_values()
+        )
+        return changed, "Fields saved."
+
+    # A closed incident (409) or a refusal (403) is answered with the form, not a 500.
+    return form_post(
+        form,
+        write,
+        succeeded=lambda result: _answer(request, result[0], notice=result[1]),
+        refused=lambda status: _answer(request, incident, bound={part: form}, status=status),
+        rename=form.custom_renames() if part == "fields" else None,
+    )
 
 
 @login_required
@@ -89,6 +92,9 @@ def playbook_tasks_add(request, pk):
         tasks = services.playbook_tasks_add(incident=incident, actor=request.user, keys=keys)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        return redirect(detail_url(incident, "classification"))
+    except IllegalStateChange as error:
+        messages.error(request, str(error))
         return redirect(detail_url(incident, "classification"))
     messages.success(request, f"{len(tasks)} playbook task{'s' if len(tasks) != 1 else ''} added.")
     return redirect(detail_url(incident, "tasks"))

@@ -76,3 +76,14 @@ def test_a_rolled_back_transaction_nudges_nothing(sent, fresh_nudges):
         raise RuntimeError
     assert sent == []
     assert not AuditEvent.objects.filter(action="test.rolled-back").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nudge_lost_with_a_rolled_back_savepoint_is_asked_for_again(sent, fresh_nudges):
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            audit.record("test.rolled-back")
+            raise RuntimeError
+        audit.record("test.kept")
+    assert len(sent) == 1
+    assert AuditEvent.objects.filter(action="test.kept").exists()

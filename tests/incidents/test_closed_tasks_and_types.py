@@ -48,3 +48,43 @@ def test_a_closed_incident_refuses_the_write(closed, lead, write):
     incident, task = closed
     with writes_nothing(), pytest.raises(IncidentClosed):
         WRITES[write](incident, task, lead)
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("classification/", {"part": "tags", "tags": "phishing"}),
+        ("classification/", {"part": "type", "type": "phishing"}),
+        ("classification/", {"part": "fields"}),
+        ("tasks/{task}/done/", {"done": "true"}),
+    ],
+)
+def test_the_pages_answer_a_closed_incident_with_409_not_a_server_error(
+    client, closed, lead, path, data
+):
+    from incidents.models import Task
+    from tests.conftest import sign_in
+
+    incident, task = closed
+    Task.objects.filter(pk=task.pk).update(assignee=lead)  # the assignee may mark it done
+    sign_in(client, lead)
+    with writes_nothing():
+        answer = client.post(
+            f"/incidents/{incident.pk}/{path.format(task=task.pk)}", data, HTTP_HX_REQUEST="true"
+        )
+    assert answer.status_code == 409
+    page = client.get(f"/incidents/{incident.pk}/")
+    assert b'name="part" value="tags"' not in page.content  # no forms offered
+
+
+def test_closing_warnings_count_skipped_tasks_as_finished(lead):
+    from incidents.models import Task
+    from incidents.selectors import closing_warnings
+
+    incident = services.incident_file(reporter=lead, title="Phishing wave", severity="low")
+    skipped = services.task_add(incident=incident, actor=lead, title="Not needed")
+    services.task_add(incident=incident, actor=lead, title="Still to do")
+    Task.objects.filter(pk=skipped.pk).update(
+        status="skipped", skip_reason="Sender blocked upstream"
+    )
+    assert "1 open task" in closing_warnings(incident)

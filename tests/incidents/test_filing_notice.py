@@ -85,3 +85,22 @@ def test_beat_runs_the_sweep(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["incidents-notice-sweep"]
     assert entry["task"] == incidents_notify_owed_leads.name
     assert entry["schedule"] == settings.INCIDENT_NOTICE_SWEEP_SECONDS > 0
+
+
+@pytest.mark.django_db
+def test_one_notice_that_fails_does_not_hold_back_the_others(duty_lead, responder, monkeypatch):
+    from incidents.services import incident as filing
+
+    broken = services.incident_file(reporter=responder, title="Broken", severity="high")
+    fine = services.incident_file(reporter=responder, title="Fine", severity="high")
+    real = filing._notify_leads_of_filing
+
+    def fails_for_the_first(incident):
+        if incident.pk == broken.pk:
+            raise RuntimeError("a template that cannot render")
+        real(incident)
+
+    monkeypatch.setattr(filing, "_notify_leads_of_filing", fails_for_the_first)
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert incidents_notify_owed_leads() == 1
+    assert owed(broken) and not owed(fine)

@@ -195,6 +195,10 @@ def test_custom_fields_are_set_audited_and_filterable(responder, writer):
     assert writer.get(URL, {"field": "device:X1 Carbon"}).json()["results"][0]["id"] == incident.pk
     assert writer.get(URL, {"field": "device:Other"}).json()["results"] == []
     assert writer.get(URL, {"field": "Robert'); DROP:1"}).json()["results"] == []
+    # Lookup names are keys like any other, never lookups: no field holds them.
+    for probe in ("isnull:x", "contains:x", "regex:(a", "has_key:device", "icontains:X1"):
+        answer = writer.get(URL, {"field": probe})
+        assert answer.status_code == 200 and answer.json()["results"] == [], probe
     answer = writer.patch(
         f"{URL}{incident.pk}/", {"custom_fields": {"lost_on": "yesterday"}}, format="json"
     )
