@@ -119,6 +119,11 @@ def _require_dict(body, name: str) -> dict:
     return body
 
 
+def _dict_or_empty(value) -> dict:
+    """Labels or annotations as Alertmanager sends them; anything else counts as none."""
+    return value if isinstance(value, dict) else {}
+
+
 def _require_list(value, field: str) -> list:
     if not isinstance(value, list):
         raise ValidationError({field: ["Give a list."]})
@@ -131,13 +136,13 @@ def alertmanager(body) -> list[AlertInput]:
     body = _require_dict(body, "Alertmanager")
     if "alerts" not in body:
         raise ValidationError({"alerts": ["This field is required."]})
-    common_labels = body.get("commonLabels") if isinstance(body.get("commonLabels"), dict) else {}
+    common_labels = _dict_or_empty(body.get("commonLabels"))
     items = []
     for entry in _require_list(body["alerts"], "alerts"):
         if not isinstance(entry, dict) or entry.get("status") == "resolved":
             continue
-        labels = {**common_labels, **(entry.get("labels") or {})}
-        annotations = entry.get("annotations") or {}
+        labels = {**common_labels, **_dict_or_empty(entry.get("labels"))}
+        annotations = _dict_or_empty(entry.get("annotations"))
         name = _one_line(labels.get("alertname"), 64)
         title = _one_line(annotations.get("summary") or name or "Alertmanager alert", 200)
         reference = entry.get("fingerprint") or json.dumps(sorted(labels.items()))

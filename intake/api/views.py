@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from accounts.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from accounts.api.idempotency import IdempotentCreateMixin
 from accounts.api.permissions import TokenHasScope, read_write_scopes
+from accounts.models import ApiToken
 from accounts.scopes import Scope
 from core import api
 from incidents.selectors import incident_get
@@ -66,6 +67,15 @@ def receive(request, rows: list[dict], raws: list, *, via: str):
     data = [ReceivedSerializer.answer(entry.alert, entry.created) for entry in received]
     code = status.HTTP_201_CREATED if any(e.created for e in received) else status.HTTP_200_OK
     return data, code
+
+
+def _writes_incidents(request) -> None:
+    """Escalating, merging and unmerging change incidents: a token needs incidents:write
+    besides alerts:write (a webhook's alerts:write token only sends and triages alerts)."""
+    if isinstance(request.auth, ApiToken) and not request.auth.has_scope(Scope.INCIDENTS_WRITE):
+        raise exceptions.PermissionDenied(
+            f"This token lacks the '{Scope.INCIDENTS_WRITE!s}' scope."
+        )
 
 
 class _SendAlerts:
@@ -181,6 +191,7 @@ class AlertViewSet(
     )
     @action(detail=False, methods=["post"], url_path="escalate")
     def escalate_many(self, request):
+        _writes_incidents(request)
         body = EscalateManySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ids = set(body.validated_data["alerts"])
@@ -204,6 +215,7 @@ class AlertViewSet(
     )
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
+        _writes_incidents(request)
         alert = self._alert()
         body = EscalateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -221,6 +233,7 @@ class AlertViewSet(
     )
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
+        _writes_incidents(request)
         alert = self._alert()
         body = MergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -238,6 +251,7 @@ class AlertViewSet(
     )
     @action(detail=True, methods=["post"])
     def unmerge(self, request, pk=None):
+        _writes_incidents(request)
         alert = self._alert()
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)

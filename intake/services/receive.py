@@ -192,7 +192,11 @@ def _lock_keys(keys: list[str]) -> None:
 
 def _suppressing_rule(rules: list[SuppressionRule], prepared: _Prepared):
     item = prepared.item
-    values = {normalised for (_, normalised, _) in prepared.observables.values()}
+    # Only what the sender sent: a value a forwarded mail merely contains must not
+    # silence the alert.
+    values = {
+        normalised for (_, normalised, proposed) in prepared.observables.values() if not proposed
+    }
     for rule in rules:
         if rule.source and rule.source != item.source:
             continue

@@ -97,7 +97,11 @@ def alerts_ignore(*, alerts: Sequence[Alert], actor, reason: str) -> list[Alert]
 
 
 def _observable_inputs(alerts: list[Alert]) -> tuple[list[ObservableInput], list[AlertObservable]]:
-    rows = list(AlertObservable.objects.filter(alert__in=alerts).order_by("alert_id", "id"))
+    # Values intake only proposed (from a forwarded mail: the attacker wrote them) stay on
+    # the alert for a person to add; only what the sender sent joins the incident.
+    rows = list(
+        AlertObservable.objects.filter(alert__in=alerts, proposed=False).order_by("alert_id", "id")
+    )
     return [ObservableInput(type=row.type, value=row.value) for row in rows], rows
 
 
@@ -106,9 +110,16 @@ def _join(incident: Incident, alerts: list[Alert], actor, *, verb: str) -> None:
     service) and one timeline entry per alert."""
     items, rows = _observable_inputs(alerts)
     if items:
-        added = observable_services.observables_add(
-            incident=incident, actor=actor, items=items, source=Source.API
-        )
+        # The observables service takes at most MAX_ITEMS_PER_REQUEST at once; many
+        # alerts together may hold more (one answer per item, in order, either way).
+        step = observable_services.MAX_ITEMS_PER_REQUEST
+        added = [
+            entry
+            for start in range(0, len(items), step)
+            for entry in observable_services.observables_add(
+                incident=incident, actor=actor, items=items[start : start + step], source=Source.API
+            )
+        ]
         # Credit each observable the join created to the first alert row holding it.
         credited = set()
         for row, entry in zip(rows, added, strict=True):

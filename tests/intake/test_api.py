@@ -35,7 +35,24 @@ ALERT = {
 
 @pytest.fixture
 def sender(token_client, responder):
-    return token_client(responder, "alerts:write", "alerts:read")
+    """Sends and triages alerts, escalation and merging (which change incidents) too."""
+    return token_client(responder, "alerts:write", "alerts:read", "incidents:write")
+
+
+def test_an_alerts_only_token_cannot_escalate_or_merge(sender, token_client, responder, incident):
+    alert_id = sender.post(URL, ALERT).json()["id"]
+    alerts_only = token_client(responder, "alerts:write", "alerts:read")
+    with writes_nothing():
+        for path, body in (
+            ("escalate/", {"alerts": [alert_id]}),
+            (f"{alert_id}/escalate/", {}),
+            (f"{alert_id}/merge/", {"incident": incident.pk}),
+            (f"{alert_id}/unmerge/", {"reason": "wrong incident"}),
+        ):
+            answer = alerts_only.post(f"{URL}{path}", body, format="json")
+            assert answer.status_code == 403, path
+            assert "incidents:write" in answer.json()["detail"]
+    assert alerts_only.post(f"{URL}{alert_id}/acknowledge/").status_code == 200
 
 
 def test_a_new_alert_is_201_and_a_repeat_200_with_its_count(sender):

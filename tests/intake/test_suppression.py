@@ -71,3 +71,49 @@ def test_only_leads_add_rules_and_a_rule_must_match_something(client, responder,
         refused = client.post(PAGE, {"reason": "everything"})
     assert refused.status_code == 422
     assert "at least one" in refused.content.decode()
+
+
+def test_a_value_a_forwarded_mail_only_contains_neither_silences_nor_joins(lead, responder):
+    from incidents.models import Incident
+    from intake.services import AlertInput, alerts_escalate, alerts_receive, suppression_rule_add
+    from observables.models import Observable
+
+    suppression_rule_add(actor=lead, observable_value="login.phish.example", reason="noise")
+    (received,) = alerts_receive(
+        sender=responder,
+        items=[
+            AlertInput(
+                source="mail",
+                title="Fwd: your account",
+                observables=[("email", "victim@example.org")],
+                proposed=[("domain", "login.phish.example")],
+            )
+        ],
+    )
+    alert = received.alert
+    assert alert.status == AlertStatus.NEW  # the attacker's text decides nothing
+    incident = alerts_escalate(alerts=[alert], actor=lead)
+    assert isinstance(incident, Incident)
+    values = set(
+        Observable.objects.filter(incident=incident).values_list("normalized_value", flat=True)
+    )
+    assert values == {"victim@example.org"}
+    assert alert.observables.filter(proposed=True).count() == 1  # still on the alert
+
+
+def test_escalating_alerts_that_together_hold_over_a_thousand_observables(lead, responder):
+    from intake.services import AlertInput, alerts_escalate, alerts_receive
+    from observables.models import Observable
+
+    items = [
+        AlertInput(
+            source="scanner",
+            source_ref=f"batch-{batch}",
+            title=f"Batch {batch}",
+            observables=[("ipv4", f"10.{batch}.{n // 100}.{n % 100 + 1}") for n in range(200)],
+        )
+        for batch in range(6)
+    ]
+    alerts = [received.alert for received in alerts_receive(sender=responder, items=items)]
+    incident = alerts_escalate(alerts=alerts, actor=lead)
+    assert Observable.objects.filter(incident=incident).count() == 1200  # six alerts of 200

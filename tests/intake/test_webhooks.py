@@ -107,3 +107,19 @@ def test_a_body_that_is_not_the_tools_shape_is_400_and_unknown_adapters_404(hook
         assert hook.post(url("alertmanager"), {"alerts": "x"}).status_code == 400
         assert hook.post(url("elastic"), [1, 2]).status_code == 400
         assert hook.post(url("splunk"), {}).status_code == 404
+
+
+def test_alertmanager_labels_or_annotations_of_another_shape_are_no_labels(hook):
+    body = {
+        "commonLabels": ["not", "a", "map"],
+        "alerts": [
+            {"status": "firing", "labels": ["x"], "annotations": "text", "fingerprint": "f1"},
+            {"status": "firing", "labels": {"alertname": "Disk"}, "annotations": 5},
+        ],
+    }
+    answer = hook.post(url("alertmanager"), body)
+    assert answer.status_code in (200, 201), answer.content
+    assert sorted(Alert.objects.values_list("title", flat=True)) == [
+        "Alertmanager alert",
+        "Disk",
+    ]
