@@ -41,11 +41,22 @@ def _columns(model) -> list:
 _PREPARING = ("get_prep_value", "get_db_prep_value", "get_db_prep_save", "pre_save")
 
 
+def _base(field):
+    return next((base for base in _PLAIN if isinstance(field, base)), None)
+
+
 def _plain(field) -> bool:
-    base = next((base for base in _PLAIN if isinstance(field, base)), None)
+    base = _base(field)
     return base is not None and all(
         getattr(type(field), name) is getattr(base, name) for name in _PREPARING
     )
+
+
+def _converts(field) -> bool:
+    """A subclass with its own to_python (core.text's fields normalise text there), which
+    the plain types' get_prep_value calls: its values go through the field, as the ORM's."""
+    base = _base(field)
+    return base is not None and type(field).to_python is not base.to_python
 
 
 def supports(model, connection) -> bool:
@@ -57,7 +68,7 @@ def supports(model, connection) -> bool:
         if isinstance(field, models.DateTimeField) and field.auto_now_add:
             return False
         if isinstance(field, models.ForeignKey) and not isinstance(
-            field.target_field, models.IntegerField | models.AutoField | models.BigAutoField
+            field.target_field, models.IntegerField
         ):
             return False
     return True
@@ -65,6 +76,8 @@ def supports(model, connection) -> bool:
 
 def _column_values(field, objs: Sequence[models.Model]) -> list:
     values = [getattr(obj, field.attname) for obj in objs]
+    if _converts(field):
+        return [field.get_prep_value(value) for value in values]
     if isinstance(field, models.JSONField):
         encoder = field.encoder
         return [None if value is None else json.dumps(value, cls=encoder) for value in values]

@@ -37,6 +37,14 @@ TLP_MAX_LENGTH = 12
 PAP_MAX_LENGTH = 8
 
 
+def stricter(order, *values: str | None) -> str | None:
+    """The most restrictive of `values` in `order` (TLP_ORDER, PAP_ORDER); unknown and
+    empty values are left out (None when none is left)."""
+    ranks = {str(value): rank for rank, value in enumerate(order)}
+    known = [value for value in values if value in ranks]
+    return max(known, key=ranks.__getitem__) if known else None
+
+
 def css_suffix(value: str) -> str:
     """`amber+strict` -> `amber-strict`: a marking value as part of a CSS class."""
     return value.replace("+", "-")

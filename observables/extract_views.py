@@ -44,7 +44,7 @@ def _ticked(values: list[str]) -> tuple[list[ObservableInput], list[ObservableIn
 
 def _page(request, incident, *, errors=None, status=200):
     sources = extraction.text_sources(user=request.user, incident=incident)
-    proposals = extraction.propose(incident=incident, sources=sources)
+    proposals = extraction.propose(user=request.user, incident=incident, sources=sources)
     evidence_read = [source.evidence.pk for source in sources if source.evidence]
     if evidence_read:
         with transaction.atomic():

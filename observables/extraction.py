@@ -24,7 +24,7 @@ from evidence.models import EvidenceItem, Kind, Status
 from evidence.selectors import incident_evidence, may_have_bytes
 from evidence.storage import evidence_store
 from incidents.models import Incident
-from observables.models import Observable
+from observables.selectors import incident_observables
 from observables.values import ObservableType, normalise, value_digest
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def _trimmed(kind: str, value: str) -> str:
     return value
 
 
-def propose(*, incident: Incident, sources: list[TextSource]) -> list[Proposal]:
+def propose(*, user, incident: Incident, sources: list[TextSource]) -> list[Proposal]:
     """Every value found in `sources`, once per type and normalised value, with where
     it was found, whether a warning list knows it, whether the incident holds it."""
     proposals: dict[tuple[str, str], Proposal] = {}
@@ -191,11 +191,12 @@ def propose(*, incident: Incident, sources: list[TextSource]) -> list[Proposal]:
                 proposals[key].found_in.append(source.label)
         if budget <= 0:
             break
+    # "Already on the incident" only for what the person may see of it (a reporter sees
+    # only their own observables).
     held = set(
-        Observable.objects.filter(
-            incident=incident,
-            value_digest__in=[value_digest(normalized) for _, normalized in proposals],
-        ).values_list("type", "normalized_value")
+        incident_observables(user=user, incident=incident)
+        .filter(value_digest__in=[value_digest(normalized) for _, normalized in proposals])
+        .values_list("type", "normalized_value")
     )
     for proposal in proposals.values():
         proposal.existing = (proposal.type, proposal.normalized) in held

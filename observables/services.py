@@ -23,12 +23,12 @@ from django.utils import timezone
 import audit
 from core.dates import validate_event_time
 from core.db import unique_or
-from core.marking import PAP, TLP
+from core.marking import PAP, PAP_ORDER, TLP, TLP_ORDER, stricter
 from core.permissions import require_permission
 from core.text import clean_multiline_text, normalize_short_text
 from evidence.selectors import incident_evidence
 from incidents.models import Incident
-from incidents.selectors import may_see
+from incidents.selectors import may_receive_red, may_see
 from incidents.services import normalize_tags
 from observables import attack
 from observables.models import IncidentTechnique, Observable, Source, validate_tags
@@ -206,10 +206,15 @@ def _updated(current: Observable, item: ObservableInput, now) -> Observable:
             if not f.primary_key
         }
     )
-    for name in ("tlp", "pap", "is_ioc", "ignore_for_correlation", "first_seen"):
+    for name in ("is_ioc", "ignore_for_correlation", "first_seen"):
         value = getattr(item, name)
         if value is not None:
             setattr(row, name, value)
+    # Adding (or importing) a value again only ever tightens its markings: a partner's
+    # TLP:GREEN must not lower what the incident holds as RED (an edit may, for those
+    # who may receive RED: observable_update).
+    row.tlp = stricter(TLP_ORDER, current.tlp, item.tlp) or current.tlp
+    row.pap = stricter(PAP_ORDER, current.pap, item.pap) or current.pap
     if item.sighted is not None:
         row.sighted = item.sighted
         row.sighted_at = (row.sighted_at or now) if item.sighted else None
@@ -334,6 +339,12 @@ def observable_update(*, observable: Observable, actor, **fields) -> Observable:
     if unknown:
         raise TypeError(f"observable_update() got unexpected fields: {', '.join(sorted(unknown))}")
     observable = _lock(observable)
+    if (
+        observable.tlp == TLP.RED
+        and fields.get("tlp", TLP.RED) != TLP.RED
+        and not may_receive_red(actor, observable.incident)
+    ):
+        raise PermissionDenied("Only the incident's crew and leads may lower a TLP:RED marking.")
     if "type" in fields or "value" in fields:
         type_ = fields.get("type", observable.type)
         value = fields.get("value", observable.value)

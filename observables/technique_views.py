@@ -3,6 +3,8 @@ With htmx the answer is the part again; without it, a redirect to the incident p
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -18,7 +20,7 @@ from observables.techniques import QUERY_PARAMETER, render_techniques
 
 
 def _page_url(incident, query: str = "") -> str:
-    suffix = f"?{QUERY_PARAMETER}={query}" if query else ""
+    suffix = "?" + urlencode({QUERY_PARAMETER: query}) if query else ""
     return reverse("incidents:detail", args=[incident.pk]) + suffix + "#section-techniques"
 
 

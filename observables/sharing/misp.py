@@ -137,8 +137,16 @@ def dumps(event: MISPEvent) -> bytes:
     return json.dumps({"Event": json.loads(event.to_json())}, indent=2).encode()
 
 
+def _listed(container: dict, key: str) -> list:
+    """`container[key]` when it is a list (or absent); anything else refuses the event."""
+    value = container.get(key) or []
+    if not isinstance(value, list):
+        raise ImportRefused(f"A MISP event's {key} must be a list.")
+    return value
+
+
 def _tag_names(container: dict) -> list[str]:
-    return [str(tag.get("name", "")) for tag in container.get("Tag") or [] if isinstance(tag, dict)]
+    return [str(tag.get("name", "")) for tag in _listed(container, "Tag") if isinstance(tag, dict)]
 
 
 def _markings(names: list[str]) -> tuple[str | None, str | None, list[str]]:
@@ -171,10 +179,10 @@ def parse_event(data: dict) -> Parsed:
     event = data.get("Event", data) if isinstance(data, dict) else None
     if not isinstance(event, dict) or not isinstance(event.get("info"), str):
         raise ImportRefused('This is not a MISP event (an object with "info" and attributes).')
-    attributes = list(event.get("Attribute") or [])
-    for obj in event.get("Object") or []:
+    attributes = list(_listed(event, "Attribute"))
+    for obj in _listed(event, "Object"):
         if isinstance(obj, dict):
-            attributes.extend(obj.get("Attribute") or [])
+            attributes.extend(_listed(obj, "Attribute"))
     event_tlp, event_pap, _ = _markings(_tag_names(event))
     from pymisp import MISPEvent
     from pymisp.abstract import describe_types
@@ -183,7 +191,8 @@ def parse_event(data: dict) -> Parsed:
     unknown = {
         str(attribute.get("type") or "(none)")
         for attribute in attributes
-        if isinstance(attribute, dict) and attribute.get("type") not in known
+        if isinstance(attribute, dict)
+        and (not isinstance(attribute.get("type"), str) or attribute.get("type") not in known)
     }
     if unknown:
         raise ImportRefused(f"Unknown MISP attribute types: {', '.join(sorted(unknown))}.")

@@ -30,6 +30,7 @@ from observables.services import ObservableInput
 from observables.values import ObservableType
 
 T = ObservableType
+_CORDON_TYPES = frozenset(ObservableType.values)
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 # The OASIS TLP 2.0 marking definitions (cti-stix-common-objects): fixed ids.
 TLP2_IDS: dict[str, str] = {
@@ -197,8 +198,12 @@ def build_bundle(
 def validate(bundle: dict) -> list[str]:
     """The errors stix2-validator finds in `bundle` (STIX 2.1), none when it is valid."""
     from stix2validator import ValidationOptions, validate_instance
+    from stix2validator.errors import ValidationError as StixValidationError
 
-    result = validate_instance(bundle, ValidationOptions(version="2.1"))
+    try:
+        result = validate_instance(bundle, ValidationOptions(version="2.1"))
+    except (StixValidationError, TypeError, ValueError, KeyError) as error:
+        return [str(error) or type(error).__name__]  # a bundle too broken to walk (no id …)
     return [str(error) for error in result.errors]
 
 
@@ -317,6 +322,11 @@ def parse_bundle(bundle: dict) -> Parsed:
     objects = bundle.get("objects")
     if bundle.get("type") != "bundle" or not isinstance(objects, list):
         raise ImportRefused('This is not a STIX bundle (no "type": "bundle" with objects).')
+    if not all(isinstance(obj, dict) for obj in objects):
+        raise ImportRefused("Every object of a STIX bundle is a JSON object.")
+    custom = [obj for obj in objects if obj.get("type") == CUSTOM_TYPE]
+    if any(obj.get("observable_type") not in _CORDON_TYPES for obj in custom):
+        raise ImportRefused(f"A {CUSTOM_TYPE} object names no observable type Cordon knows.")
     unknown = sorted(
         {str(obj.get("type")) for obj in objects if isinstance(obj, dict)} - known_types()
     )

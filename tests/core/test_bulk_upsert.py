@@ -94,3 +94,14 @@ def test_models_with_other_fields_are_left_to_django(db):
     # A DateField is not one of the plain types: Django's bulk_create writes those.
     assert not bulk.supports(Task, connection)
     assert bulk.supports(Observable, connection) is (connection.vendor == "postgresql")
+
+
+def test_a_field_that_normalises_its_text_is_stored_as_the_orm_stores_it(incident, lead):
+    # Observable.description is core.text's MultilineTextField: its to_python normalises.
+    field = Observable._meta.get_field("description")
+    raw = "Cafe\u0301 line\nsecond"  # decomposed é: NFC composes it
+    assert field.to_python(raw) != raw
+    obj = row(incident, lead, "normalised.example", description=raw)
+    Observable.objects.bulk_upsert([obj], unique_fields=UNIQUE, update_fields=["tlp"])
+    assert Observable.objects.get(pk=obj.pk).description == field.to_python(raw)
+    assert bulk.supports(Observable, connection) is (connection.vendor == "postgresql")

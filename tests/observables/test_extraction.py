@@ -130,3 +130,23 @@ def test_a_url_ends_where_the_sentence_does():
     found = _found("Go to hxxps://reset-portal[.]net/login; or (see https://a.net/x).")
     assert ("url", "https://reset-portal.net/login") in found
     assert ("url", "https://a.net/x") in found
+
+
+def test_already_on_the_incident_shows_only_what_the_person_may_see(
+    client, make_incident, make_member, lead
+):
+    from accounts.roles import Role
+    from tests.observables.conftest import add
+
+    reporter = make_member(Role.REPORTER, username="rita")
+    incident = make_incident(reporter=reporter, description=DESCRIPTION)
+    add(incident, lead, "8.8.8.8", type="ipv4")  # the lead's, not the reporter's
+
+    def flagged(user) -> bool:
+        sign_in(client, user)
+        html = client.get(url(incident)).content.decode()
+        row = next(line for line in html.split("<tr") if "<code>8.8.8.8</code>" in line)
+        return "Already on the incident" in row
+
+    assert flagged(lead)
+    assert not flagged(reporter)

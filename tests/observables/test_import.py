@@ -177,6 +177,36 @@ BAD = {
         "Item 1:",
     ),
     "a list": (json.dumps([1, 2]), "Neither a STIX 2.1 bundle nor a MISP event"),
+    "STIX bundle without an id": (
+        json.dumps({"type": "bundle", "objects": [INDICATOR]}),
+        "Not valid STIX 2.1",
+    ),
+    "STIX object that is no object": (
+        json.dumps(bundle(INDICATOR, 5)),
+        "Every object of a STIX bundle is a JSON object",
+    ),
+    "custom object without a type": (
+        json.dumps(
+            bundle(
+                {
+                    "type": "x-cordon-observable",
+                    "spec_version": "2.1",
+                    "id": "x-cordon-observable--2c9ab8de-cd39-4c39-9c79-2e4b4a0e7d5f",
+                    "value": "x",
+                }
+            )
+        ),
+        "names no observable type Cordon knows",
+    ),
+    "MISP tags not a list": (json.dumps({"Event": {"info": "x", "Tag": 5}}), "Tag must be a list"),
+    "MISP attributes not a list": (
+        json.dumps({"Event": {"info": "x", "Attribute": 5}}),
+        "Attribute must be a list",
+    ),
+    "MISP type not a string": (
+        json.dumps({"Event": {"info": "x", "Attribute": [{"type": ["md5"], "value": "1"}]}}),
+        "Unknown MISP attribute types",
+    ),
 }
 
 

@@ -15,6 +15,7 @@ from notifications.models import Notification, WebhookDelivery, WebhookEndpoint,
 from observables.services import observable_delete
 from tests.conftest import sign_in
 from tests.observables.conftest import add
+from tests.writes import writes_nothing
 
 pytestmark = pytest.mark.django_db
 RED = "red-c2.example"
@@ -86,3 +87,27 @@ def test_notifications_and_webhooks_about_the_incident_never_carry_a_red_value(
         assert RED not in f"{notification.subject} {notification.body} {notification.html_body}"
     for delivery in deliveries:
         assert RED not in str(delivery.payload())
+
+
+def test_adding_a_red_value_again_with_a_lower_marking_keeps_it_red(marked, lead):
+    (again,) = add(marked, lead, RED, tlp="clear", pap="clear")
+    again.refresh_from_db()
+    assert (again.tlp, again.pap) == ("red", "amber")
+    (amber,) = add(marked, lead, AMBER, tlp="red")
+    amber.refresh_from_db()
+    assert amber.tlp == "red"  # tightening is always allowed
+
+
+def test_only_the_crew_and_leads_lower_a_red_marking(marked, lead, make_member):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.roles import Role
+    from observables.models import Observable
+    from observables.services import observable_update
+
+    red = Observable.objects.get(incident=marked, normalized_value=RED)
+    outsider = make_member(Role.RESPONDER, username="not-crew")
+    with pytest.raises(PermissionDenied), writes_nothing():
+        observable_update(observable=red, actor=outsider, tlp="clear")
+    assert observable_update(observable=red, actor=outsider, is_ioc=False).tlp == "red"
+    assert observable_update(observable=red, actor=lead, tlp="amber").tlp == "amber"
