@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import ImapToolsError
 
@@ -45,6 +46,7 @@ class PollResult:
     fetched: int = 0
     created: int = 0
     repeated: int = 0
+    refused: int = 0  # messages the alert rules refused (audited, then treated as read)
 
 
 def _connect(url: str):
@@ -79,7 +81,8 @@ def _alert_input(mail: ParsedMail, raw: bytes) -> AlertInput:
         type="email",
         observables=valid_observables(mail.observables),
         proposed=valid_observables(mail.proposed),
-        raw=raw.decode("utf-8", "replace"),
+        # PostgreSQL's text holds no NUL: kept visible, as the audit log does.
+        raw=raw.decode("utf-8", "replace").replace("\x00", "\\x00"),
         attachments=mail.attachments,
         notes="\n".join(mail.notes),
     )
@@ -141,9 +144,21 @@ def _receive_one(box, message, sender, result: PollResult) -> None:
             )
             mail.message_id = f"sha256:{receipt(raw)}"
         item = _alert_input(mail, raw)
-    (received,) = alerts_receive(sender=sender, items=[item], via="mailbox")
-    result.created += received.created
-    result.repeated += not received.created
+    try:
+        (received,) = alerts_receive(sender=sender, items=[item], via="mailbox")
+    except ValidationError as error:
+        # A message the alert rules refuse must not stop every message after it: it is
+        # recorded (with why) and treated as read; the mailbox keeps its copy.
+        logger.warning("Message %s refused: %s", message.uid, error.messages)
+        audit.record(
+            "intake.mail_refused",
+            outcome="failure",
+            data={"uid": str(message.uid), "errors": error.messages[:10]},
+        )
+        result.refused += 1
+    else:
+        result.created += received.created
+        result.repeated += not received.created
     _processed(box, message.uid)
 
 

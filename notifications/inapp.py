@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -110,9 +111,9 @@ def inapp_get(*, user, pk: int) -> InAppNotification | None:
 
 @transaction.atomic
 def inapp_mark_read(*, notification: InAppNotification, actor) -> InAppNotification:
-    """Mark one of the actor's own notifications read (someone else's: PermissionError)."""
+    """Mark one of the actor's own notifications read (someone else's: PermissionDenied)."""
     if notification.recipient_id != actor.pk:
-        raise PermissionError("Only its recipient marks a notification read.")
+        raise PermissionDenied("Only its recipient marks a notification read.")
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])

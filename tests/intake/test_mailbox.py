@@ -188,3 +188,34 @@ def test_without_a_mailbox_url_nothing_is_polled(settings):
     settings.INTAKE_IMAP_URL = ""
     assert mailbox_poll().fetched == 0
     assert Incident.objects.count() == 0
+
+
+def test_a_nul_byte_in_a_message_neither_fails_nor_blocks_the_ones_after_it(mailbox):
+    mailbox.append(
+        b"From: nul@corp.example\r\nSubject: has\x00nul\r\nMessage-ID: <nul@corp.example>\r\n"
+        b"Content-Type: text/plain\r\n\r\nbody with a \x00 byte\r\n"
+    )
+    mailbox.append(message(subject="After it", message_id="<after@corp.example>"))
+    result = mailbox_poll()
+    assert (result.fetched, result.created + result.refused) == (2, 2)
+    assert Alert.objects.filter(source_ref="<after@corp.example>").exists()
+    assert mailbox_poll().fetched == 0  # both were dealt with
+
+
+def test_a_nul_byte_reaching_the_alert_is_kept_visible_not_refused_by_the_database(
+    make_member,
+):
+    # Dovecot drops NUL bytes on delivery; other servers hand them over as they are.
+    from accounts.roles import Role
+    from intake.mail import parse_mail
+    from intake.mailbox import _alert_input
+    from intake.services import alerts_receive
+
+    raw = (
+        b"From: nul@corp.example\r\nSubject: nul\r\nMessage-ID: <nul2@corp.example>\r\n"
+        b"Content-Type: text/plain\r\n\r\nbody with a \x00 byte\r\n"
+    )
+    item = _alert_input(parse_mail(raw, max_attachment_bytes=1024), raw)
+    sender = make_member(Role.REPORTER, username="mailbox-bot")
+    (received,) = alerts_receive(sender=sender, items=[item], via="mailbox")
+    assert "\\x00" in Alert.objects.get(pk=received.alert.pk).raw_payload

@@ -133,3 +133,17 @@ def test_anonymous_people_are_sent_to_sign_in(client):
     response = client.get("/notifications/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_only_the_recipient_marks_a_notification_read(lead, responder):
+    from django.core.exceptions import PermissionDenied
+
+    from notifications.inapp import inapp_mark_read
+    from notifications.models import InAppNotification
+
+    row = InAppNotification.objects.create(recipient=lead, event="incident.filed", subject="s")
+    with pytest.raises(PermissionDenied):
+        inapp_mark_read(notification=row, actor=responder)
+    row.refresh_from_db()
+    assert row.read_at is None
+    assert inapp_mark_read(notification=row, actor=lead).read_at is not None
