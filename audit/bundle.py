@@ -54,13 +54,21 @@ def stored_zip(members: list[tuple[str, bytes]]) -> bytes:
     return bytes(body + central + end)
 
 
+class BundleNotReady(Exception):
+    """No signed checkpoint covers the events yet (another sequencer is at work):
+    asking again in a moment succeeds."""
+
+
 def _checkpoint_covering(positions: list[int]) -> SignedCheckpoint:
     needed = max(positions, default=-1) + 1
     latest = checkpoints.latest()
     if latest is None or latest.tree_size < needed:
         latest = checkpoints.publish(force=True) or checkpoints.latest()
     if latest is None or latest.tree_size < needed:
-        raise RuntimeError("no signed checkpoint covers these events yet")
+        raise BundleNotReady(
+            "The log is being sequenced and no signed checkpoint covers these events yet: "
+            "ask again in a moment."
+        )
     return latest
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 import audit
 from accounts.twofactor import step_up_required
 from audit import checkpoints, signing
+from audit.bundle import BundleNotReady
 from audit.models import AuditEvent, Outcome
 from audit.sequencer import merge_delay, sequence_pending
 from audit.services import chain_status, verify_chain_incrementally
@@ -233,7 +234,16 @@ def proof_bundle(request):
              "proof_error": f"No incident {ref}." if ref else "Name an incident (INC-…)."},
             status=400,
         )  # fmt: skip
-    data, checkpoint, count = incident_bundle(subject)
+    try:
+        data, checkpoint, count = incident_bundle(subject)
+    except BundleNotReady as error:
+        return render(
+            request,
+            "audit/list.html",
+            {"form": AuditFilterForm(), "events": [], "log": _log_status(),
+             "proof_error": str(error)},
+            status=503,
+        )  # fmt: skip
     audit.record(
         "audit.proof_exported",
         actor=request.user,

@@ -1,6 +1,7 @@
 """The offline proof bundle of one incident (audit/bundle.py): every audit event about
-the incident itself and about the objects that belong to it (its evidence, disclosures,
-observables, systems...: every model with an `incident` foreign key)."""
+the incident itself and about what belongs to it, down the foreign keys: its evidence
+and their custody events, its disclosures with their versions, approvals and
+publications, its tasks and their comments, its observables, systems, alerts…"""
 
 from __future__ import annotations
 
@@ -11,24 +12,38 @@ from audit import bundle
 from audit.models import AuditEvent, SignedCheckpoint
 from incidents.models import Incident
 
+# Incident → evidence item → custody event; incident → disclosure → version → approval.
+DEPTH = 3
+
+
+def _belonging(incident: Incident) -> dict[type, list]:
+    """Every row that belongs to the incident, by model: those with a foreign key (or a
+    one-to-one) to it, then to those, DEPTH levels down."""
+    found: dict[type, list] = {Incident: [incident.pk]}
+    level = {Incident: [incident.pk]}
+    for _ in range(DEPTH):
+        below: dict[type, list] = {}
+        for parent, pks in level.items():
+            for relation in parent._meta.related_objects:
+                model = relation.related_model
+                if relation.many_to_many or model in found or not pks:
+                    continue
+                rows = model._default_manager.filter(**{f"{relation.field.name}__in": pks})
+                below.setdefault(model, []).extend(rows.values_list("pk", flat=True))
+        for model, pks in below.items():
+            found[model] = sorted(set(pks))
+        level = {model: pks for model, pks in below.items() if pks}
+    return found
+
 
 def incident_event_ids(incident: Incident) -> list[int]:
-    condition = Q(
-        target_type=ContentType.objects.get_for_model(Incident), target_id=str(incident.pk)
-    )
-    for relation in Incident._meta.related_objects:
-        if relation.one_to_many and relation.field.name == "incident":
-            model = relation.related_model
-            ids = [
-                str(pk)
-                for pk in model._default_manager.filter(incident=incident).values_list(
-                    "pk", flat=True
-                )
-            ]
-            if ids:
-                condition |= Q(
-                    target_type=ContentType.objects.get_for_model(model), target_id__in=ids
-                )
+    condition = Q()
+    for model, pks in _belonging(incident).items():
+        if pks:
+            condition |= Q(
+                target_type=ContentType.objects.get_for_model(model),
+                target_id__in=[str(pk) for pk in pks],
+            )
     return list(AuditEvent.objects.filter(condition).values_list("id", flat=True))
 
 

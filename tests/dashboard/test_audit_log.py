@@ -243,3 +243,47 @@ def test_a_proof_bundle_of_an_unknown_incident_is_a_clear_400(client, lead):
     response = client.post(f"{URL}proof/", {"incident": "INC-1999-404"})
     assert response.status_code == 400
     assert "No incident INC-1999-404." in response.content.decode()
+
+
+def test_a_proof_bundle_needs_the_audit_log_permission(client, responder, incident):
+    sign_in(client, responder)
+    response = client.post(f"{URL}proof/", {"incident": incident.reference})
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="audit.proof_exported").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_proof_bundle_while_another_sequencer_holds_the_log_is_a_clear_503(
+    client, auditor, incident
+):
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from audit.sequencer import SEQUENCER_LOCK_KEY
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two connections at once need PostgreSQL")
+    sign_in(client, auditor)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK_KEY])
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=hold_the_lock)
+    other.start()
+    try:
+        assert held.wait(timeout=10)
+        response = client.post(f"{URL}proof/", {"incident": incident.reference})
+    finally:
+        release.set()
+        other.join(timeout=30)
+    assert response.status_code == 503
+    assert "ask again in a moment" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="audit.proof_exported").exists()

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 import audit
+from audit.bundle import BundleNotReady
 from dashboard.proof_bundle import incident_bundle
 from incidents.models import Incident
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
         subject = found.first()
         if subject is None:
             raise CommandError(f"no incident {ref}")
-        data, checkpoint, count = incident_bundle(subject)
+        try:
+            data, checkpoint, count = incident_bundle(subject)
+        except BundleNotReady as error:
+            raise CommandError(str(error)) from error
         path = Path(out or f"audit-proof-{subject.reference}.zip")
         path.write_bytes(data)
         audit.record(
