@@ -20,7 +20,7 @@ def _belonging(incident: Incident) -> dict[type, list]:
     """Every row that belongs to the incident, by model: those with a foreign key (or a
     one-to-one) to it, then to those, DEPTH levels down."""
     found: dict[type, list] = {Incident: [incident.pk]}
-    level = {Incident: [incident.pk]}
+    level: dict[type, list] = {Incident: [incident.pk]}
     for _ in range(DEPTH):
         below: dict[type, list] = {}
         for parent, pks in level.items():
