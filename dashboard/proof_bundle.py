@@ -6,6 +6,7 @@ publications, its tasks and their comments, its observables, systems, alerts…"
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Q
 
 from audit import bundle
@@ -16,13 +17,13 @@ from incidents.models import Incident
 DEPTH = 3
 
 
-def _belonging(incident: Incident) -> dict[type, list]:
+def _belonging(incident: Incident) -> dict[type[models.Model], list]:
     """Every row that belongs to the incident, by model: those with a foreign key (or a
     one-to-one) to it, then to those, DEPTH levels down."""
-    found: dict[type, list] = {Incident: [incident.pk]}
-    level: dict[type, list] = {Incident: [incident.pk]}
+    found: dict[type[models.Model], list] = {Incident: [incident.pk]}
+    level: dict[type[models.Model], list] = {Incident: [incident.pk]}
     for _ in range(DEPTH):
-        below: dict[type, list] = {}
+        below: dict[type[models.Model], list] = {}
         for parent, pks in level.items():
             for relation in parent._meta.related_objects:
                 model = relation.related_model
